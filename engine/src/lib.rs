@@ -1,0 +1,13 @@
+//! judge-engine: compile, run and check contest submissions in a Linux sandbox.
+//!
+//! The engine is built in layers:
+//! 1. [`sandbox`]: one program in fresh user, PID, mount, network, IPC, UTS and cgroup namespaces;
+//! 2. [`cgroup`]: limits and accounting (v1 and v2 behind one trait);
+//! 3. [`profile`]: TOML language profiles;
+//! 4. [`checker`], [`testset`]: output checking and test discovery.
+
+pub mod cgroup;
+pub mod checker;
+pub mod profile;
+pub mod sandbox;
+pub mod testset;

@@ -1,0 +1,6 @@
+//! The `judge` command.
+
+fn main() {
+    eprintln!("judge: not implemented yet");
+    std::process::exit(2);
+}
