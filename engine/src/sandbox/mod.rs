@@ -1,1 +1,200 @@
-//! Placeholder: the sandbox core.
+//! Run one program isolated: fresh namespaces, an empty root, no privileges, a syscall allowlist.
+//!
+//! The layering follows the design documents' fork/exec split:
+//! - [`spec`]: what to run, validated ([`Command`] → [`Spec`]);
+//! - `spawn`: the parent side: prepare everything, clone, write the id maps, release the child;
+//! - `child`: the child side after clone, raw system calls only, reporting failures as
+//!   `{stage, errno}` records ([`stage`]);
+//! - `mount`, `seccomp`, `rlimit`: the plans the parent builds and the child applies;
+//! - `wait`: the parent watching the clocks and reaping.
+//!
+//! ```no_run
+//! use judge_engine::sandbox::{Command, Mount, Sandbox, SandboxConfig, system_mounts};
+//! let sandbox = Sandbox::new(SandboxConfig::default())?;
+//! let mut cmd = Command::new("/usr/bin/echo");
+//! cmd.arg("hello").mounts(system_mounts());
+//! let result = sandbox.run(cmd)?;
+//! assert!(result.success());
+//! # Ok::<(), judge_engine::sandbox::SandboxError>(())
+//! ```
+
+mod child;
+mod error;
+mod mount;
+mod rlimit;
+pub mod seccomp;
+mod spawn;
+pub mod spec;
+pub mod stage;
+mod sys;
+mod wait;
+
+use std::ffi::CString;
+use std::time::Duration;
+
+pub use error::SandboxError;
+pub use seccomp::{FilterError, SyscallFilter};
+pub use spec::{system_mounts, Command, Limits, Mount, Spec, SpecError, Stdio};
+pub use stage::Stage;
+
+/// Engine-wide settings of the sandbox.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// The host uid that owns every sandboxed process: never root, never the engine's own.
+    pub host_uid: u32,
+    /// The host gid of every sandboxed process.
+    pub host_gid: u32,
+    /// The uid the program sees (not 0).
+    pub inside_uid: u32,
+    /// The gid the program sees (not 0).
+    pub inside_gid: u32,
+    /// The hostname inside.
+    pub hostname: String,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> SandboxConfig {
+        SandboxConfig {
+            host_uid: 60000,
+            host_gid: 60000,
+            inside_uid: 1000,
+            inside_gid: 1000,
+            hostname: "judge".to_owned(),
+        }
+    }
+}
+
+/// The sandbox: checked host facts and settings, shared by every run. Cheap to share across
+/// threads; each [`Sandbox::run`] is independent.
+#[derive(Debug)]
+pub struct Sandbox {
+    config: SandboxConfig,
+    hostname: CString,
+    last_cap: u32,
+    /// The engine's supplementary groups, restored on the cloning thread after each clone.
+    groups: Vec<libc::gid_t>,
+}
+
+impl Sandbox {
+    /// Check that this host can run sandboxes with these settings.
+    pub fn new(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        let euid = nix::unistd::geteuid().as_raw();
+        if euid != 0 {
+            return Err(SandboxError::NotRoot);
+        }
+        for id in [config.host_uid, config.host_gid] {
+            if id == 0 || id == euid {
+                return Err(SandboxError::HostId(id));
+            }
+        }
+        for id in [config.inside_uid, config.inside_gid] {
+            if id == 0 {
+                return Err(SandboxError::HostId(id));
+            }
+        }
+        match std::fs::metadata("/tmp") {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(SandboxError::NoTmp(std::io::Error::from_raw_os_error(libc::ENOTDIR))),
+            Err(e) => return Err(SandboxError::NoTmp(e)),
+        }
+        let hostname = CString::new(config.hostname.clone())
+            .map_err(|_| SpecError::Nul("hostname".to_owned()))?;
+        let last_cap = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(40);
+        let groups = nix::unistd::getgroups()
+            .map_err(|e| SandboxError::parent("getgroups", e))?
+            .into_iter()
+            .map(|g| g.as_raw())
+            .collect();
+        Ok(Sandbox {
+            config,
+            hostname,
+            last_cap,
+            groups,
+        })
+    }
+
+    pub fn config(&self) -> &SandboxConfig {
+        &self.config
+    }
+
+    /// Run `command` to its end.
+    pub fn run(&self, command: Command) -> Result<RunResult, SandboxError> {
+        let spec = command.validate()?;
+        spawn::run(self, spec)
+    }
+}
+
+/// How the program ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// It exited with this code.
+    Exited(i32),
+    /// A signal killed it.
+    Signaled(i32),
+}
+
+impl ExitStatus {
+    fn from_wait(status: i32) -> ExitStatus {
+        if libc::WIFSIGNALED(status) {
+            ExitStatus::Signaled(libc::WTERMSIG(status))
+        } else {
+            ExitStatus::Exited(libc::WEXITSTATUS(status))
+        }
+    }
+}
+
+/// A limit the supervisor enforced by killing the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitHit {
+    /// The wall-clock limit.
+    WallTime,
+    /// The CPU-time limit.
+    CpuTime,
+    /// The sandbox never finished setting up.
+    Setup,
+}
+
+/// How a program's run ended and what it used.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunResult {
+    pub status: ExitStatus,
+    /// User plus system time of the program and every descendant.
+    pub cpu_time: Duration,
+    /// From the program's fork to its end.
+    pub wall_time: Duration,
+    /// Peak memory in bytes.
+    pub memory: u64,
+    /// Set when the supervisor killed the run for a limit.
+    pub killed_by: Option<LimitHit>,
+    /// The kernel's OOM killer ended a process of the run.
+    pub oom_killed: bool,
+}
+
+impl RunResult {
+    /// Exited with code 0 and was not killed.
+    pub fn success(&self) -> bool {
+        self.status == ExitStatus::Exited(0) && self.killed_by.is_none()
+    }
+
+    /// Killed by seccomp for a system call not on its allowlist.
+    pub fn disallowed_syscall(&self) -> bool {
+        self.status == ExitStatus::Signaled(libc::SIGSYS)
+    }
+
+    pub fn exit_code(&self) -> Option<i32> {
+        match self.status {
+            ExitStatus::Exited(code) => Some(code),
+            ExitStatus::Signaled(_) => None,
+        }
+    }
+
+    pub fn signal(&self) -> Option<i32> {
+        match self.status {
+            ExitStatus::Signaled(sig) => Some(sig),
+            ExitStatus::Exited(_) => None,
+        }
+    }
+}

@@ -1,0 +1,533 @@
+//! The sandbox's filesystem: an empty tmpfs root with only what the spec lists.
+//!
+//! Parent side, [`MountPlan::new`] turns the spec's mounts into a flat list of operations whose
+//! paths are already C strings: mkdir, create an empty file (the mount point of a file bind),
+//! symlink, bind (then remount with the wanted flags), tmpfs, proc. Host sources are canonicalised
+//! here, because inside the new root an absolute symlink would resolve against the wrong root.
+//!
+//! Child side, [`MountPlan::enter`] runs, in this order:
+//! 1. make every mount private, so nothing propagates back to the host;
+//! 2. mount a small tmpfs on `/tmp` of the child's mount namespace and `pivot_root` into it, the
+//!    old root moving to `/.oldroot` (host `/tmp` is visible again under it);
+//! 3. run the plan: the spec's binds (read-only unless asked, always nosuid and nodev), then a
+//!    fresh `/proc` (hidepid=2: only the program's own processes), a `/dev` holding only null,
+//!    zero, full, random and urandom, and a size-capped tmpfs on `/tmp`;
+//! 4. detach the old root and remount the new root read-only.
+
+use std::collections::BTreeSet;
+use std::ffi::{CStr, CString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use super::spec::{Mount, MountKind, SpecError};
+use super::stage::Stage;
+use super::sys;
+
+/// Where the host's root waits while the new root is filled.
+const OLD_ROOT: &str = "/.oldroot";
+/// The tmpfs that becomes the root holds only directories, empty files and symlinks.
+const ROOT_TMPFS_OPTIONS: &CStr = c"size=1m,nr_inodes=4096,mode=0755";
+/// The device nodes a program may use.
+const DEVICES: [&str; 5] = ["null", "zero", "full", "random", "urandom"];
+/// Flags the kernel lets a bind remount change; the rest of `statfs`'s flags must be kept
+/// because an unprivileged user namespace cannot clear them (they are locked).
+const LOCKED_FLAGS: libc::c_ulong = libc::MS_RDONLY
+    | libc::MS_NOSUID
+    | libc::MS_NODEV
+    | libc::MS_NOEXEC
+    | libc::MS_NOATIME
+    | libc::MS_NODIRATIME
+    | libc::MS_RELATIME;
+
+/// One step of the plan.
+#[derive(Debug)]
+pub(crate) enum MountOp {
+    Mkdir {
+        path: CString,
+        mode: libc::mode_t,
+    },
+    /// An empty file to bind a file (or device) over.
+    Touch { path: CString },
+    Symlink { target: CString, link: CString },
+    /// Bind `source` (under the old root) at `target`, then remount with `flags` added.
+    Bind {
+        source: CString,
+        target: CString,
+        flags: libc::c_ulong,
+    },
+    Tmpfs {
+        target: CString,
+        flags: libc::c_ulong,
+        options: CString,
+    },
+    Proc { target: CString },
+}
+
+impl MountOp {
+    fn label(&self) -> String {
+        let show = |c: &CString| String::from_utf8_lossy(c.as_bytes()).into_owned();
+        match self {
+            MountOp::Mkdir { path, .. } => format!("mkdir {}", show(path)),
+            MountOp::Touch { path } => format!("create mount point {}", show(path)),
+            MountOp::Symlink { link, .. } => format!("symlink {}", show(link)),
+            MountOp::Bind { target, .. } => format!("mount {}", show(target)),
+            MountOp::Tmpfs { target, .. } => format!("mount tmpfs {}", show(target)),
+            MountOp::Proc { target } => format!("mount proc {}", show(target)),
+        }
+    }
+}
+
+/// The prepared filesystem of one run.
+#[derive(Debug)]
+pub(crate) struct MountPlan {
+    ops: Vec<MountOp>,
+}
+
+impl MountPlan {
+    /// Plan the root for these mounts and a `/tmp` of `tmp_size` bytes.
+    pub(crate) fn new(mounts: &[Mount], tmp_size: u64) -> Result<MountPlan, SpecError> {
+        let mut planner = Planner::default();
+        // Parents before children, so a later bind never hides an earlier one.
+        let mut sorted: Vec<&Mount> = mounts.iter().collect();
+        sorted.sort_by_key(|m| m.target.components().count());
+        for mount in sorted {
+            planner.mount(mount)?;
+        }
+        planner.system(tmp_size);
+        Ok(MountPlan { ops: planner.ops })
+    }
+
+    /// A human label for the step at `index`, for error messages (`mount /usr`).
+    pub(crate) fn label(&self, index: u32) -> String {
+        self.ops
+            .get(index as usize)
+            .map_or_else(|| format!("step {index}"), MountOp::label)
+    }
+
+    /// Child side: build the new root and enter it. On failure returns the stage, the plan
+    /// index and the errno.
+    pub(crate) fn enter(&self) -> Result<(), (Stage, u32, i32)> {
+        let at = |stage: Stage| move |errno: i32| (stage, 0u32, errno);
+        // 1. Nothing we mount may propagate to the host.
+        sys::mount(
+            None,
+            c"/",
+            None,
+            libc::MS_REC | libc::MS_PRIVATE,
+            None,
+        )
+        .map_err(at(Stage::MountPrivate))?;
+        // 2. The new root: a tmpfs over /tmp of this mount namespace, entered at once.
+        sys::mount(
+            Some(c"tmpfs"),
+            c"/tmp",
+            Some(c"tmpfs"),
+            libc::MS_NOSUID | libc::MS_NODEV,
+            Some(ROOT_TMPFS_OPTIONS),
+        )
+        .map_err(at(Stage::RootTmpfs))?;
+        mkdir(c"/tmp/.oldroot", 0o700).map_err(at(Stage::OldRootDir))?;
+        // SAFETY: both paths are NUL-terminated literals.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_pivot_root,
+                c"/tmp".as_ptr(),
+                c"/tmp/.oldroot".as_ptr(),
+            )
+        };
+        sys::check(rc).map_err(at(Stage::PivotRoot))?;
+        // SAFETY: a NUL-terminated literal.
+        let rc = unsafe { libc::chdir(c"/".as_ptr()) };
+        sys::check(rc as libc::c_long).map_err(at(Stage::PivotRoot))?;
+        // 3. The plan.
+        for (index, op) in self.ops.iter().enumerate() {
+            op.apply()
+                .map_err(|errno| (Stage::Mount, index as u32, errno))?;
+        }
+        // 4. Forget the host and freeze the root.
+        // SAFETY: a NUL-terminated literal.
+        let rc = unsafe { libc::umount2(c"/.oldroot".as_ptr(), libc::MNT_DETACH) };
+        sys::check(rc as libc::c_long).map_err(at(Stage::DetachOldRoot))?;
+        // SAFETY: a NUL-terminated literal.
+        let rc = unsafe { libc::rmdir(c"/.oldroot".as_ptr()) };
+        sys::check(rc as libc::c_long).map_err(at(Stage::DetachOldRoot))?;
+        sys::mount(
+            None,
+            c"/",
+            None,
+            libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
+            None,
+        )
+        .map_err(at(Stage::RemountRoot))?;
+        Ok(())
+    }
+}
+
+impl MountOp {
+    /// Child side: perform this step.
+    fn apply(&self) -> Result<(), i32> {
+        match self {
+            MountOp::Mkdir { path, mode } => match mkdir(path, *mode) {
+                Err(libc::EEXIST) => Ok(()),
+                other => other,
+            },
+            MountOp::Touch { path } => {
+                // SAFETY: `path` is NUL-terminated; the descriptor is closed right away.
+                let fd = unsafe {
+                    libc::open(
+                        path.as_ptr(),
+                        libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
+                        0o644,
+                    )
+                };
+                sys::check(fd as libc::c_long)?;
+                // SAFETY: closing the descriptor just opened.
+                unsafe { libc::close(fd) };
+                Ok(())
+            }
+            MountOp::Symlink { target, link } => {
+                // SAFETY: both are NUL-terminated strings.
+                let rc = unsafe { libc::symlink(target.as_ptr(), link.as_ptr()) };
+                sys::check(rc as libc::c_long).map(|_| ())
+            }
+            MountOp::Bind {
+                source,
+                target,
+                flags,
+            } => {
+                sys::mount(
+                    Some(source),
+                    target,
+                    None,
+                    libc::MS_BIND | libc::MS_REC,
+                    None,
+                )?;
+                // A bind ignores flags; they take effect on a remount, which must keep the flags
+                // the host mount has locked.
+                let locked = sys::mount_flags(target)? & LOCKED_FLAGS;
+                sys::mount(
+                    None,
+                    target,
+                    None,
+                    libc::MS_REMOUNT | libc::MS_BIND | locked | flags,
+                    None,
+                )
+            }
+            MountOp::Tmpfs {
+                target,
+                flags,
+                options,
+            } => sys::mount(Some(c"tmpfs"), target, Some(c"tmpfs"), *flags, Some(options)),
+            MountOp::Proc { target } => sys::mount(
+                Some(c"proc"),
+                target,
+                Some(c"proc"),
+                libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                Some(c"hidepid=2"),
+            ),
+        }
+    }
+}
+
+fn mkdir(path: &CStr, mode: libc::mode_t) -> Result<(), i32> {
+    // SAFETY: `path` is NUL-terminated.
+    let rc = unsafe { libc::mkdir(path.as_ptr(), mode) };
+    sys::check(rc as libc::c_long).map(|_| ())
+}
+
+/// Builds the operation list, tracking which directories exist in the new root.
+#[derive(Default)]
+struct Planner {
+    ops: Vec<MountOp>,
+    /// Directories already created in the root tmpfs.
+    made: BTreeSet<PathBuf>,
+    /// Targets of binds: what lies below them comes from the host and must not be created.
+    binds: Vec<PathBuf>,
+}
+
+impl Planner {
+    fn mount(&mut self, mount: &Mount) -> Result<(), SpecError> {
+        let target = &mount.target;
+        match &mount.kind {
+            MountKind::Bind { source, writable } => {
+                let meta = source
+                    .symlink_metadata()
+                    .map_err(|error| SpecError::MountSource {
+                        path: source.clone(),
+                        error,
+                    })?;
+                if meta.file_type().is_symlink() && source == target {
+                    // A merged-/usr link such as /lib -> usr/lib stays a link inside.
+                    let link = source.read_link().map_err(|error| SpecError::MountSource {
+                        path: source.clone(),
+                        error,
+                    })?;
+                    self.parents(target);
+                    self.ops.push(MountOp::Symlink {
+                        target: c_path(&link),
+                        link: c_path(target),
+                    });
+                    return Ok(());
+                }
+                let real = source
+                    .canonicalize()
+                    .map_err(|error| SpecError::MountSource {
+                        path: source.clone(),
+                        error,
+                    })?;
+                if real.is_dir() {
+                    self.dir(target);
+                } else {
+                    self.parents(target);
+                    if !self.under_bind(target) {
+                        self.ops.push(MountOp::Touch {
+                            path: c_path(target),
+                        });
+                    }
+                }
+                let mut flags = libc::MS_NOSUID | libc::MS_NODEV;
+                if !writable {
+                    flags |= libc::MS_RDONLY;
+                }
+                self.bind(&real, target, flags);
+            }
+            MountKind::Tmpfs { size } => {
+                self.dir(target);
+                self.ops.push(MountOp::Tmpfs {
+                    target: c_path(target),
+                    flags: libc::MS_NOSUID | libc::MS_NODEV,
+                    options: tmpfs_options(*size, 0o1777),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// What every sandbox has: /proc, /dev and /tmp.
+    fn system(&mut self, tmp_size: u64) {
+        self.dir(Path::new("/proc"));
+        self.ops.push(MountOp::Proc {
+            target: c"/proc".to_owned(),
+        });
+        self.dir(Path::new("/dev"));
+        for name in DEVICES {
+            let dev = Path::new("/dev").join(name);
+            self.ops.push(MountOp::Touch { path: c_path(&dev) });
+            // Device binds must not be nodev, or the node cannot be opened.
+            self.bind(&dev, &dev, libc::MS_NOSUID | libc::MS_NOEXEC);
+        }
+        for (link, target) in [
+            ("/dev/fd", "/proc/self/fd"),
+            ("/dev/stdin", "/proc/self/fd/0"),
+            ("/dev/stdout", "/proc/self/fd/1"),
+            ("/dev/stderr", "/proc/self/fd/2"),
+            ("/dev/shm", "/tmp"),
+        ] {
+            self.ops.push(MountOp::Symlink {
+                target: c_path(Path::new(target)),
+                link: c_path(Path::new(link)),
+            });
+        }
+        self.dir(Path::new("/tmp"));
+        self.ops.push(MountOp::Tmpfs {
+            target: c"/tmp".to_owned(),
+            flags: libc::MS_NOSUID | libc::MS_NODEV,
+            options: tmpfs_options(tmp_size, 0o1777),
+        });
+    }
+
+    fn bind(&mut self, host: &Path, target: &Path, flags: libc::c_ulong) {
+        let mut source = PathBuf::from(OLD_ROOT);
+        source.push(host.strip_prefix("/").unwrap_or(host));
+        self.ops.push(MountOp::Bind {
+            source: c_path(&source),
+            target: c_path(target),
+            flags,
+        });
+        self.binds.push(target.to_owned());
+    }
+
+    fn under_bind(&self, path: &Path) -> bool {
+        self.binds.iter().any(|b| path.starts_with(b))
+    }
+
+    /// Make `dir` and its parents, unless they come from a bind.
+    fn dir(&mut self, dir: &Path) {
+        self.parents(dir);
+        self.mkdir(dir);
+    }
+
+    fn parents(&mut self, path: &Path) {
+        let mut ancestors: Vec<&Path> = path.ancestors().skip(1).collect();
+        ancestors.reverse();
+        for a in ancestors {
+            if a != Path::new("/") {
+                self.mkdir(a);
+            }
+        }
+    }
+
+    fn mkdir(&mut self, dir: &Path) {
+        if self.under_bind(dir) || !self.made.insert(dir.to_owned()) {
+            return;
+        }
+        self.ops.push(MountOp::Mkdir {
+            path: c_path(dir),
+            mode: 0o755,
+        });
+    }
+}
+
+fn tmpfs_options(size: u64, mode: u32) -> CString {
+    // Format is "size=<bytes>,mode=<octal>"; digits only, so never a NUL.
+    CString::new(format!("size={size},mode={mode:o}")).unwrap_or_default()
+}
+
+/// Paths reaching here were validated NUL-free (spec) or come from the filesystem (no NULs).
+fn c_path(path: &Path) -> CString {
+    CString::new(path.as_os_str().as_bytes()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(plan: &MountPlan) -> Vec<String> {
+        (0..plan.ops.len() as u32).map(|i| plan.label(i)).collect()
+    }
+
+    #[test]
+    fn nested_targets_get_their_parents_made_once() {
+        let plan = MountPlan::new(
+            &[
+                Mount::read_only("/usr/bin", "/a/b/c"),
+                Mount::read_only("/usr/lib", "/a/b/d"),
+            ],
+            1 << 20,
+        )
+        .unwrap();
+        let l = labels(&plan);
+        assert_eq!(l.iter().filter(|s| *s == "mkdir /a").count(), 1);
+        assert_eq!(l.iter().filter(|s| *s == "mkdir /a/b").count(), 1);
+        assert!(l.contains(&"mount /a/b/c".to_owned()));
+    }
+
+    #[test]
+    fn nothing_is_created_inside_a_bind() {
+        let plan = MountPlan::new(
+            &[
+                Mount::read_only("/usr", "/usr"),
+                Mount::read_only("/usr/lib", "/usr/lib"),
+            ],
+            1 << 20,
+        )
+        .unwrap();
+        let l = labels(&plan);
+        assert!(!l.contains(&"mkdir /usr/lib".to_owned()), "{l:?}");
+        assert!(l.contains(&"mount /usr/lib".to_owned()));
+    }
+
+    #[test]
+    fn parents_are_mounted_before_children_whatever_the_order() {
+        let plan = MountPlan::new(
+            &[
+                Mount::read_only("/usr/lib", "/usr/lib"),
+                Mount::read_only("/usr", "/usr"),
+            ],
+            1 << 20,
+        )
+        .unwrap();
+        let l = labels(&plan);
+        let usr = l.iter().position(|s| s == "mount /usr").unwrap();
+        let lib = l.iter().position(|s| s == "mount /usr/lib").unwrap();
+        assert!(usr < lib);
+    }
+
+    #[test]
+    fn binds_are_read_only_nosuid_nodev_unless_writable() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = MountPlan::new(
+            &[
+                Mount::read_only(dir.path(), "/ro"),
+                Mount::writable(dir.path(), "/rw"),
+            ],
+            1 << 20,
+        )
+        .unwrap();
+        let flags = |t: &str| {
+            plan.ops.iter().find_map(|op| match op {
+                MountOp::Bind { target, flags, .. } if target.as_bytes() == t.as_bytes() => {
+                    Some(*flags)
+                }
+                _ => None,
+            })
+        };
+        let ro = flags("/ro").unwrap();
+        let rw = flags("/rw").unwrap();
+        assert_eq!(ro & libc::MS_RDONLY, libc::MS_RDONLY);
+        assert_eq!(rw & libc::MS_RDONLY, 0);
+        for f in [ro, rw] {
+            assert_eq!(f & (libc::MS_NOSUID | libc::MS_NODEV), libc::MS_NOSUID | libc::MS_NODEV);
+        }
+    }
+
+    #[test]
+    fn bind_sources_are_canonical_under_the_old_root() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("real")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("link")).unwrap();
+        let plan = MountPlan::new(&[Mount::read_only(dir.path().join("link"), "/x")], 1 << 20)
+            .unwrap();
+        let source = plan
+            .ops
+            .iter()
+            .find_map(|op| match op {
+                MountOp::Bind { source, target, .. } if target.as_bytes() == b"/x" => {
+                    Some(source.clone())
+                }
+                _ => None,
+            })
+            .unwrap();
+        let expected = format!(
+            "/.oldroot{}",
+            dir.path().join("real").canonicalize().unwrap().display()
+        );
+        assert_eq!(source.to_str().unwrap(), expected);
+    }
+
+    #[test]
+    fn a_symlinked_system_dir_stays_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("usr/lib", dir.path().join("lib")).unwrap();
+        let link = dir.path().join("lib");
+        let plan = MountPlan::new(&[Mount::read_only(&link, &link)], 1 << 20).unwrap();
+        assert!(plan.ops.iter().any(|op| matches!(op,
+            MountOp::Symlink { target, .. } if target.as_bytes() == b"usr/lib")));
+    }
+
+    #[test]
+    fn dev_holds_only_the_five_devices_and_is_not_nodev() {
+        let plan = MountPlan::new(&[], 1 << 20).unwrap();
+        let devs: Vec<_> = plan
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                MountOp::Bind { target, flags, .. } => Some((target.clone(), *flags)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(devs.len(), 5);
+        for (target, flags) in devs {
+            assert!(target.to_str().unwrap().starts_with("/dev/"));
+            assert_eq!(flags & libc::MS_NODEV, 0);
+        }
+    }
+
+    #[test]
+    fn tmp_is_size_capped() {
+        let plan = MountPlan::new(&[], 12345).unwrap();
+        assert!(plan.ops.iter().any(|op| matches!(op,
+            MountOp::Tmpfs { target, options, .. }
+                if target.as_bytes() == b"/tmp" && options.as_bytes() == b"size=12345,mode=1777")));
+    }
+}

@@ -1,0 +1,513 @@
+//! What to run: the [`Command`] builder and its validated form, [`Spec`].
+//!
+//! A [`Command`] reads like `std::process::Command`: a program, its arguments, environment, working
+//! directory and stdio, plus what only a sandbox has: the mounts the program sees, its limits and
+//! its system-call allowlist. Unlike `std`, the environment starts empty: nothing of the engine's
+//! leaks in. [`Command::validate`] checks everything once and turns it into a [`Spec`], whose
+//! strings are already C strings, so that the parent can build the rest of the plan before clone.
+
+use std::ffi::{CString, OsStr, OsString};
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::seccomp::SyscallFilter;
+
+/// Where one of the program's standard streams comes from or goes to.
+#[derive(Debug, Default)]
+pub enum Stdio {
+    /// `/dev/null`.
+    #[default]
+    Null,
+    /// The engine's own descriptor of the same number.
+    Inherit,
+    /// This descriptor (a file, a pipe end, a socket).
+    Fd(OwnedFd),
+}
+
+impl Stdio {
+    pub fn null() -> Stdio {
+        Stdio::Null
+    }
+
+    pub fn inherit() -> Stdio {
+        Stdio::Inherit
+    }
+
+    /// Resolve to a descriptor the child can `dup2` from.
+    pub(crate) fn into_fd(self, number: i32) -> io::Result<OwnedFd> {
+        match self {
+            Stdio::Null => Ok(File::options()
+                .read(number == 0)
+                .write(number != 0)
+                .open("/dev/null")?
+                .into()),
+            // SAFETY: the borrowed descriptor is one of the engine's standard streams, which the
+            // process keeps open; we only duplicate it.
+            Stdio::Inherit => unsafe { std::os::fd::BorrowedFd::borrow_raw(number) }
+                .as_fd()
+                .try_clone_to_owned(),
+            Stdio::Fd(fd) => Ok(fd),
+        }
+    }
+}
+
+impl From<File> for Stdio {
+    fn from(file: File) -> Stdio {
+        Stdio::Fd(file.into())
+    }
+}
+
+impl From<OwnedFd> for Stdio {
+    fn from(fd: OwnedFd) -> Stdio {
+        Stdio::Fd(fd)
+    }
+}
+
+/// One thing mounted into the sandbox's otherwise empty root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mount {
+    pub(crate) kind: MountKind,
+    pub(crate) target: PathBuf,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum MountKind {
+    /// A bind mount of a host path.
+    Bind { source: PathBuf, writable: bool },
+    /// A fresh tmpfs of at most `size` bytes.
+    Tmpfs { size: u64 },
+}
+
+impl Mount {
+    /// Bind `source` from the host at `target` inside, read-only, nosuid, nodev.
+    pub fn read_only(source: impl Into<PathBuf>, target: impl Into<PathBuf>) -> Mount {
+        Mount {
+            kind: MountKind::Bind {
+                source: source.into(),
+                writable: false,
+            },
+            target: target.into(),
+        }
+    }
+
+    /// Bind `source` from the host at `target` inside, writable, nosuid, nodev.
+    pub fn writable(source: impl Into<PathBuf>, target: impl Into<PathBuf>) -> Mount {
+        Mount {
+            kind: MountKind::Bind {
+                source: source.into(),
+                writable: true,
+            },
+            target: target.into(),
+        }
+    }
+
+    /// A host path at the same place inside, read-only.
+    pub fn host(path: impl Into<PathBuf>) -> Mount {
+        let path = path.into();
+        Mount::read_only(path.clone(), path)
+    }
+
+    /// A writable tmpfs of at most `size` bytes at `target`.
+    pub fn tmpfs(target: impl Into<PathBuf>, size: u64) -> Mount {
+        Mount {
+            kind: MountKind::Tmpfs { size },
+            target: target.into(),
+        }
+    }
+
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+}
+
+/// The host directories a dynamically linked program needs: `/usr` and the library and binary
+/// directories beside it (symlinks into `/usr` on merged-/usr systems; they stay symlinks inside).
+pub fn system_mounts() -> Vec<Mount> {
+    ["/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin"]
+        .iter()
+        .filter(|p| Path::new(p).symlink_metadata().is_ok())
+        .map(|p| Mount::host(*p))
+        .collect()
+}
+
+/// Resource limits of one run. The cgroup layer enforces memory, processes and CPU time exactly;
+/// the rest are rlimits set in the child.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limits {
+    /// Wall-clock time from the program's start; the whole PID namespace is killed past it.
+    pub wall_time: Duration,
+    /// CPU time (user + system, every thread and process). `RLIMIT_CPU` is set a second above it
+    /// as a backstop.
+    pub cpu_time: Option<Duration>,
+    /// Memory (resident plus page cache the run charges), swap off.
+    pub memory: Option<u64>,
+    /// `RLIMIT_AS`, for languages that do not reserve huge address ranges.
+    pub address_space: Option<u64>,
+    /// `RLIMIT_STACK`.
+    pub stack: Option<u64>,
+    /// `RLIMIT_FSIZE`: the largest file the program can write, its output included.
+    pub output: Option<u64>,
+    /// `RLIMIT_NOFILE`.
+    pub open_files: u64,
+    /// Processes and threads alive at once.
+    pub processes: Option<u64>,
+    /// Size of the writable tmpfs on `/tmp`.
+    pub tmp_size: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            wall_time: Duration::from_secs(10),
+            cpu_time: None,
+            memory: None,
+            address_space: None,
+            stack: None,
+            output: None,
+            open_files: 256,
+            processes: None,
+            tmp_size: 64 << 20,
+        }
+    }
+}
+
+/// A program to run in the sandbox, built like `std::process::Command`.
+#[derive(Debug)]
+pub struct Command {
+    program: PathBuf,
+    argv0: Option<OsString>,
+    args: Vec<OsString>,
+    env: Vec<(OsString, OsString)>,
+    cwd: PathBuf,
+    stdio: [Stdio; 3],
+    mounts: Vec<Mount>,
+    limits: Limits,
+    filter: Option<Arc<SyscallFilter>>,
+}
+
+impl Command {
+    /// Run `program`, an absolute path as seen inside the sandbox.
+    pub fn new(program: impl Into<PathBuf>) -> Command {
+        Command {
+            program: program.into(),
+            argv0: None,
+            args: Vec::new(),
+            env: Vec::new(),
+            cwd: PathBuf::from("/"),
+            stdio: [Stdio::Null, Stdio::Null, Stdio::Null],
+            mounts: Vec::new(),
+            limits: Limits::default(),
+            filter: None,
+        }
+    }
+
+    /// Set `argv[0]` (the program path by default).
+    pub fn arg0(&mut self, arg0: impl AsRef<OsStr>) -> &mut Command {
+        self.argv0 = Some(arg0.as_ref().to_owned());
+        self
+    }
+
+    pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Command {
+        self.args.push(arg.as_ref().to_owned());
+        self
+    }
+
+    pub fn args<I, S>(&mut self, args: I) -> &mut Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// Add an environment variable. The environment starts empty.
+    pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Command {
+        self.env
+            .push((key.as_ref().to_owned(), value.as_ref().to_owned()));
+        self
+    }
+
+    pub fn envs<I, K, V>(&mut self, vars: I) -> &mut Command
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        for (k, v) in vars {
+            self.env(k, v);
+        }
+        self
+    }
+
+    /// The working directory inside the sandbox (`/` by default).
+    pub fn current_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Command {
+        self.cwd = dir.into();
+        self
+    }
+
+    pub fn stdin(&mut self, stdio: impl Into<Stdio>) -> &mut Command {
+        self.stdio[0] = stdio.into();
+        self
+    }
+
+    pub fn stdout(&mut self, stdio: impl Into<Stdio>) -> &mut Command {
+        self.stdio[1] = stdio.into();
+        self
+    }
+
+    pub fn stderr(&mut self, stdio: impl Into<Stdio>) -> &mut Command {
+        self.stdio[2] = stdio.into();
+        self
+    }
+
+    pub fn mount(&mut self, mount: Mount) -> &mut Command {
+        self.mounts.push(mount);
+        self
+    }
+
+    pub fn mounts(&mut self, mounts: impl IntoIterator<Item = Mount>) -> &mut Command {
+        self.mounts.extend(mounts);
+        self
+    }
+
+    pub fn limits(&mut self, limits: Limits) -> &mut Command {
+        self.limits = limits;
+        self
+    }
+
+    pub fn limits_mut(&mut self) -> &mut Limits {
+        &mut self.limits
+    }
+
+    /// The system-call allowlist ([`SyscallFilter::base`] unless set).
+    pub fn syscalls(&mut self, filter: Arc<SyscallFilter>) -> &mut Command {
+        self.filter = Some(filter);
+        self
+    }
+
+    /// Check everything and build the C strings the child will use.
+    pub fn validate(self) -> Result<Spec, SpecError> {
+        let program = inside_path(&self.program, "program")?;
+        let cwd = inside_path(&self.cwd, "working directory")?;
+        let argv0 = self
+            .argv0
+            .unwrap_or_else(|| self.program.as_os_str().to_owned());
+        let mut argv = vec![cstring(&argv0, "argv[0]")?];
+        for (i, arg) in self.args.iter().enumerate() {
+            argv.push(cstring(arg, &format!("argument {}", i + 1))?);
+        }
+        let mut env = Vec::with_capacity(self.env.len());
+        for (key, value) in &self.env {
+            if key.is_empty() || key.as_bytes().contains(&b'=') {
+                return Err(SpecError::EnvKey(key.clone()));
+            }
+            let mut pair = key.clone();
+            pair.push("=");
+            pair.push(value);
+            env.push(cstring(&pair, &format!("environment variable {key:?}"))?);
+        }
+        let mut targets: Vec<&Path> = Vec::new();
+        for mount in &self.mounts {
+            check_target(&mount.target)?;
+            if targets.contains(&mount.target.as_path()) {
+                return Err(SpecError::DuplicateTarget(mount.target.clone()));
+            }
+            targets.push(&mount.target);
+            if let MountKind::Bind { source, .. } = &mount.kind {
+                if !source.is_absolute() {
+                    return Err(SpecError::RelativeSource(source.clone()));
+                }
+                source
+                    .symlink_metadata()
+                    .map_err(|error| SpecError::MountSource {
+                        path: source.clone(),
+                        error,
+                    })?;
+            }
+        }
+        if self.limits.wall_time.is_zero() {
+            return Err(SpecError::ZeroWallTime);
+        }
+        if self.limits.cpu_time.is_some_and(|t| t.is_zero()) {
+            return Err(SpecError::ZeroCpuTime);
+        }
+        let filter = self.filter.unwrap_or_else(SyscallFilter::base);
+        Ok(Spec {
+            program,
+            argv,
+            env,
+            cwd,
+            stdio: self.stdio,
+            mounts: self.mounts,
+            limits: self.limits,
+            filter,
+        })
+    }
+}
+
+/// A validated [`Command`]: every path checked, every string a C string.
+#[derive(Debug)]
+pub struct Spec {
+    pub(crate) program: CString,
+    pub(crate) argv: Vec<CString>,
+    pub(crate) env: Vec<CString>,
+    pub(crate) cwd: CString,
+    pub(crate) stdio: [Stdio; 3],
+    pub(crate) mounts: Vec<Mount>,
+    pub(crate) limits: Limits,
+    pub(crate) filter: Arc<SyscallFilter>,
+}
+
+impl Spec {
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The program path as seen inside.
+    pub fn program(&self) -> &Path {
+        Path::new(OsStr::from_bytes(self.program.as_bytes()))
+    }
+}
+
+/// Why a [`Command`] cannot run. Each names the offending value.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("{what} {path:?} must be an absolute path inside the sandbox")]
+    NotAbsolute { what: &'static str, path: PathBuf },
+    #[error("{0} contains a NUL byte")]
+    Nul(String),
+    #[error("environment variable name {0:?} is empty or contains '='")]
+    EnvKey(OsString),
+    #[error("mount target {0:?} must be an absolute path without `.` or `..`")]
+    BadTarget(PathBuf),
+    #[error("mount target {0:?} is reserved: the sandbox itself provides /, /proc, /dev and /tmp")]
+    ReservedTarget(PathBuf),
+    #[error("mount target {0:?} is listed twice")]
+    DuplicateTarget(PathBuf),
+    #[error("mount source {0:?} must be an absolute host path")]
+    RelativeSource(PathBuf),
+    #[error("mount source {path:?}: {error}")]
+    MountSource { path: PathBuf, error: io::Error },
+    #[error("the wall-time limit must be above zero")]
+    ZeroWallTime,
+    #[error("the CPU-time limit must be above zero")]
+    ZeroCpuTime,
+}
+
+fn inside_path(path: &Path, what: &'static str) -> Result<CString, SpecError> {
+    if !path.is_absolute() {
+        return Err(SpecError::NotAbsolute {
+            what,
+            path: path.to_owned(),
+        });
+    }
+    cstring(path.as_os_str(), what)
+}
+
+fn cstring(s: &OsStr, what: &str) -> Result<CString, SpecError> {
+    CString::new(s.as_bytes()).map_err(|_| SpecError::Nul(what.to_owned()))
+}
+
+fn check_target(target: &Path) -> Result<(), SpecError> {
+    let mut components = target.components();
+    if components.next() != Some(Component::RootDir) {
+        return Err(SpecError::BadTarget(target.to_owned()));
+    }
+    let mut first = None;
+    for component in components {
+        match component {
+            Component::Normal(name) => {
+                first.get_or_insert(name);
+            }
+            _ => return Err(SpecError::BadTarget(target.to_owned())),
+        }
+    }
+    match first.map(|f| f.as_bytes()) {
+        None | Some(b"proc") | Some(b"dev") | Some(b"tmp") => {
+            Err(SpecError::ReservedTarget(target.to_owned()))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_program_is_rejected() {
+        let err = Command::new("a.out").validate().unwrap_err();
+        assert!(matches!(err, SpecError::NotAbsolute { what: "program", .. }));
+    }
+
+    #[test]
+    fn nul_in_argument_is_rejected_and_named() {
+        let mut cmd = Command::new("/bin/true");
+        cmd.arg("ok").arg("bad\0arg");
+        let err = cmd.validate().unwrap_err();
+        assert_eq!(err.to_string(), "argument 2 contains a NUL byte");
+    }
+
+    #[test]
+    fn environment_is_empty_unless_set() {
+        let spec = Command::new("/bin/true").validate().unwrap();
+        assert!(spec.env.is_empty());
+        let mut cmd = Command::new("/bin/true");
+        cmd.env("A", "1");
+        assert_eq!(cmd.validate().unwrap().env, vec![CString::new("A=1").unwrap()]);
+    }
+
+    #[test]
+    fn env_key_with_equals_is_rejected() {
+        let mut cmd = Command::new("/bin/true");
+        cmd.env("A=B", "1");
+        assert!(matches!(cmd.validate(), Err(SpecError::EnvKey(_))));
+    }
+
+    #[test]
+    fn argv0_defaults_to_program() {
+        let mut cmd = Command::new("/bin/echo");
+        cmd.arg("hi");
+        let spec = cmd.validate().unwrap();
+        assert_eq!(spec.argv[0].as_bytes(), b"/bin/echo");
+        assert_eq!(spec.argv[1].as_bytes(), b"hi");
+    }
+
+    #[test]
+    fn reserved_and_malformed_targets_are_rejected() {
+        for target in ["/", "/proc", "/dev/x", "/tmp", "relative", "/a/../b", "/a/./b"] {
+            let mut cmd = Command::new("/bin/true");
+            cmd.mount(Mount::read_only("/usr", target));
+            assert!(cmd.validate().is_err(), "{target} accepted");
+        }
+    }
+
+    #[test]
+    fn missing_mount_source_names_the_path() {
+        let mut cmd = Command::new("/bin/true");
+        cmd.mount(Mount::read_only("/no/such/dir", "/x"));
+        let err = cmd.validate().unwrap_err();
+        assert!(err.to_string().starts_with("mount source \"/no/such/dir\""), "{err}");
+    }
+
+    #[test]
+    fn duplicate_target_is_rejected() {
+        let mut cmd = Command::new("/bin/true");
+        cmd.mount(Mount::host("/usr")).mount(Mount::host("/usr"));
+        assert!(matches!(cmd.validate(), Err(SpecError::DuplicateTarget(_))));
+    }
+
+    #[test]
+    fn zero_wall_time_is_rejected() {
+        let mut cmd = Command::new("/bin/true");
+        cmd.limits_mut().wall_time = Duration::ZERO;
+        assert!(matches!(cmd.validate(), Err(SpecError::ZeroWallTime)));
+    }
+}

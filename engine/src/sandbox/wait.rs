@@ -1,0 +1,174 @@
+//! The parent's watch over a running sandbox: read the child's records, enforce the clocks, reap.
+//!
+//! The parent sleeps in `ppoll` on the sync socket with a timeout set to the nearest deadline:
+//! the setup deadline until the init reports the program started, then the wall-clock limit. On a
+//! deadline it kills the init with SIGKILL; the init's death makes the kernel kill every process
+//! of the PID namespace, so nothing survives it. The socket's end of file says the init is gone;
+//! then the init is reaped with its rusage, and nothing is left: no zombie, no descriptor, no
+//! mount (they lived in the child's mount namespace).
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use super::error::SandboxError;
+use super::stage::{Record, RecordKind};
+use super::LimitHit;
+
+/// How long the init may take to build the sandbox before it is considered stuck.
+pub(crate) const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A cloned child not yet reaped. Dropping it kills and reaps it, so an early return anywhere in
+/// the parent leaves no process behind.
+pub(crate) struct Child {
+    pid: libc::pid_t,
+    reaped: bool,
+}
+
+impl Child {
+    pub(crate) fn new(pid: libc::pid_t) -> Child {
+        Child { pid, reaped: false }
+    }
+
+    pub(crate) fn pid(&self) -> libc::pid_t {
+        self.pid
+    }
+
+    pub(crate) fn kill(&self) {
+        if !self.reaped {
+            // SAFETY: the pid is our unreaped child, so it cannot have been reused.
+            unsafe { libc::kill(self.pid, libc::SIGKILL) };
+        }
+    }
+
+    /// Wait for the child; its wait status and resource usage.
+    pub(crate) fn reap(&mut self) -> Result<(i32, libc::rusage), SandboxError> {
+        loop {
+            let mut status = 0;
+            // SAFETY: an all-zero rusage is valid to overwrite.
+            let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+            // SAFETY: valid out-pointers; the pid is our child.
+            let rc = unsafe { libc::wait4(self.pid, &mut status, libc::__WALL, &mut ru) };
+            if rc == self.pid {
+                self.reaped = true;
+                return Ok((status, ru));
+            }
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() != Some(libc::EINTR) {
+                self.reaped = true;
+                return Err(SandboxError::parent(format!("wait4 {}", self.pid), err));
+            }
+        }
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if !self.reaped {
+            self.kill();
+            let _ = self.reap();
+        }
+    }
+}
+
+/// What the parent learned while the child ran.
+#[derive(Debug, Default)]
+pub(crate) struct Watch {
+    /// The first error record, if any step failed.
+    pub error: Option<Record>,
+    /// When the init reported the program's fork.
+    pub started: Option<Instant>,
+    /// The program's end, as the init reported it.
+    pub exited: Option<Record>,
+    /// Which limit made us kill the run.
+    pub killed: Option<LimitHit>,
+}
+
+/// Watch the child until it is gone. `wall` is the wall-clock limit of the program.
+pub(crate) fn watch(child: &Child, sock: &OwnedFd, wall: Duration) -> Result<Watch, SandboxError> {
+    let mut watch = Watch::default();
+    let setup_deadline = Instant::now() + SETUP_TIMEOUT;
+    let mut buf = [0u8; Record::SIZE];
+    loop {
+        let now = Instant::now();
+        let deadline = match watch.started {
+            None => setup_deadline,
+            Some(t) => t + wall,
+        };
+        if watch.killed.is_none() && now >= deadline {
+            child.kill();
+            watch.killed = Some(if watch.started.is_some() {
+                LimitHit::WallTime
+            } else {
+                LimitHit::Setup
+            });
+        }
+        let timeout = match watch.killed {
+            Some(_) => None,
+            None => Some(deadline.saturating_duration_since(now)),
+        };
+        if !poll_readable(sock, timeout)? {
+            continue;
+        }
+        // SAFETY: `buf` is a writable buffer of the given size.
+        let n = unsafe {
+            libc::recv(
+                sock.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if n < 0 {
+            let err = std::io::Error::last_os_error();
+            match err.raw_os_error() {
+                Some(libc::EINTR) | Some(libc::EAGAIN) => continue,
+                // The init died with a record unread: treat as end of file.
+                Some(libc::ECONNRESET) => break,
+                _ => return Err(SandboxError::parent("recv from sync socket", err)),
+            }
+        }
+        if n == 0 {
+            break;
+        }
+        if n as usize != Record::SIZE {
+            return Err(SandboxError::Protocol(n as usize));
+        }
+        let record = Record::from_bytes(&buf);
+        match record.kind() {
+            Some(RecordKind::Error) => {
+                watch.error.get_or_insert(record);
+            }
+            Some(RecordKind::Started) => watch.started = Some(Instant::now()),
+            Some(RecordKind::Exited) => watch.exited = Some(record),
+            None => return Err(SandboxError::Protocol(n as usize)),
+        }
+    }
+    Ok(watch)
+}
+
+/// Sleep until `sock` is readable or `timeout` passes (None: no timeout). Nanosecond timeouts:
+/// ppoll, not poll's milliseconds.
+fn poll_readable(sock: &OwnedFd, timeout: Option<Duration>) -> Result<bool, SandboxError> {
+    let mut pfd = libc::pollfd {
+        fd: sock.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ts = timeout.map(|t| libc::timespec {
+        tv_sec: t.as_secs() as libc::time_t,
+        tv_nsec: t.subsec_nanos() as libc::c_long,
+    });
+    let ts_ptr = ts
+        .as_ref()
+        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    // SAFETY: one valid pollfd; the timespec pointer is null or valid; no signal mask change.
+    let rc = unsafe { libc::ppoll(&mut pfd, 1, ts_ptr, std::ptr::null()) };
+    if rc < 0 {
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() == Some(libc::EINTR) {
+            return Ok(false);
+        }
+        return Err(SandboxError::parent("ppoll on sync socket", err));
+    }
+    Ok(rc > 0)
+}
