@@ -13,7 +13,8 @@
 //!    survive the switch for the same reason: its uid 0 is unmapped, so the kernel's "root gave
 //!    up root" rule never fires. The child thus never touches a file as host root;
 //! 3. builds and enters the new root ([`MountPlan::enter`]), with the capabilities it holds in
-//!    its own user namespace only;
+//!    its own user namespace only, and sets that namespace's limit of nested user namespaces
+//!    to 0;
 //! 4. sets the hostname, calls `setsid` (no controlling terminal, against TIOCSTI), asks for
 //!    SIGKILL on the parent's death, moves stdio to 0-2 and the sync socket to 3, closes the rest;
 //! 5. drops every capability (the bounding set included), sets no_new_privs, makes itself
@@ -74,17 +75,24 @@ pub(crate) fn init(ctx: &ChildContext) -> ! {
         fail(sync, Stage::WaitRelease, 0, errno);
     }
 
-    // 2. The unprivileged user and group.
+    // 2. The unprivileged user and group. Raw calls: glibc's wrappers broadcast the change to
+    // every thread it knows of, under a lock another thread of the engine may have held at clone.
     // SAFETY: plain id arguments.
-    let rc = unsafe { libc::setresgid(ctx.gid, ctx.gid, ctx.gid) };
-    step(sync, Stage::SetGid, rc as libc::c_long);
+    let rc = unsafe { libc::syscall(libc::SYS_setresgid, ctx.gid, ctx.gid, ctx.gid) };
+    step(sync, Stage::SetGid, rc);
     // SAFETY: plain id arguments.
-    let rc = unsafe { libc::setresuid(ctx.uid, ctx.uid, ctx.uid) };
-    step(sync, Stage::SetUid, rc as libc::c_long);
+    let rc = unsafe { libc::syscall(libc::SYS_setresuid, ctx.uid, ctx.uid, ctx.uid) };
+    step(sync, Stage::SetUid, rc);
 
     // 3. The filesystem.
     if let Err((stage, index, errno)) = ctx.plan.enter() {
         fail(sync, stage, index, errno);
+    }
+    // No nested user namespace, the one way an unprivileged process regains capabilities: this
+    // holds even if the seccomp filter had a hole. (The limit lives in our own user namespace,
+    // where the init still has CAP_SYS_RESOURCE.)
+    if let Err(errno) = sys::write_file(c"/proc/sys/user/max_user_namespaces", b"0") {
+        fail(sync, Stage::NestedUserns, 0, errno);
     }
 
     // 4. Hostname, session, parent death, descriptors.
@@ -108,7 +116,6 @@ pub(crate) fn init(ctx: &ChildContext) -> ! {
     if let Err(errno) = sys::close_from(SYNC_FD as u32 + 1) {
         fail(sync, Stage::CloseFds, 0, errno);
     }
-
 
     // 5. No capabilities, no new privileges, limits.
     drop_capabilities(sync, ctx.last_cap);

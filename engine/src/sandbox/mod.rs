@@ -94,7 +94,11 @@ impl Sandbox {
         }
         match std::fs::metadata("/tmp") {
             Ok(m) if m.is_dir() => {}
-            Ok(_) => return Err(SandboxError::NoTmp(std::io::Error::from_raw_os_error(libc::ENOTDIR))),
+            Ok(_) => {
+                return Err(SandboxError::NoTmp(std::io::Error::from_raw_os_error(
+                    libc::ENOTDIR,
+                )))
+            }
             Err(e) => return Err(SandboxError::NoTmp(e)),
         }
         let hostname = CString::new(config.hostname.clone())

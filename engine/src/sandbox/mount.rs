@@ -47,8 +47,13 @@ pub(crate) enum MountOp {
         mode: libc::mode_t,
     },
     /// An empty file to bind a file (or device) over.
-    Touch { path: CString },
-    Symlink { target: CString, link: CString },
+    Touch {
+        path: CString,
+    },
+    Symlink {
+        target: CString,
+        link: CString,
+    },
     /// Bind `source` (under the old root) at `target`, then remount with `flags` added.
     Bind {
         source: CString,
@@ -60,7 +65,9 @@ pub(crate) enum MountOp {
         flags: libc::c_ulong,
         options: CString,
     },
-    Proc { target: CString },
+    Proc {
+        target: CString,
+    },
 }
 
 impl MountOp {
@@ -109,14 +116,8 @@ impl MountPlan {
     pub(crate) fn enter(&self) -> Result<(), (Stage, u32, i32)> {
         let at = |stage: Stage| move |errno: i32| (stage, 0u32, errno);
         // 1. Nothing we mount may propagate to the host.
-        sys::mount(
-            None,
-            c"/",
-            None,
-            libc::MS_REC | libc::MS_PRIVATE,
-            None,
-        )
-        .map_err(at(Stage::MountPrivate))?;
+        sys::mount(None, c"/", None, libc::MS_REC | libc::MS_PRIVATE, None)
+            .map_err(at(Stage::MountPrivate))?;
         // 2. The new root: a tmpfs over /tmp of this mount namespace, entered at once.
         sys::mount(
             Some(c"tmpfs"),
@@ -217,7 +218,13 @@ impl MountOp {
                 target,
                 flags,
                 options,
-            } => sys::mount(Some(c"tmpfs"), target, Some(c"tmpfs"), *flags, Some(options)),
+            } => sys::mount(
+                Some(c"tmpfs"),
+                target,
+                Some(c"tmpfs"),
+                *flags,
+                Some(options),
+            ),
             MountOp::Proc { target } => sys::mount(
                 Some(c"proc"),
                 target,
@@ -467,7 +474,10 @@ mod tests {
         assert_eq!(ro & libc::MS_RDONLY, libc::MS_RDONLY);
         assert_eq!(rw & libc::MS_RDONLY, 0);
         for f in [ro, rw] {
-            assert_eq!(f & (libc::MS_NOSUID | libc::MS_NODEV), libc::MS_NOSUID | libc::MS_NODEV);
+            assert_eq!(
+                f & (libc::MS_NOSUID | libc::MS_NODEV),
+                libc::MS_NOSUID | libc::MS_NODEV
+            );
         }
     }
 
@@ -476,8 +486,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("real")).unwrap();
         std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("link")).unwrap();
-        let plan = MountPlan::new(&[Mount::read_only(dir.path().join("link"), "/x")], 1 << 20)
-            .unwrap();
+        let plan =
+            MountPlan::new(&[Mount::read_only(dir.path().join("link"), "/x")], 1 << 20).unwrap();
         let source = plan
             .ops
             .iter()

@@ -91,7 +91,9 @@ mod tests {
     use std::time::Duration;
 
     fn find(list: &[Rlimit], resource: libc::__rlimit_resource_t) -> Option<u64> {
-        list.iter().find(|r| r.resource == resource).map(|r| r.value)
+        list.iter()
+            .find(|r| r.resource == resource)
+            .map(|r| r.value)
     }
 
     #[test]

@@ -27,64 +27,313 @@ use syscalls::Sysno;
 /// are skipped.
 pub const BASE: &[&str] = &[
     // files and descriptors
-    "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2",
-    "pwritev2", "open", "openat", "close", "close_range", "creat", "lseek", "dup", "dup2", "dup3",
-    "fcntl", "flock", "fsync", "fdatasync", "ftruncate", "truncate", "fallocate", "fadvise64",
-    "sendfile", "copy_file_range", "splice", "tee", "pipe", "pipe2", "stat", "fstat", "lstat",
-    "newfstatat", "statx", "statfs", "fstatfs", "access", "faccessat", "faccessat2", "readlink",
-    "readlinkat", "getdents", "getdents64", "getcwd", "chdir", "fchdir", "mkdir", "mkdirat",
-    "rmdir", "unlink", "unlinkat", "rename", "renameat", "renameat2", "link", "linkat", "symlink",
-    "symlinkat", "chmod", "fchmod", "fchmodat", "umask", "utime", "utimes", "utimensat",
-    "futimesat", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr",
-    "ioctl", "memfd_create", "eventfd", "eventfd2", "timerfd_create", "timerfd_settime",
-    "timerfd_gettime", "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
+    "read",
+    "write",
+    "readv",
+    "writev",
+    "pread64",
+    "pwrite64",
+    "preadv",
+    "pwritev",
+    "preadv2",
+    "pwritev2",
+    "open",
+    "openat",
+    "close",
+    "close_range",
+    "creat",
+    "lseek",
+    "dup",
+    "dup2",
+    "dup3",
+    "fcntl",
+    "flock",
+    "fsync",
+    "fdatasync",
+    "ftruncate",
+    "truncate",
+    "fallocate",
+    "fadvise64",
+    "sendfile",
+    "copy_file_range",
+    "splice",
+    "tee",
+    "pipe",
+    "pipe2",
+    "stat",
+    "fstat",
+    "lstat",
+    "newfstatat",
+    "statx",
+    "statfs",
+    "fstatfs",
+    "access",
+    "faccessat",
+    "faccessat2",
+    "readlink",
+    "readlinkat",
+    "getdents",
+    "getdents64",
+    "getcwd",
+    "chdir",
+    "fchdir",
+    "mkdir",
+    "mkdirat",
+    "rmdir",
+    "unlink",
+    "unlinkat",
+    "rename",
+    "renameat",
+    "renameat2",
+    "link",
+    "linkat",
+    "symlink",
+    "symlinkat",
+    "chmod",
+    "fchmod",
+    "fchmodat",
+    "umask",
+    "utime",
+    "utimes",
+    "utimensat",
+    "futimesat",
+    "getxattr",
+    "lgetxattr",
+    "fgetxattr",
+    "listxattr",
+    "llistxattr",
+    "flistxattr",
+    "ioctl",
+    "memfd_create",
+    "eventfd",
+    "eventfd2",
+    "timerfd_create",
+    "timerfd_settime",
+    "timerfd_gettime",
+    "inotify_init1",
+    "inotify_add_watch",
+    "inotify_rm_watch",
     // memory
-    "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "msync", "mincore", "mlock",
-    "munlock", "membarrier", "get_mempolicy",
+    "brk",
+    "mmap",
+    "munmap",
+    "mremap",
+    "mprotect",
+    "madvise",
+    "msync",
+    "mincore",
+    "mlock",
+    "munlock",
+    "membarrier",
+    "get_mempolicy",
     // processes and threads
-    "clone", "clone3", "fork", "vfork", "execve", "exit", "exit_group", "wait4", "waitid",
-    "kill", "tkill", "tgkill", "getpid", "getppid", "gettid", "getpgrp", "getpgid", "setpgid",
-    "getsid", "setsid", "set_tid_address", "set_robust_list", "get_robust_list", "rseq",
-    "arch_prctl", "prctl", "futex", "futex_waitv", "sched_yield", "sched_getaffinity",
-    "sched_setaffinity", "sched_getparam", "sched_getscheduler", "sched_get_priority_max",
-    "sched_get_priority_min", "sched_getattr", "getpriority", "getrlimit", "setrlimit",
-    "prlimit64", "getrusage", "times", "getuid", "geteuid", "getgid", "getegid", "getresuid",
-    "getresgid", "getgroups", "capget",
+    "clone",
+    "clone3",
+    "fork",
+    "vfork",
+    "execve",
+    "exit",
+    "exit_group",
+    "wait4",
+    "waitid",
+    "kill",
+    "tkill",
+    "tgkill",
+    "getpid",
+    "getppid",
+    "gettid",
+    "getpgrp",
+    "getpgid",
+    "setpgid",
+    "getsid",
+    "setsid",
+    "set_tid_address",
+    "set_robust_list",
+    "get_robust_list",
+    "rseq",
+    "arch_prctl",
+    "prctl",
+    "futex",
+    "futex_waitv",
+    "sched_yield",
+    "sched_getaffinity",
+    "sched_setaffinity",
+    "sched_getparam",
+    "sched_getscheduler",
+    "sched_get_priority_max",
+    "sched_get_priority_min",
+    "sched_getattr",
+    "getpriority",
+    "getrlimit",
+    "setrlimit",
+    "prlimit64",
+    "getrusage",
+    "times",
+    "getuid",
+    "geteuid",
+    "getgid",
+    "getegid",
+    "getresuid",
+    "getresgid",
+    "getgroups",
+    "capget",
     // signals
-    "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigsuspend", "rt_sigpending",
-    "rt_sigtimedwait", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "sigaltstack", "pause", "alarm",
-    "setitimer", "getitimer", "timer_create", "timer_settime", "timer_gettime",
-    "timer_getoverrun", "timer_delete",
+    "rt_sigaction",
+    "rt_sigprocmask",
+    "rt_sigreturn",
+    "rt_sigsuspend",
+    "rt_sigpending",
+    "rt_sigtimedwait",
+    "rt_sigqueueinfo",
+    "rt_tgsigqueueinfo",
+    "sigaltstack",
+    "pause",
+    "alarm",
+    "setitimer",
+    "getitimer",
+    "timer_create",
+    "timer_settime",
+    "timer_gettime",
+    "timer_getoverrun",
+    "timer_delete",
     // time and system information
-    "clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
-    "uname", "sysinfo", "getrandom", "getcpu",
+    "clock_gettime",
+    "clock_getres",
+    "clock_nanosleep",
+    "nanosleep",
+    "gettimeofday",
+    "time",
+    "uname",
+    "sysinfo",
+    "getrandom",
+    "getcpu",
     // waiting on descriptors
-    "poll", "ppoll", "select", "pselect6", "epoll_create", "epoll_create1", "epoll_ctl",
-    "epoll_wait", "epoll_pwait", "epoll_pwait2",
+    "poll",
+    "ppoll",
+    "select",
+    "pselect6",
+    "epoll_create",
+    "epoll_create1",
+    "epoll_ctl",
+    "epoll_wait",
+    "epoll_pwait",
+    "epoll_pwait2",
     // local sockets only (see the argument rules below)
-    "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "getsockname",
-    "getpeername", "getsockopt", "setsockopt", "sendto", "recvfrom", "sendmsg", "recvmsg",
-    "sendmmsg", "recvmmsg", "shutdown",
+    "socket",
+    "socketpair",
+    "connect",
+    "bind",
+    "listen",
+    "accept",
+    "accept4",
+    "getsockname",
+    "getpeername",
+    "getsockopt",
+    "setsockopt",
+    "sendto",
+    "recvfrom",
+    "sendmsg",
+    "recvmsg",
+    "sendmmsg",
+    "recvmmsg",
+    "shutdown",
     // SysV IPC and POSIX queues live in the run's own IPC namespace
-    "shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semtimedop", "semctl", "msgget",
-    "msgsnd", "msgrcv", "msgctl",
+    "shmget",
+    "shmat",
+    "shmdt",
+    "shmctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semctl",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
 ];
 
 /// Calls no profile may allow: each is a way to attack the host, another sandbox or the kernel.
 pub const NEVER_ALLOWED: &[&str] = &[
-    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "ptrace",
-    "process_vm_readv", "process_vm_writev", "process_madvise", "pidfd_getfd", "bpf",
-    "perf_event_open", "io_uring_setup", "io_uring_enter", "io_uring_register", "keyctl",
-    "add_key", "request_key", "userfaultfd", "kexec_load", "kexec_file_load", "init_module",
-    "finit_module", "delete_module", "reboot", "swapon", "swapoff", "sethostname",
-    "setdomainname", "acct", "quotactl", "open_by_handle_at", "name_to_handle_at", "syslog",
-    "iopl", "ioperm", "personality", "lookup_dcookie", "vhangup", "mknod", "mknodat",
-    "fanotify_init", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
-    "mount_setattr", "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
-    "setgroups", "setfsuid", "setfsgid", "capset", "seccomp", "settimeofday", "clock_settime",
-    "clock_adjtime", "adjtimex", "kcmp", "move_pages", "migrate_pages", "mbind",
-    "set_mempolicy", "landlock_create_ruleset", "nfsservctl", "uselib", "ustat", "sysfs",
-    "_sysctl", "vm86", "vm86old", "modify_ldt", "lsm_set_self_attr",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "unshare",
+    "setns",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "process_madvise",
+    "pidfd_getfd",
+    "bpf",
+    "perf_event_open",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "userfaultfd",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "sethostname",
+    "setdomainname",
+    "acct",
+    "quotactl",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "syslog",
+    "iopl",
+    "ioperm",
+    "personality",
+    "lookup_dcookie",
+    "vhangup",
+    "mknod",
+    "mknodat",
+    "fanotify_init",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "move_mount",
+    "open_tree",
+    "mount_setattr",
+    "setuid",
+    "setgid",
+    "setreuid",
+    "setregid",
+    "setresuid",
+    "setresgid",
+    "setgroups",
+    "setfsuid",
+    "setfsgid",
+    "capset",
+    "seccomp",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "kcmp",
+    "move_pages",
+    "migrate_pages",
+    "mbind",
+    "set_mempolicy",
+    "landlock_create_ruleset",
+    "nfsservctl",
+    "uselib",
+    "ustat",
+    "sysfs",
+    "_sysctl",
+    "vm86",
+    "vm86old",
+    "modify_ldt",
+    "lsm_set_self_attr",
 ];
 
 /// The clone flags that create namespaces; a sandboxed clone may not carry any of them.
@@ -162,37 +411,65 @@ impl SyscallFilter {
         SyscallFilter::from_sysnos(allowed)
     }
 
+    /// The base allowlist with sockets of any address family. For tests that show the network
+    /// namespace, not the filter, keeps a program off the host's network.
+    pub fn base_with_any_socket() -> Result<SyscallFilter, FilterError> {
+        let mut filter = SyscallFilter::with_extra::<&str>(&[])?;
+        let mut rules = filter.rules(false)?;
+        rules.insert(Sysno::socket.id() as i64, Vec::new());
+        rules.insert(Sysno::socketpair.id() as i64, Vec::new());
+        filter.programs[1] = compile(rules, SeccompAction::KillProcess, SeccompAction::Allow)?;
+        Ok(filter)
+    }
+
+    /// No allowlist at all (clone3 still answers ENOSYS). Only for tests of the layers under
+    /// seccomp (capabilities, namespaces, mounts): never for a submission.
+    pub fn unconfined() -> Result<SyscallFilter, FilterError> {
+        let mut filter = SyscallFilter::with_extra::<&str>(&[])?;
+        filter.programs[1] = compile(
+            BTreeMap::new(),
+            SeccompAction::Allow,
+            SeccompAction::KillProcess,
+        )?;
+        Ok(filter)
+    }
+
     fn from_sysnos(mut allowed: Vec<Sysno>) -> Result<SyscallFilter, FilterError> {
         allowed.sort();
         allowed.dedup();
-        let arch = target_arch()?;
-        let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
-        for sysno in &allowed {
-            rules.insert(sysno.id() as i64, argument_rules(*sysno)?);
-        }
-        let allowlist = SeccompFilter::new(
-            rules,
+        let mut filter = SyscallFilter {
+            allowed,
+            programs: [Vec::new(), Vec::new()],
+        };
+        let allowlist = compile(
+            filter.rules(true)?,
             SeccompAction::KillProcess,
             SeccompAction::Allow,
-            arch,
-        )
-        .and_then(BpfProgram::try_from)
-        .map_err(|e| FilterError::Compile(e.to_string()))?;
+        )?;
         let mut clone3 = BTreeMap::new();
         clone3.insert(Sysno::clone3.id() as i64, Vec::new());
-        let clone3 = SeccompFilter::new(
+        let clone3 = compile(
             clone3,
             SeccompAction::Allow,
             SeccompAction::Errno(libc::ENOSYS as u32),
-            arch,
-        )
-        .and_then(BpfProgram::try_from)
-        .map_err(|e| FilterError::Compile(e.to_string()))?;
-        Ok(SyscallFilter {
-            allowed,
-            // The allowlist goes in last: once it is in, `seccomp` itself is disallowed.
-            programs: [clone3, allowlist],
-        })
+        )?;
+        // The allowlist goes in last: once it is in, `seccomp` itself is disallowed.
+        filter.programs = [clone3, allowlist];
+        Ok(filter)
+    }
+
+    /// The allowlist's rules: each allowed call with its argument rules (`restricted`), or none.
+    fn rules(&self, restricted: bool) -> Result<BTreeMap<i64, Vec<SeccompRule>>, FilterError> {
+        let mut rules = BTreeMap::new();
+        for sysno in &self.allowed {
+            let args = if restricted {
+                argument_rules(*sysno)?
+            } else {
+                Vec::new()
+            };
+            rules.insert(sysno.id() as i64, args);
+        }
+        Ok(rules)
     }
 
     /// Whether `name` is on the list.
@@ -218,6 +495,16 @@ fn resolve(name: &str) -> Result<Sysno, FilterError> {
     Sysno::from_str(name).map_err(|_| FilterError::Unknown(name.to_owned()))
 }
 
+fn compile(
+    rules: BTreeMap<i64, Vec<SeccompRule>>,
+    mismatch: SeccompAction,
+    matched: SeccompAction,
+) -> Result<BpfProgram, FilterError> {
+    SeccompFilter::new(rules, mismatch, matched, target_arch()?)
+        .and_then(BpfProgram::try_from)
+        .map_err(|e| FilterError::Compile(e.to_string()))
+}
+
 fn target_arch() -> Result<TargetArch, FilterError> {
     match std::env::consts::ARCH {
         "x86_64" => Ok(TargetArch::x86_64),
@@ -231,7 +518,8 @@ fn target_arch() -> Result<TargetArch, FilterError> {
 /// call whatever its arguments.
 fn argument_rules(sysno: Sysno) -> Result<Vec<SeccompRule>, FilterError> {
     let compile = |e: seccompiler::BackendError| FilterError::Compile(e.to_string());
-    let cond = |arg: u8, len, op, value| SeccompCondition::new(arg, len, op, value).map_err(compile);
+    let cond =
+        |arg: u8, len, op, value| SeccompCondition::new(arg, len, op, value).map_err(compile);
     let rule = |conds: Vec<SeccompCondition>| SeccompRule::new(conds).map_err(compile);
     use SeccompCmpArgLen::{Dword, Qword};
     match sysno {
@@ -286,7 +574,15 @@ mod tests {
     #[test]
     fn base_compiles_and_allows_the_basics() {
         let base = SyscallFilter::base();
-        for name in ["read", "write", "mmap", "execve", "exit_group", "clone", "futex"] {
+        for name in [
+            "read",
+            "write",
+            "mmap",
+            "execve",
+            "exit_group",
+            "clone",
+            "futex",
+        ] {
             assert!(base.allows(name), "{name} missing from base");
         }
     }

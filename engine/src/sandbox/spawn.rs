@@ -77,7 +77,9 @@ impl Prepared {
             Stage::Rlimit => self
                 .rlimits
                 .get(index as usize)
-                .map_or("setrlimit".to_owned(), |r| format!("setrlimit {}", r.name())),
+                .map_or("setrlimit".to_owned(), |r| {
+                    format!("setrlimit {}", r.name())
+                }),
             Stage::Execve => format!("execve {}", show(&self.spec.program)),
             Stage::Chdir => format!("chdir {}", show(&self.spec.cwd)),
             other => other.name().to_owned(),

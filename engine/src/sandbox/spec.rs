@@ -128,11 +128,13 @@ impl Mount {
 /// The host directories a dynamically linked program needs: `/usr` and the library and binary
 /// directories beside it (symlinks into `/usr` on merged-/usr systems; they stay symlinks inside).
 pub fn system_mounts() -> Vec<Mount> {
-    ["/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin"]
-        .iter()
-        .filter(|p| Path::new(p).symlink_metadata().is_ok())
-        .map(|p| Mount::host(*p))
-        .collect()
+    [
+        "/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin",
+    ]
+    .iter()
+    .filter(|p| Path::new(p).symlink_metadata().is_ok())
+    .map(|p| Mount::host(*p))
+    .collect()
 }
 
 /// Resource limits of one run. The cgroup layer enforces memory, processes and CPU time exactly;
@@ -444,7 +446,13 @@ mod tests {
     #[test]
     fn relative_program_is_rejected() {
         let err = Command::new("a.out").validate().unwrap_err();
-        assert!(matches!(err, SpecError::NotAbsolute { what: "program", .. }));
+        assert!(matches!(
+            err,
+            SpecError::NotAbsolute {
+                what: "program",
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -461,7 +469,10 @@ mod tests {
         assert!(spec.env.is_empty());
         let mut cmd = Command::new("/bin/true");
         cmd.env("A", "1");
-        assert_eq!(cmd.validate().unwrap().env, vec![CString::new("A=1").unwrap()]);
+        assert_eq!(
+            cmd.validate().unwrap().env,
+            vec![CString::new("A=1").unwrap()]
+        );
     }
 
     #[test]
@@ -482,7 +493,9 @@ mod tests {
 
     #[test]
     fn reserved_and_malformed_targets_are_rejected() {
-        for target in ["/", "/proc", "/dev/x", "/tmp", "relative", "/a/../b", "/a/./b"] {
+        for target in [
+            "/", "/proc", "/dev/x", "/tmp", "relative", "/a/../b", "/a/./b",
+        ] {
             let mut cmd = Command::new("/bin/true");
             cmd.mount(Mount::read_only("/usr", target));
             assert!(cmd.validate().is_err(), "{target} accepted");
@@ -494,7 +507,10 @@ mod tests {
         let mut cmd = Command::new("/bin/true");
         cmd.mount(Mount::read_only("/no/such/dir", "/x"));
         let err = cmd.validate().unwrap_err();
-        assert!(err.to_string().starts_with("mount source \"/no/such/dir\""), "{err}");
+        assert!(
+            err.to_string().starts_with("mount source \"/no/such/dir\""),
+            "{err}"
+        );
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub enum Stage {
     DetachOldRoot,
     /// Remounting the new root read-only.
     RemountRoot,
+    /// Forbidding nested user namespaces.
+    NestedUserns,
     /// Setting the hostname in the new UTS namespace.
     Hostname,
     /// Leaving the controlling terminal with `setsid`.
@@ -69,7 +71,7 @@ pub enum Stage {
 }
 
 impl Stage {
-    const ALL: [Stage; 27] = [
+    const ALL: [Stage; 28] = [
         Stage::WaitRelease,
         Stage::MountPrivate,
         Stage::RootTmpfs,
@@ -78,6 +80,7 @@ impl Stage {
         Stage::Mount,
         Stage::DetachOldRoot,
         Stage::RemountRoot,
+        Stage::NestedUserns,
         Stage::Hostname,
         Stage::Setsid,
         Stage::DeathSignal,
@@ -115,6 +118,7 @@ impl Stage {
             Stage::Mount => "mount",
             Stage::DetachOldRoot => "detach old root",
             Stage::RemountRoot => "remount root read-only",
+            Stage::NestedUserns => "limit nested user namespaces",
             Stage::Hostname => "sethostname",
             Stage::Setsid => "setsid",
             Stage::DeathSignal => "PR_SET_PDEATHSIG",

@@ -212,6 +212,24 @@ pub(crate) fn close_from(first: u32) -> Result<(), i32> {
     }
 }
 
+/// Write `bytes` to an existing file (a sysctl). Child side.
+pub(crate) fn write_file(path: &CStr, bytes: &[u8]) -> Result<(), i32> {
+    // SAFETY: `path` is NUL-terminated.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
+    check(fd as libc::c_long)?;
+    // SAFETY: writing from a valid buffer to the descriptor just opened, then closing it.
+    let (n, errno) = unsafe {
+        let n = libc::write(fd, bytes.as_ptr().cast(), bytes.len());
+        let errno = errno();
+        libc::close(fd);
+        (n, errno)
+    };
+    if n < 0 {
+        return Err(errno);
+    }
+    Ok(())
+}
+
 /// `mount(2)` with optional arguments as raw pointers. Child side.
 pub(crate) fn mount(
     source: Option<&CStr>,
