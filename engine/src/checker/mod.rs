@@ -122,7 +122,8 @@ pub struct Difference {
     pub output_offset: u64,
     /// Byte offset of the difference in the answer (0-based).
     pub answer_offset: u64,
-    /// The answer's text around the difference, escaped ([`escape`]); `…` marks a cut.
+    /// The answer's text around the difference, escaped ([`escape`]); `…` marks a cut. Empty
+    /// when the whole answer matched and the output goes on.
     pub expected: String,
     /// The output's text around the difference, escaped; empty when the output has ended.
     pub got: String,
