@@ -17,6 +17,7 @@
 //! Any inconsistency is an error naming the file; nothing is returned half-configured.
 
 mod error;
+mod limits;
 mod natural;
 mod package;
 mod validator;
@@ -183,7 +184,8 @@ pub fn discover(dir: &Path) -> Result<TestSet, TestSetError> {
         });
     }
     let limits = PackageLimits {
-        time_limit: read_timelimit_file(dir)?.map(|(_, secs)| Duration::from_secs_f64(secs)),
+        time_limit: limits::read_timelimit_file(dir)?
+            .map(|(_, secs)| Duration::from_secs_f64(secs)),
         ..PackageLimits::default()
     };
     Ok(TestSet {
@@ -317,26 +319,6 @@ fn check_readable(path: &Path) -> Result<(), TestSetError> {
         source,
     })?;
     Ok(())
-}
-
-/// Reads a DOMjudge-style `.timelimit` file (seconds) if `dir` has one.
-fn read_timelimit_file(dir: &Path) -> Result<Option<(PathBuf, f64)>, TestSetError> {
-    let path = dir.join(".timelimit");
-    if !path.exists() {
-        return Ok(None);
-    }
-    let text = fs::read_to_string(&path).map_err(|source| TestSetError::ReadFile {
-        path: path.clone(),
-        source,
-    })?;
-    let content = text.trim();
-    match content.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 => Ok(Some((path, secs))),
-        _ => Err(TestSetError::BadTimeLimitFile {
-            path,
-            content: content.to_string(),
-        }),
-    }
 }
 
 #[cfg(test)]
