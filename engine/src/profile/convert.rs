@@ -1,0 +1,372 @@
+//! Validation: turning a [`RawProfile`] into a [`Profile`] the engine can use.
+//!
+//! Every message about a bad value in a profile is born here. The steps, in order: name and
+//! extensions; file names; mounts; then each step's command (parsed templates, an absolute
+//! program visible in the sandbox), environment, limits and system calls; finally the
+//! placeholders each template uses are checked against what the profile can provide.
+
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use super::error::ProfileError;
+use super::raw::{RawCompile, RawMount, RawProfile, RawRun, RawSyscalls};
+use super::syscall;
+use super::template::{Placeholder, Template, TemplateError};
+use super::{CompileStep, Mount, Profile, RunStep, DEFAULT_MOUNTS, WORK_DIR};
+
+/// Heap headroom when a step uses `{heap_mib}` without saying.
+const DEFAULT_HEAP_HEADROOM_MIB: u64 = 64;
+const MIB: u64 = 1 << 20;
+
+struct Ctx<'a> {
+    origin: &'a str,
+}
+
+impl Ctx<'_> {
+    fn bad(&self, key: impl Into<String>, problem: impl Into<String>) -> ProfileError {
+        ProfileError::BadValue {
+            origin: self.origin.to_string(),
+            key: key.into(),
+            problem: problem.into(),
+        }
+    }
+
+    fn template(&self, key: &str, text: &str) -> Result<Template, ProfileError> {
+        Template::parse(text).map_err(|e| match e {
+            TemplateError::Unknown(name) => ProfileError::UnknownPlaceholder {
+                origin: self.origin.to_string(),
+                key: key.to_string(),
+                name,
+                known: Placeholder::known_list(),
+            },
+            other => self.bad(key, other.to_string()),
+        })
+    }
+}
+
+/// Validates `raw`. `stem` is the file name without `.toml`; the profile's name must equal it
+/// so that overriding by file and by name agree.
+pub fn convert(origin: &str, stem: &str, raw: RawProfile) -> Result<Profile, ProfileError> {
+    let cx = Ctx { origin };
+    if raw.name != stem {
+        return Err(ProfileError::NameMismatch {
+            origin: origin.to_string(),
+            name: raw.name,
+            stem: stem.to_string(),
+        });
+    }
+    if raw.name.is_empty()
+        || !raw
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_+-".contains(c))
+    {
+        return Err(cx.bad(
+            "name",
+            format!(
+                "\"{}\" must be lowercase letters, digits, `_`, `+` or `-`",
+                raw.name
+            ),
+        ));
+    }
+    let extensions = extensions(&cx, raw.extensions)?;
+    let source_name = cx.template("source_name", &raw.source_name)?;
+    file_name(&cx, "source_name", &raw.source_name)?;
+    if let Some(p) = source_name
+        .placeholders()
+        .find(|p| *p != Placeholder::Class)
+    {
+        return Err(cx.bad(
+            "source_name",
+            format!(
+                "only {{class}} may appear in a file name, not {{{}}}",
+                p.name()
+            ),
+        ));
+    }
+    let exe_name = raw.exe_name.unwrap_or_else(|| "main".to_string());
+    file_name(&cx, "exe_name", &exe_name)?;
+    if exe_name.contains(['{', '}']) {
+        return Err(cx.bad("exe_name", "must be a plain file name without placeholders"));
+    }
+    let mounts = raw
+        .mounts
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| mount(&cx, i, m))
+        .collect::<Result<Vec<_>, _>>()?;
+    let all_mounts: Vec<Mount> = DEFAULT_MOUNTS
+        .iter()
+        .map(|p| Mount::same(p))
+        .chain(mounts.iter().cloned())
+        .collect();
+
+    let compile = raw
+        .compile
+        .map(|c| compile_step(&cx, c, &all_mounts))
+        .transpose()?;
+    let run = run_step(&cx, raw.run, &all_mounts)?;
+
+    let profile = Profile {
+        name: raw.name,
+        origin: origin.to_string(),
+        extensions,
+        source_name,
+        exe_name,
+        compile,
+        run,
+        mounts,
+    };
+    check_placeholder_sources(&cx, &profile)?;
+    Ok(profile)
+}
+
+fn extensions(cx: &Ctx<'_>, raw: Vec<String>) -> Result<Vec<String>, ProfileError> {
+    let mut out: Vec<String> = Vec::new();
+    for ext in raw {
+        if ext.is_empty() || ext.starts_with('.') || ext.contains(['/', ' ']) {
+            return Err(cx.bad(
+                "extensions",
+                format!("\"{ext}\" must be an extension without the dot, like \"cpp\""),
+            ));
+        }
+        if out.contains(&ext) {
+            return Err(cx.bad("extensions", format!("\"{ext}\" is listed twice")));
+        }
+        out.push(ext);
+    }
+    Ok(out)
+}
+
+fn file_name(cx: &Ctx<'_>, key: &str, name: &str) -> Result<(), ProfileError> {
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        return Err(cx.bad(
+            key,
+            format!("\"{name}\" must be a plain file name (it is created in {WORK_DIR})"),
+        ));
+    }
+    Ok(())
+}
+
+fn absolute_clean(path: &str) -> bool {
+    let p = Path::new(path);
+    p.is_absolute()
+        && p.components()
+            .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
+}
+
+fn mount(cx: &Ctx<'_>, i: usize, raw: RawMount) -> Result<Mount, ProfileError> {
+    let (host, sandbox) = match raw {
+        RawMount::Same(p) => (p.clone(), p),
+        RawMount::Mapped(m) => (m.host, m.sandbox),
+    };
+    let key = format!("mounts[{i}]");
+    for (what, p) in [("host", &host), ("sandbox", &sandbox)] {
+        if !absolute_clean(p) {
+            return Err(cx.bad(
+                &key,
+                format!("{what} path \"{p}\" must be absolute, without `.` or `..`"),
+            ));
+        }
+    }
+    let target = Path::new(&sandbox);
+    let work = Path::new(WORK_DIR);
+    if target == Path::new("/") || target.starts_with(work) || work.starts_with(target) {
+        return Err(cx.bad(
+            &key,
+            format!("sandbox path \"{sandbox}\" would cover / or the work directory {WORK_DIR}"),
+        ));
+    }
+    Ok(Mount {
+        host: PathBuf::from(host),
+        sandbox: PathBuf::from(sandbox),
+    })
+}
+
+fn command(
+    cx: &Ctx<'_>,
+    key: &str,
+    raw: &[String],
+    mounts: &[Mount],
+) -> Result<Vec<Template>, ProfileError> {
+    let templates = raw
+        .iter()
+        .enumerate()
+        .map(|(i, a)| cx.template(&format!("{key}[{i}]"), a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let Some(first) = templates.first() else {
+        return Err(cx.bad(key, "must name at least the program to run"));
+    };
+    match (first.as_literal(), first.leading_placeholder()) {
+        (_, Some(Placeholder::Dir | Placeholder::Source | Placeholder::Exe)) => {}
+        (Some(program), _) if absolute_clean(&program) => {
+            if !mounts
+                .iter()
+                .any(|m| Path::new(&program).starts_with(&m.sandbox))
+            {
+                return Err(cx.bad(
+                    key,
+                    format!("program {program} is not under any mount, so the sandbox cannot see it; add a mount"),
+                ));
+            }
+        }
+        _ => {
+            return Err(cx.bad(
+                key,
+                format!(
+                    "program \"{}\" must be an absolute path such as /usr/bin/gcc or start with \
+                     {{exe}}, {{dir}} or {{source}}: the sandbox does not search PATH",
+                    raw[0]
+                ),
+            ))
+        }
+    }
+    Ok(templates)
+}
+
+fn env(
+    cx: &Ctx<'_>,
+    section: &str,
+    raw: std::collections::BTreeMap<String, String>,
+) -> Result<Vec<(String, Template)>, ProfileError> {
+    raw.into_iter()
+        .map(|(k, v)| {
+            let key = format!("{section}.env.{k}");
+            if k.is_empty() || k.contains(['=', '\0']) {
+                return Err(cx.bad(&key, "variable names must be non-empty without `=`"));
+            }
+            Ok((k, cx.template(&key, &v)?))
+        })
+        .collect()
+}
+
+fn syscalls(
+    cx: &Ctx<'_>,
+    section: &str,
+    raw: Option<RawSyscalls>,
+) -> Result<Vec<syscalls::Sysno>, ProfileError> {
+    let raw = raw.unwrap_or(RawSyscalls {
+        base: None,
+        extra: Vec::new(),
+    });
+    syscall::allowlist(raw.base.unwrap_or(true), &raw.extra).map_err(|name| {
+        ProfileError::UnknownSyscall {
+            origin: cx.origin.to_string(),
+            key: format!("{section}.syscalls.extra"),
+            name: name.to_string(),
+            arch: std::env::consts::ARCH,
+        }
+    })
+}
+
+fn positive_mib(cx: &Ctx<'_>, key: &str, mib: u64) -> Result<u64, ProfileError> {
+    if mib == 0 || mib > (1 << 30) {
+        return Err(cx.bad(key, format!("{mib} MiB must be between 1 and 2^30")));
+    }
+    Ok(mib * MIB)
+}
+
+fn processes(cx: &Ctx<'_>, key: &str, n: u32) -> Result<u32, ProfileError> {
+    if n == 0 {
+        return Err(cx.bad(key, "must be at least 1 (the program itself)"));
+    }
+    Ok(n)
+}
+
+fn compile_step(
+    cx: &Ctx<'_>,
+    raw: RawCompile,
+    mounts: &[Mount],
+) -> Result<CompileStep, ProfileError> {
+    let secs = raw.time_limit_secs;
+    if !(secs.is_finite() && secs > 0.0 && secs <= 3600.0) {
+        return Err(cx.bad(
+            "compile.time_limit_secs",
+            format!("{secs} must be a number of seconds above 0 and at most 3600"),
+        ));
+    }
+    let memory_bytes = positive_mib(cx, "compile.memory_limit_mib", raw.memory_limit_mib)?;
+    let headroom = raw.heap_headroom_mib.unwrap_or(DEFAULT_HEAP_HEADROOM_MIB);
+    let command = command(cx, "compile.command", &raw.command, mounts)?;
+    let env = env(cx, "compile", raw.env)?;
+    let uses_heap = command
+        .iter()
+        .chain(env.iter().map(|(_, t)| t))
+        .any(|t| t.uses(Placeholder::HeapMib));
+    if uses_heap && headroom >= raw.memory_limit_mib {
+        return Err(cx.bad(
+            "compile.heap_headroom_mib",
+            format!(
+                "{headroom} MiB leaves no heap within compile.memory_limit_mib = {} MiB",
+                raw.memory_limit_mib
+            ),
+        ));
+    }
+    Ok(CompileStep {
+        command,
+        env,
+        syscalls: syscalls(cx, "compile", raw.syscalls)?,
+        limits: super::CompileLimits {
+            time: Duration::from_secs_f64(secs),
+            memory_bytes,
+            processes: processes(cx, "compile.processes", raw.processes)?,
+            output_bytes: positive_mib(cx, "compile.output_limit_mib", raw.output_limit_mib)?,
+            address_space_limit: raw.address_space_limit.unwrap_or(true),
+        },
+        heap_headroom_bytes: headroom * MIB,
+    })
+}
+
+fn run_step(cx: &Ctx<'_>, raw: RawRun, mounts: &[Mount]) -> Result<RunStep, ProfileError> {
+    let time_factor = raw.time_factor.unwrap_or(1.0);
+    if !(time_factor.is_finite() && time_factor > 0.0 && time_factor <= 100.0) {
+        return Err(cx.bad(
+            "run.time_factor",
+            format!("{time_factor} must be above 0 and at most 100"),
+        ));
+    }
+    Ok(RunStep {
+        command: command(cx, "run.command", &raw.command, mounts)?,
+        env: env(cx, "run", raw.env)?,
+        syscalls: syscalls(cx, "run", raw.syscalls)?,
+        limits: super::RunLimits {
+            processes: processes(cx, "run.processes", raw.processes)?,
+            address_space_limit: raw.address_space_limit.unwrap_or(true),
+            time_factor,
+        },
+        heap_headroom_bytes: raw.heap_headroom_mib.unwrap_or(DEFAULT_HEAP_HEADROOM_MIB) * MIB,
+    })
+}
+
+/// `{exe}` exists only if something compiles it.
+fn check_placeholder_sources(cx: &Ctx<'_>, p: &Profile) -> Result<(), ProfileError> {
+    let mut uses: Vec<(String, &Template)> = Vec::new();
+    if let Some(c) = &p.compile {
+        uses.extend(
+            c.command
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (format!("compile.command[{i}]"), t)),
+        );
+        uses.extend(c.env.iter().map(|(k, t)| (format!("compile.env.{k}"), t)));
+    }
+    uses.extend(
+        p.run
+            .command
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!("run.command[{i}]"), t)),
+    );
+    uses.extend(p.run.env.iter().map(|(k, t)| (format!("run.env.{k}"), t)));
+    for (key, t) in uses {
+        if p.compile.is_none() && t.uses(Placeholder::Exe) {
+            return Err(ProfileError::UnavailablePlaceholder {
+                origin: cx.origin.to_string(),
+                key,
+                name: "exe",
+                why: "the executable is written by [compile], and this profile has no [compile]",
+            });
+        }
+    }
+    Ok(())
+}

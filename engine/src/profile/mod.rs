@@ -1,0 +1,494 @@
+//! Language profiles: how to compile and run each language inside the sandbox, read from TOML.
+//!
+//! A profile names the language and its file extensions, the file name the source is saved as
+//! in the sandbox's work directory [`WORK_DIR`], an optional compile step and a run step (each an
+//! argv template, environment, limits and a system-call allowlist), and the read-only mounts the
+//! tools need beyond [`DEFAULT_MOUNTS`]. The order of work:
+//! 1. load: [`ProfileSet`] reads the built-in profiles (embedded from `profiles/`) or a
+//!    directory, then override directories on top, each file checked key by key and value by
+//!    value into a [`Profile`];
+//! 2. choose: [`ProfileSet::for_source`] picks by `--lang` name or by file extension;
+//! 3. check: [`Profile::check_available`] looks for the compiler or interpreter on this
+//!    machine, only for the profile in use, so a missing rustc does not stop C from judging;
+//! 4. prepare: [`Profile::prepare`] reads what the submission decides (the Java class) and
+//!    fixes the memory limit, giving [`Vars`];
+//! 5. expand: [`Profile::compile_argv`], [`Profile::run_argv`] and the `_env` variants fill the
+//!    templates' placeholders (see [`Placeholder`]).
+//!
+//! The TOML schema (units are in the key names):
+//! ```toml
+//! name = "java"                    # must equal the file stem
+//! extensions = ["java"]            # without dots; [] = only reachable with --lang
+//! source_name = "{class}.java"     # file name in /work; only {class} may appear
+//! exe_name = "main"                # optional, default "main"
+//! mounts = ["/etc/java-17-openjdk", { host = "/opt/x", sandbox = "/opt/y" }]
+//!
+//! [compile]                        # optional
+//! command = ["/usr/bin/javac", "-d", "{dir}", "{source}"]
+//! time_limit_secs = 30             # CPU time
+//! memory_limit_mib = 2048
+//! processes = 64                   # tasks (processes and threads) at once
+//! output_limit_mib = 64            # largest file written, and the compiler's output
+//! address_space_limit = false      # optional, default true (RLIMIT_AS = memory limit)
+//! heap_headroom_mib = 256          # optional, default 64: {heap_mib} = memory - headroom
+//! env = { LANG = "C.UTF-8" }       # values are templates
+//! syscalls = { base = true, extra = ["clone", "clone3"] }
+//!
+//! [run]
+//! command = ["/usr/bin/java", "-Xmx{heap_mib}m", "-cp", "{dir}", "{class}"]
+//! processes = 64
+//! address_space_limit = false
+//! heap_headroom_mib = 64
+//! time_factor = 1.0                # optional, multiplies the problem's time limit
+//! env = {}
+//! syscalls = { base = true, extra = ["clone", "clone3"] }
+//! ```
+
+mod convert;
+mod error;
+mod java;
+mod raw;
+mod set;
+mod syscall;
+mod template;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+pub use error::ProfileError;
+pub use java::java_main_class;
+pub use set::ProfileSet;
+pub use syscall::base_syscalls;
+pub use syscalls::Sysno;
+pub use template::Placeholder;
+
+use template::{Template, Values};
+
+/// The work directory inside the sandbox; the source is copied here and compiled here.
+pub const WORK_DIR: &str = "/work";
+
+/// Read-only mounts every profile gets, at the same path inside the sandbox. Those missing on
+/// the host (no `/lib64` on some systems) are left out by [`Profile::mounts`].
+pub const DEFAULT_MOUNTS: &[&str] = &["/usr", "/lib", "/lib64", "/bin"];
+
+const MIB: u64 = 1 << 20;
+
+/// An expanded command: argv and environment.
+type Expanded = (Vec<String>, Vec<(String, String)>);
+
+/// A read-only bind mount: `host` appears at `sandbox` inside the sandbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub host: PathBuf,
+    pub sandbox: PathBuf,
+}
+
+impl Mount {
+    fn same(path: &str) -> Mount {
+        Mount {
+            host: PathBuf::from(path),
+            sandbox: PathBuf::from(path),
+        }
+    }
+}
+
+/// Limits of a compile step, all fixed by the profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompileLimits {
+    /// CPU time of all the compiler's processes together.
+    pub time: Duration,
+    pub memory_bytes: u64,
+    /// Tasks (processes and threads) alive at once.
+    pub processes: u32,
+    /// Largest file the compiler may write, and the cap on its captured output.
+    pub output_bytes: u64,
+    /// Whether to set RLIMIT_AS to the memory limit (false for the JVM, which reserves far
+    /// more address space than it uses; the cgroup limit still applies).
+    pub address_space_limit: bool,
+}
+
+/// The profile's adjustments to the problem's limits for the run step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunLimits {
+    /// Tasks (processes and threads) alive at once.
+    pub processes: u32,
+    /// Whether to set RLIMIT_AS to the memory limit.
+    pub address_space_limit: bool,
+    /// Multiplies the problem's time limit (1.0 unless the profile says otherwise).
+    pub time_factor: f64,
+}
+
+/// The compile step of a profile.
+#[derive(Debug, Clone)]
+pub struct CompileStep {
+    command: Vec<Template>,
+    env: Vec<(String, Template)>,
+    syscalls: Vec<Sysno>,
+    limits: CompileLimits,
+    heap_headroom_bytes: u64,
+}
+
+impl CompileStep {
+    pub fn limits(&self) -> &CompileLimits {
+        &self.limits
+    }
+
+    /// The allowlist, sorted; use `Sysno::id()` for the numbers.
+    pub fn syscalls(&self) -> &[Sysno] {
+        &self.syscalls
+    }
+}
+
+/// The run step of a profile.
+#[derive(Debug, Clone)]
+pub struct RunStep {
+    command: Vec<Template>,
+    env: Vec<(String, Template)>,
+    syscalls: Vec<Sysno>,
+    limits: RunLimits,
+    heap_headroom_bytes: u64,
+}
+
+impl RunStep {
+    pub fn limits(&self) -> &RunLimits {
+        &self.limits
+    }
+
+    /// The allowlist, sorted; use `Sysno::id()` for the numbers.
+    pub fn syscalls(&self) -> &[Sysno] {
+        &self.syscalls
+    }
+}
+
+/// A validated language profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    name: String,
+    origin: String,
+    extensions: Vec<String>,
+    source_name: Template,
+    exe_name: String,
+    compile: Option<CompileStep>,
+    run: RunStep,
+    mounts: Vec<Mount>,
+}
+
+/// What one submission fixes about a profile's templates: file names, the Java class, the
+/// memory limit. Made by [`Profile::prepare`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vars {
+    source_file_name: String,
+    class: Option<String>,
+    memory_limit_bytes: u64,
+}
+
+impl Vars {
+    /// The name the source must be saved as inside [`WORK_DIR`] (`Main.java`, `main.cpp`).
+    pub fn source_file_name(&self) -> &str {
+        &self.source_file_name
+    }
+
+    /// The class found in a Java source, when the profile needs one.
+    pub fn class(&self) -> Option<&str> {
+        self.class.as_deref()
+    }
+
+    /// The run step's memory limit.
+    pub fn memory_limit_bytes(&self) -> u64 {
+        self.memory_limit_bytes
+    }
+}
+
+impl Profile {
+    /// Loads one profile file. Its name must equal the file stem.
+    pub fn load(path: &Path) -> Result<Profile, ProfileError> {
+        let text = fs::read_to_string(path).map_err(|source| ProfileError::ReadFile {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Profile::from_toml(&path.display().to_string(), &stem, &text)
+    }
+
+    /// Parses and validates profile text; `origin` names it in errors, `stem` is the file name
+    /// without `.toml`.
+    pub fn from_toml(origin: &str, stem: &str, text: &str) -> Result<Profile, ProfileError> {
+        let raw = raw::parse(origin, text)?;
+        convert::convert(origin, stem, raw)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where the profile came from, as error messages name it.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Extensions (without the dot) that select this profile.
+    pub fn extensions(&self) -> &[String] {
+        &self.extensions
+    }
+
+    pub fn compile(&self) -> Option<&CompileStep> {
+        self.compile.as_ref()
+    }
+
+    pub fn run(&self) -> &RunStep {
+        &self.run
+    }
+
+    /// Every read-only mount for this profile: the defaults present on this machine, then the
+    /// profile's own.
+    pub fn mounts(&self) -> Vec<Mount> {
+        DEFAULT_MOUNTS
+            .iter()
+            .filter(|p| Path::new(p).exists())
+            .map(|p| Mount::same(p))
+            .chain(self.mounts.iter().cloned())
+            .collect()
+    }
+
+    /// The profile's own mounts, without the defaults.
+    pub fn extra_mounts(&self) -> &[Mount] {
+        &self.mounts
+    }
+
+    /// Absolute sandbox path of the executable the compile step writes.
+    pub fn exe_path(&self) -> String {
+        format!("{WORK_DIR}/{}", self.exe_name)
+    }
+
+    /// Whether some template uses `{class}`, so the source must declare a main class.
+    pub fn needs_class(&self) -> bool {
+        self.templates().any(|t| t.uses(Placeholder::Class))
+    }
+
+    fn templates(&self) -> impl Iterator<Item = &Template> {
+        let compile = self
+            .compile
+            .iter()
+            .flat_map(|c| c.command.iter().chain(c.env.iter().map(|(_, t)| t)));
+        let run = self
+            .run
+            .command
+            .iter()
+            .chain(self.run.env.iter().map(|(_, t)| t));
+        std::iter::once(&self.source_name).chain(compile).chain(run)
+    }
+
+    /// Fixes what the submission decides: finds the Java main class when a template needs it,
+    /// names the source file, and checks the run's memory limit leaves a heap.
+    pub fn prepare(
+        &self,
+        source_text: &str,
+        memory_limit_bytes: u64,
+    ) -> Result<Vars, ProfileError> {
+        let class = if self.needs_class() {
+            Some(
+                java_main_class(source_text).ok_or_else(|| ProfileError::NoMainClass {
+                    origin: self.origin.clone(),
+                })?,
+            )
+        } else {
+            None
+        };
+        let run_uses_heap = self
+            .run
+            .command
+            .iter()
+            .chain(self.run.env.iter().map(|(_, t)| t))
+            .any(|t| t.uses(Placeholder::HeapMib));
+        if run_uses_heap && memory_limit_bytes < self.run.heap_headroom_bytes + MIB {
+            return Err(ProfileError::MemoryBelowHeadroom {
+                origin: self.origin.clone(),
+                memory_mib: memory_limit_bytes / MIB,
+                headroom_mib: self.run.heap_headroom_bytes / MIB,
+            });
+        }
+        let mut vars = Vars {
+            source_file_name: String::new(),
+            class,
+            memory_limit_bytes,
+        };
+        vars.source_file_name = self.source_name.expand(&self.values(&vars, 0, 0));
+        Ok(vars)
+    }
+
+    fn values<'a>(&'a self, vars: &'a Vars, memory: u64, headroom: u64) -> Values<'a> {
+        Values {
+            dir: WORK_DIR,
+            source: "",
+            exe: "",
+            class: vars.class.as_deref().unwrap_or(""),
+            heap_mib: memory.saturating_sub(headroom) / MIB,
+            memory_mib: memory / MIB,
+        }
+    }
+
+    fn expand_all(
+        &self,
+        vars: &Vars,
+        memory: u64,
+        headroom: u64,
+        command: &[Template],
+        env: &[(String, Template)],
+    ) -> Expanded {
+        let source = format!("{WORK_DIR}/{}", vars.source_file_name);
+        let exe = self.exe_path();
+        let values = Values {
+            source: &source,
+            exe: &exe,
+            ..self.values(vars, memory, headroom)
+        };
+        let argv = command.iter().map(|t| t.expand(&values)).collect();
+        let env = env
+            .iter()
+            .map(|(k, t)| (k.clone(), t.expand(&values)))
+            .collect();
+        (argv, env)
+    }
+
+    fn compile_expanded(&self, vars: &Vars) -> Option<Expanded> {
+        let c = self.compile.as_ref()?;
+        Some(self.expand_all(
+            vars,
+            c.limits.memory_bytes,
+            c.heap_headroom_bytes,
+            &c.command,
+            &c.env,
+        ))
+    }
+
+    fn run_expanded(&self, vars: &Vars) -> Expanded {
+        self.expand_all(
+            vars,
+            vars.memory_limit_bytes,
+            self.run.heap_headroom_bytes,
+            &self.run.command,
+            &self.run.env,
+        )
+    }
+
+    /// The compiler's argv, or `None` for interpreted languages.
+    pub fn compile_argv(&self, vars: &Vars) -> Option<Vec<String>> {
+        self.compile_expanded(vars).map(|(argv, _)| argv)
+    }
+
+    /// The compiler's environment (nothing else is inherited), or `None` without a compile step.
+    pub fn compile_env(&self, vars: &Vars) -> Option<Vec<(String, String)>> {
+        self.compile_expanded(vars).map(|(_, env)| env)
+    }
+
+    /// The program's argv.
+    pub fn run_argv(&self, vars: &Vars) -> Vec<String> {
+        self.run_expanded(vars).0
+    }
+
+    /// The program's environment (nothing else is inherited).
+    pub fn run_env(&self, vars: &Vars) -> Vec<(String, String)> {
+        self.run_expanded(vars).1
+    }
+
+    /// Checks that the mounts and the programs the steps start exist on this machine, following
+    /// symbolic links as the sandbox will see them.
+    pub fn check_available(&self) -> Result<(), ProfileError> {
+        for m in &self.mounts {
+            if !m.host.exists() {
+                return Err(ProfileError::MountMissing {
+                    origin: self.origin.clone(),
+                    host: m.host.clone(),
+                });
+            }
+        }
+        let all: Vec<Mount> = DEFAULT_MOUNTS
+            .iter()
+            .map(|p| Mount::same(p))
+            .chain(self.mounts.iter().cloned())
+            .collect();
+        let steps = self
+            .compile
+            .iter()
+            .map(|c| ("compile.command", &c.command[0]))
+            .chain(std::iter::once(("run.command", &self.run.command[0])));
+        for (key, first) in steps {
+            if let Some(program) = first.as_literal() {
+                self.check_program(key, &program, &all)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_program(
+        &self,
+        key: &'static str,
+        program: &str,
+        mounts: &[Mount],
+    ) -> Result<(), ProfileError> {
+        let missing = |host_path: PathBuf| ProfileError::ProgramMissing {
+            origin: self.origin.clone(),
+            key,
+            program: program.to_string(),
+            host_path,
+        };
+        let mut inside = PathBuf::from(program);
+        // Bounded like the kernel's own limit on symbolic-link hops.
+        for _ in 0..40 {
+            let Some(host) = to_host(&inside, mounts) else {
+                return Err(ProfileError::ProgramOutsideMounts {
+                    origin: self.origin.clone(),
+                    key,
+                    program: program.to_string(),
+                    target: inside,
+                });
+            };
+            let meta = fs::symlink_metadata(&host).map_err(|_| missing(host.clone()))?;
+            if meta.file_type().is_symlink() {
+                let target = fs::read_link(&host).map_err(|_| missing(host.clone()))?;
+                let base = inside.parent().unwrap_or(Path::new("/"));
+                inside = normalize(&base.join(target));
+                continue;
+            }
+            if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
+                return Ok(());
+            }
+            return Err(missing(host));
+        }
+        Err(missing(PathBuf::from(program)))
+    }
+}
+
+/// Maps a sandbox path to the host path behind it, through the mount whose sandbox path is the
+/// longest prefix.
+fn to_host(inside: &Path, mounts: &[Mount]) -> Option<PathBuf> {
+    let m = mounts
+        .iter()
+        .filter(|m| inside.starts_with(&m.sandbox))
+        .max_by_key(|m| m.sandbox.components().count())?;
+    let rest = inside.strip_prefix(&m.sandbox).ok()?;
+    Some(m.host.join(rest))
+}
+
+/// Resolves `.` and `..` lexically, as symbolic-link targets are relative to their directory.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::from("/");
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(part) => out.push(part),
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,177 @@
+//! The set of profiles in use: built-in ones, a directory of them, and overrides on top.
+//!
+//! Layers apply in order: the built-in profiles (embedded in the binary, so an installed
+//! `judge` needs no profiles directory) or a base directory, then each `--profiles DIR`. A
+//! later layer replaces a profile of the same name and takes over the extensions it claims;
+//! two profiles of one layer claiming the same extension is an error, as nothing could say
+//! which one was meant.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::{Profile, ProfileError};
+
+/// The shipped profiles, embedded at build time from the repository's `profiles/` directory.
+const BUILTIN: &[(&str, &str)] = &[
+    ("c.toml", include_str!("../../../profiles/c.toml")),
+    ("cpp.toml", include_str!("../../../profiles/cpp.toml")),
+    ("cpp20.toml", include_str!("../../../profiles/cpp20.toml")),
+    ("java.toml", include_str!("../../../profiles/java.toml")),
+    (
+        "python3.toml",
+        include_str!("../../../profiles/python3.toml"),
+    ),
+    ("rust.toml", include_str!("../../../profiles/rust.toml")),
+];
+
+/// Profiles by name, and which profile each extension selects.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileSet {
+    profiles: BTreeMap<String, Profile>,
+    by_extension: BTreeMap<String, String>,
+}
+
+impl ProfileSet {
+    /// The repository's `profiles/` directory, for library users and tests working from a
+    /// checkout.
+    pub fn shipped_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles")
+    }
+
+    /// The shipped profiles as embedded in this binary.
+    pub fn builtin() -> Result<ProfileSet, ProfileError> {
+        let layer = BUILTIN
+            .iter()
+            .map(|(file, text)| {
+                let stem = file.trim_end_matches(".toml");
+                Profile::from_toml(&format!("profiles/{file} (built in)"), stem, text)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut set = ProfileSet::default();
+        set.add_layer(layer)?;
+        Ok(set)
+    }
+
+    /// Every `*.toml` file of `dir`, as one layer.
+    pub fn load_dir(dir: &Path) -> Result<ProfileSet, ProfileError> {
+        let mut set = ProfileSet::default();
+        set.add_layer(read_dir_layer(dir)?)?;
+        Ok(set)
+    }
+
+    /// The base profiles (`base_dir`, or the built-in ones when `None`) with each of
+    /// `override_dirs` laid on top in order.
+    pub fn load_with_overrides<P: AsRef<Path>>(
+        base_dir: Option<&Path>,
+        override_dirs: &[P],
+    ) -> Result<ProfileSet, ProfileError> {
+        let mut set = match base_dir {
+            Some(dir) => ProfileSet::load_dir(dir)?,
+            None => ProfileSet::builtin()?,
+        };
+        for dir in override_dirs {
+            set.add_layer(read_dir_layer(dir.as_ref())?)?;
+        }
+        Ok(set)
+    }
+
+    fn add_layer(&mut self, layer: Vec<Profile>) -> Result<(), ProfileError> {
+        let mut claims: BTreeMap<&str, &Profile> = BTreeMap::new();
+        for p in &layer {
+            for ext in p.extensions() {
+                if let Some(first) = claims.insert(ext, p) {
+                    return Err(ProfileError::DuplicateExtension {
+                        ext: ext.clone(),
+                        first: first.origin().to_string(),
+                        second: p.origin().to_string(),
+                    });
+                }
+            }
+        }
+        for p in layer {
+            // A replaced profile gives up the extensions it claimed before.
+            self.by_extension.retain(|_, owner| *owner != p.name());
+            for ext in p.extensions() {
+                self.by_extension.insert(ext.clone(), p.name().to_string());
+            }
+            self.profiles.insert(p.name().to_string(), p);
+        }
+        Ok(())
+    }
+
+    /// The profile called `name`.
+    pub fn get(&self, name: &str) -> Option<&Profile> {
+        self.profiles.get(name)
+    }
+
+    /// Profile names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.profiles.keys().map(String::as_str)
+    }
+
+    /// Profiles, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = &Profile> {
+        self.profiles.values()
+    }
+
+    /// The profile for a source file: the one named `lang` if given, otherwise the one that
+    /// claims the file's extension.
+    pub fn for_source(&self, path: &Path, lang: Option<&str>) -> Result<&Profile, ProfileError> {
+        if let Some(lang) = lang {
+            return self.get(lang).ok_or_else(|| ProfileError::UnknownLanguage {
+                lang: lang.to_string(),
+                known: self.names().collect::<Vec<_>>().join(", "),
+            });
+        }
+        let ext = path.extension().map(|e| e.to_string_lossy().into_owned());
+        let profile = ext
+            .as_deref()
+            .and_then(|e| self.by_extension.get(e))
+            .and_then(|name| self.profiles.get(name));
+        profile.ok_or_else(|| ProfileError::UnknownExtension {
+            path: path.to_path_buf(),
+            what: match &ext {
+                Some(e) => format!("extension .{e}"),
+                None => "files without an extension".to_string(),
+            },
+            known: self.known_extensions(),
+        })
+    }
+
+    /// `.c (c), .cc (cpp), ...` for error messages.
+    fn known_extensions(&self) -> String {
+        let list: Vec<String> = self
+            .by_extension
+            .iter()
+            .map(|(ext, name)| format!(".{ext} ({name})"))
+            .collect();
+        if list.is_empty() {
+            "none".to_string()
+        } else {
+            list.join(", ")
+        }
+    }
+}
+
+/// Loads every `*.toml` in `dir`, sorted by file name so errors are reproducible.
+fn read_dir_layer(dir: &Path) -> Result<Vec<Profile>, ProfileError> {
+    let read_err = |source| ProfileError::ReadDir {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).map_err(read_err)? {
+        let path = entry.map_err(read_err)?.path();
+        if path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+            files.push(path);
+        }
+    }
+    if files.is_empty() {
+        return Err(ProfileError::NoProfiles {
+            dir: dir.to_path_buf(),
+        });
+    }
+    files.sort();
+    files.iter().map(|f| Profile::load(f)).collect()
+}

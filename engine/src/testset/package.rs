@@ -1,0 +1,485 @@
+//! Problem packages: `problem.yaml`, the test data tree under `data/`, and output validators.
+//!
+//! Steps: parse `problem.yaml` (an absent or empty file means all defaults; unknown keys are
+//! errors, as the format requires), settle the format version, problem type and validation;
+//! turn `limits` into [`PackageLimits`], reconciled with a `.timelimit` file; walk
+//! `data/sample` then `data/secret`, reading `testdata.yaml` flags on the way down; finally
+//! find the output validators when validation is custom.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::Deserialize;
+use serde_yaml::Value;
+
+use super::natural::natural_cmp;
+use super::{limits, validator};
+use super::{list_dir, pair_tests, Format, TestCase, TestSet, TestSetError, Validation};
+
+/// Groups nest at most this deep; deeper means a symbolic-link loop.
+const MAX_DEPTH: usize = 32;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProblem {
+    problem_format_version: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<OneOrMany>,
+    validation: Option<String>,
+    validator_flags: Option<String>,
+    limits: Option<limits::RawLimits>,
+    // Metadata of the legacy and newer formats; accepted, not used for judging.
+    #[serde(rename = "name")]
+    _name: Option<IgnoredAny>,
+    #[serde(rename = "uuid")]
+    _uuid: Option<IgnoredAny>,
+    #[serde(rename = "version")]
+    _version: Option<IgnoredAny>,
+    #[serde(rename = "author")]
+    _author: Option<IgnoredAny>,
+    #[serde(rename = "credits")]
+    _credits: Option<IgnoredAny>,
+    #[serde(rename = "source")]
+    _source: Option<IgnoredAny>,
+    #[serde(rename = "source_url")]
+    _source_url: Option<IgnoredAny>,
+    #[serde(rename = "license")]
+    _license: Option<IgnoredAny>,
+    #[serde(rename = "rights_owner")]
+    _rights_owner: Option<IgnoredAny>,
+    #[serde(rename = "embargo_until")]
+    _embargo_until: Option<IgnoredAny>,
+    #[serde(rename = "grading")]
+    _grading: Option<IgnoredAny>,
+    #[serde(rename = "keywords")]
+    _keywords: Option<IgnoredAny>,
+    #[serde(rename = "languages")]
+    _languages: Option<IgnoredAny>,
+    #[serde(rename = "allow_file_writing")]
+    _allow_file_writing: Option<IgnoredAny>,
+    #[serde(rename = "constants")]
+    _constants: Option<IgnoredAny>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => s.split_whitespace().map(str::to_string).collect(),
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTestdata {
+    output_validator_flags: Option<OneOrMany>,
+    output_validator_args: Option<OneOrMany>,
+    // Grading and input validation settings; accepted, not used for judging.
+    #[serde(rename = "on_reject")]
+    _on_reject: Option<IgnoredAny>,
+    #[serde(rename = "grading")]
+    _grading: Option<IgnoredAny>,
+    #[serde(rename = "grader_flags")]
+    _grader_flags: Option<IgnoredAny>,
+    #[serde(rename = "input_validator_flags")]
+    _input_validator_flags: Option<IgnoredAny>,
+    #[serde(rename = "input_validator_args")]
+    _input_validator_args: Option<IgnoredAny>,
+    #[serde(rename = "answer_validator_args")]
+    _answer_validator_args: Option<IgnoredAny>,
+    #[serde(rename = "accept_score")]
+    _accept_score: Option<IgnoredAny>,
+    #[serde(rename = "reject_score")]
+    _reject_score: Option<IgnoredAny>,
+    #[serde(rename = "range")]
+    _range: Option<IgnoredAny>,
+    #[serde(rename = "scoring")]
+    _scoring: Option<IgnoredAny>,
+    #[serde(rename = "max_score")]
+    _max_score: Option<IgnoredAny>,
+    #[serde(rename = "static_validation")]
+    _static_validation: Option<IgnoredAny>,
+    #[serde(rename = "full_feedback")]
+    _full_feedback: Option<IgnoredAny>,
+}
+
+/// Reads a YAML file into `T`; a missing file, an empty one or one holding only comments
+/// gives `T::default()`.
+fn read_yaml<T: DeserializeOwned + Default>(path: &Path) -> Result<T, TestSetError> {
+    if !path.exists() {
+        return Ok(T::default());
+    }
+    let text = fs::read_to_string(path).map_err(|source| TestSetError::ReadFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let malformed = |e: serde_yaml::Error| TestSetError::Yaml {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    match serde_yaml::from_str::<Value>(&text).map_err(malformed)? {
+        Value::Null => Ok(T::default()),
+        _ => serde_yaml::from_str(&text).map_err(malformed),
+    }
+}
+
+pub fn discover(root: &Path) -> Result<TestSet, TestSetError> {
+    let yaml_path = root.join("problem.yaml");
+    let raw: RawProblem = read_yaml(&yaml_path)?;
+
+    let format = match raw.problem_format_version.as_deref() {
+        None | Some("legacy") | Some("legacy-icpc") => Format::LegacyPackage,
+        Some("2023-07-draft" | "2023-07" | "2025-09-draft" | "2025-09") => Format::NewPackage,
+        Some(other) => {
+            return Err(TestSetError::UnsupportedFormatVersion {
+                path: yaml_path,
+                value: other.to_string(),
+            })
+        }
+    };
+    let kinds = problem_kinds(&yaml_path, raw.kind)?;
+    let mut how = match &raw.validation {
+        Some(v) => parse_validation(&yaml_path, v)?,
+        None => How::default(),
+    };
+    if kinds.interactive {
+        how.custom = true;
+        how.interactive = true;
+    }
+    // Newer packages have no `validation` key: a custom validator is used when present.
+    let new_validator_dir = root.join("output_validator");
+    if format == Format::NewPackage && new_validator_dir.is_dir() {
+        how.custom = true;
+    }
+    if how.custom && kinds.scoring && format == Format::NewPackage {
+        how.score = true;
+    }
+
+    let limits = limits::from_yaml(&yaml_path, raw.limits.unwrap_or_default())?;
+    let limits = limits::with_timelimit_file(root, &yaml_path, limits)?;
+
+    let base_flags: Vec<String> = raw
+        .validator_flags
+        .as_deref()
+        .unwrap_or("")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let data = root.join("data");
+    let root_flags = testdata_flags(&data)?;
+    let mut tests = Vec::new();
+    for group in ["sample", "secret"] {
+        let dir = data.join(group);
+        if group_exists(&dir)? {
+            walk(&dir, group, &root_flags, &base_flags, 0, &mut tests)?;
+        }
+    }
+    if tests.is_empty() {
+        return Err(TestSetError::NoTests { dir: data });
+    }
+
+    let validation = if how.custom {
+        let validators = if format == Format::NewPackage && new_validator_dir.is_dir() {
+            vec![validator::program(&new_validator_dir)?]
+        } else {
+            let dir = root.join("output_validators");
+            let found = if dir.is_dir() {
+                validator::programs_in(&dir)?
+            } else {
+                Vec::new()
+            };
+            if found.is_empty() {
+                return Err(TestSetError::MissingValidator {
+                    path: yaml_path,
+                    dir,
+                });
+            }
+            found
+        };
+        if how.interactive {
+            Validation::Interactive {
+                validators,
+                score: how.score,
+            }
+        } else {
+            Validation::Custom {
+                validators,
+                score: how.score,
+            }
+        }
+    } else {
+        Validation::Default
+    };
+
+    Ok(TestSet {
+        root: root.to_path_buf(),
+        format,
+        tests,
+        validation,
+        limits,
+    })
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Kinds {
+    scoring: bool,
+    interactive: bool,
+}
+
+/// `type`: a legacy string or a 2023-07 list of pass-fail, scoring, interactive, multi-pass,
+/// submit-answer.
+fn problem_kinds(path: &Path, raw: Option<OneOrMany>) -> Result<Kinds, TestSetError> {
+    let mut kinds = Kinds::default();
+    for kind in raw.map(OneOrMany::into_vec).unwrap_or_default() {
+        match kind.as_str() {
+            "pass-fail" => {}
+            "scoring" => kinds.scoring = true,
+            "interactive" => kinds.interactive = true,
+            "multi-pass" | "submit-answer" => {
+                return Err(TestSetError::UnsupportedProblemType {
+                    path: path.to_path_buf(),
+                    value: kind,
+                })
+            }
+            _ => {
+                return Err(TestSetError::UnknownProblemType {
+                    path: path.to_path_buf(),
+                    value: kind,
+                })
+            }
+        }
+    }
+    Ok(kinds)
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+struct How {
+    custom: bool,
+    interactive: bool,
+    score: bool,
+}
+
+/// `validation`: `default`, or `custom` followed by any of `interactive`, `score`, once each.
+fn parse_validation(path: &Path, value: &str) -> Result<How, TestSetError> {
+    let unknown = || TestSetError::UnknownValidation {
+        path: path.to_path_buf(),
+        value: value.to_string(),
+    };
+    let mut words = value.split_whitespace();
+    let mut how = How::default();
+    match words.next() {
+        Some("default") => {}
+        Some("custom") => how.custom = true,
+        _ => return Err(unknown()),
+    }
+    for word in words {
+        let flag = match word {
+            "interactive" if how.custom => &mut how.interactive,
+            "score" if how.custom => &mut how.score,
+            _ => return Err(unknown()),
+        };
+        if *flag {
+            return Err(unknown());
+        }
+        *flag = true;
+    }
+    Ok(how)
+}
+
+/// The output-validator arguments a directory's `testdata.yaml` sets, if it sets any.
+fn testdata_flags(dir: &Path) -> Result<Option<Vec<String>>, TestSetError> {
+    let path = dir.join("testdata.yaml");
+    let raw: RawTestdata = read_yaml(&path)?;
+    match (raw.output_validator_flags, raw.output_validator_args) {
+        (Some(_), Some(_)) => Err(TestSetError::Yaml {
+            path,
+            message: "give output_validator_flags or output_validator_args, not both".into(),
+        }),
+        (flags, args) => Ok(flags.or(args).map(OneOrMany::into_vec)),
+    }
+}
+
+/// Whether a top-level group directory exists; a broken link or a file in its place is an
+/// error rather than a silently skipped group.
+fn group_exists(dir: &Path) -> Result<bool, TestSetError> {
+    match fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(true),
+        Ok(_) => Err(TestSetError::NotADirectory {
+            path: dir.to_path_buf(),
+        }),
+        Err(_) if fs::symlink_metadata(dir).is_err() => Ok(false),
+        Err(source) => Err(TestSetError::ReadDir {
+            path: dir.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+enum Item {
+    Test {
+        stem: String,
+        input: PathBuf,
+        answer: PathBuf,
+    },
+    Group {
+        name: String,
+        dir: PathBuf,
+    },
+}
+
+impl Item {
+    fn key(&self) -> &str {
+        match self {
+            Item::Test { stem, .. } => stem,
+            Item::Group { name, .. } => name,
+        }
+    }
+}
+
+/// Adds the tests of group `dir` (named `rel` under `data/`) and of its subgroups, in natural
+/// order of test stems and group names together; a test sorts before a group of equal name.
+fn walk(
+    dir: &Path,
+    rel: &str,
+    inherited: &Option<Vec<String>>,
+    base_flags: &[String],
+    depth: usize,
+    out: &mut Vec<TestCase>,
+) -> Result<(), TestSetError> {
+    if depth > MAX_DEPTH {
+        return Err(TestSetError::ReadDir {
+            path: dir.to_path_buf(),
+            source: std::io::Error::other(format!(
+                "test groups nest more than {MAX_DEPTH} deep (a symbolic-link loop?)"
+            )),
+        });
+    }
+    let flags = testdata_flags(dir)?.or_else(|| inherited.clone());
+    let listing = list_dir(dir)?;
+    let mut items: Vec<Item> = pair_tests(&listing.files)?
+        .into_iter()
+        .map(|(stem, input, answer)| Item::Test {
+            stem,
+            input,
+            answer,
+        })
+        .chain(
+            listing
+                .dirs
+                .into_iter()
+                .map(|(name, dir)| Item::Group { name, dir }),
+        )
+        .collect();
+    items.sort_by(|a, b| {
+        natural_cmp(a.key(), b.key())
+            .then_with(|| matches!(a, Item::Group { .. }).cmp(&matches!(b, Item::Group { .. })))
+    });
+    for item in items {
+        match item {
+            Item::Test {
+                stem,
+                input,
+                answer,
+            } => out.push(TestCase {
+                name: format!("{rel}/{stem}"),
+                input,
+                answer,
+                group: Some(rel.to_string()),
+                validator_flags: base_flags
+                    .iter()
+                    .chain(flags.iter().flatten())
+                    .cloned()
+                    .collect(),
+            }),
+            Item::Group { name, dir } => walk(
+                &dir,
+                &format!("{rel}/{name}"),
+                &flags,
+                base_flags,
+                depth + 1,
+                out,
+            )?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn how(v: &str) -> Result<How, TestSetError> {
+        parse_validation(Path::new("problem.yaml"), v)
+    }
+
+    #[test]
+    fn validation_values() {
+        assert_eq!(how("default").unwrap(), How::default());
+        assert_eq!(
+            how("custom").unwrap(),
+            How {
+                custom: true,
+                ..How::default()
+            }
+        );
+        assert_eq!(
+            how("custom score interactive").unwrap(),
+            How {
+                custom: true,
+                interactive: true,
+                score: true
+            }
+        );
+    }
+
+    #[test]
+    fn bad_validation_values() {
+        for v in [
+            "",
+            "fancy",
+            "default interactive",
+            "custom custom",
+            "custom interactive interactive",
+            "custom bogus",
+            "interactive custom",
+        ] {
+            assert!(
+                matches!(how(v), Err(TestSetError::UnknownValidation { .. })),
+                "{v:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn kinds_accept_string_and_list() {
+        let p = Path::new("problem.yaml");
+        let one = problem_kinds(p, Some(OneOrMany::One("scoring".into()))).unwrap();
+        assert!(one.scoring && !one.interactive);
+        let many = problem_kinds(
+            p,
+            Some(OneOrMany::Many(vec![
+                "pass-fail".into(),
+                "interactive".into(),
+            ])),
+        )
+        .unwrap();
+        assert!(many.interactive && !many.scoring);
+        assert!(matches!(
+            problem_kinds(p, Some(OneOrMany::One("multi-pass".into()))),
+            Err(TestSetError::UnsupportedProblemType { .. })
+        ));
+        assert!(matches!(
+            problem_kinds(p, Some(OneOrMany::One("pass-fial".into()))),
+            Err(TestSetError::UnknownProblemType { .. })
+        ));
+    }
+}

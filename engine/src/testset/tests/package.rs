@@ -1,0 +1,306 @@
+//! Problem packages: order, groups, problem.yaml, limits, testdata.yaml flags.
+
+use std::fs;
+use std::time::Duration;
+
+use super::*;
+
+#[test]
+fn package_order_samples_first_natural_and_recursive() {
+    let d = package();
+    let set = discover(d.path()).unwrap();
+    assert_eq!(set.format, Format::LegacyPackage);
+    assert_eq!(
+        names(&set),
+        [
+            "sample/1",
+            "sample/2",
+            "secret/1",
+            "secret/2",
+            "secret/10",
+            "secret/group1/1",
+            "secret/group1/05",
+            "secret/group1/deep/1",
+            "secret/group2/1",
+            "secret/group10/1",
+        ]
+    );
+    let t = &set.tests[6];
+    assert_eq!(t.group.as_deref(), Some("secret/group1"));
+    assert_eq!(t.input, d.path().join("data/secret/group1/05.in"));
+    assert_eq!(t.answer, d.path().join("data/secret/group1/05.ans"));
+    assert_eq!(set.tests[0].group.as_deref(), Some("sample"));
+    assert_eq!(set.validation, Validation::Default);
+}
+
+#[test]
+fn package_interleaves_tests_and_groups_by_name() {
+    let d = tmp();
+    for rel in ["secret/b", "secret/a/1", "secret/c/1", "secret/b/1"] {
+        test_pair(&d.path().join("data"), rel, "ans");
+    }
+    let set = discover(d.path()).unwrap();
+    // No problem.yaml: a data/ directory is enough to be a package.
+    assert_eq!(set.format, Format::LegacyPackage);
+    assert_eq!(
+        names(&set),
+        ["secret/a/1", "secret/b", "secret/b/1", "secret/c/1"]
+    );
+}
+
+#[test]
+fn package_other_data_directories_are_not_tests() {
+    let d = package();
+    test_pair(&d.path().join("data"), "invalid_input/1", "ans");
+    test_pair(&d.path().join("data"), "stray", "ans");
+    let set = discover(d.path()).unwrap();
+    assert!(names(&set)
+        .iter()
+        .all(|n| n.starts_with("sample/") || n.starts_with("secret/")));
+}
+
+#[test]
+fn package_input_without_answer_in_a_group() {
+    let d = package();
+    put(d.path(), "data/secret/group2/7.in", "x");
+    match discover(d.path()) {
+        Err(TestSetError::MissingAnswer { input, .. }) => {
+            assert_eq!(input, d.path().join("data/secret/group2/7.in"))
+        }
+        other => panic!("expected MissingAnswer, got {other:?}"),
+    }
+}
+
+#[test]
+fn package_without_tests() {
+    let d = tmp();
+    put(d.path(), "problem.yaml", "");
+    fs::create_dir_all(d.path().join("data/secret")).unwrap();
+    match discover(d.path()) {
+        Err(TestSetError::NoTests { dir }) => assert_eq!(dir, d.path().join("data")),
+        other => panic!("expected NoTests, got {other:?}"),
+    }
+}
+
+#[test]
+fn package_broken_group_link_is_an_error() {
+    let d = tmp();
+    put(d.path(), "problem.yaml", "");
+    test_pair(&d.path().join("data"), "sample/1", "ans");
+    std::os::unix::fs::symlink(d.path().join("gone"), d.path().join("data/secret")).unwrap();
+    assert!(matches!(
+        discover(d.path()),
+        Err(TestSetError::ReadDir { path, .. }) if path.ends_with("data/secret")
+    ));
+}
+
+#[test]
+fn empty_problem_yaml_gives_defaults() {
+    let d = package();
+    put(d.path(), "problem.yaml", "# nothing but a comment\n");
+    let set = discover(d.path()).unwrap();
+    assert_eq!(set.limits, PackageLimits::default());
+    assert_eq!(set.validation, Validation::Default);
+}
+
+#[test]
+fn limits_are_read() {
+    let d = package();
+    put(
+        d.path(),
+        "problem.yaml",
+        "limits:\n  time_multiplier: 3\n  time_safety_margin: 1.5\n  memory: 512\n  output: 16\n\
+         \x20 time_limit: 2.5\n  validation_time: 30\n",
+    );
+    let l = discover(d.path()).unwrap().limits;
+    assert_eq!(l.time_multiplier, 3.0);
+    assert_eq!(l.time_safety_margin, 1.5);
+    assert_eq!(l.memory_mib, Some(512));
+    assert_eq!(l.output_mib, Some(16));
+    assert_eq!(l.time_limit, Some(Duration::from_millis(2500)));
+    assert_eq!(l.validation_time, Some(Duration::from_secs(30)));
+    assert_eq!(l.code_kib, None);
+}
+
+#[test]
+fn new_format_time_multipliers() {
+    let d = package();
+    put(
+        d.path(),
+        "problem.yaml",
+        "problem_format_version: 2023-07-draft\nlimits:\n  time_multipliers:\n    \
+         ac_to_time_limit: 2\n    time_limit_to_tle: 1.2\n",
+    );
+    let set = discover(d.path()).unwrap();
+    assert_eq!(set.format, Format::NewPackage);
+    assert_eq!(set.limits.time_multiplier, 2.0);
+    assert_eq!(set.limits.time_safety_margin, 1.2);
+}
+
+#[test]
+fn bad_limits_are_errors() {
+    let d = package();
+    put(d.path(), "problem.yaml", "limits:\n  memory: 0\n");
+    let err = discover(d.path()).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            TestSetError::BadLimit {
+                key: "limits.memory",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    put(d.path(), "problem.yaml", "limits:\n  time_multiplier: -2\n");
+    let err = discover(d.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("bad value -2 for limits.time_multiplier"),
+        "{err}"
+    );
+}
+
+#[test]
+fn timelimit_file_in_package_and_conflict() {
+    let d = package();
+    put(d.path(), ".timelimit", "2\n");
+    assert_eq!(
+        discover(d.path()).unwrap().limits.time_limit,
+        Some(Duration::from_secs(2))
+    );
+    put(d.path(), "problem.yaml", "limits:\n  time_limit: 2.0\n");
+    assert!(discover(d.path()).is_ok());
+    put(d.path(), "problem.yaml", "limits:\n  time_limit: 3\n");
+    let err = discover(d.path()).unwrap_err();
+    assert!(
+        matches!(err, TestSetError::ConflictingTimeLimits { .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn malformed_problem_yaml() {
+    let d = package();
+    put(d.path(), "problem.yaml", "limits: [unclosed\n");
+    let err = discover(d.path()).unwrap_err();
+    assert!(
+        matches!(&err, TestSetError::Yaml { path, .. } if path.ends_with("problem.yaml")),
+        "{err:?}"
+    );
+    assert!(err.to_string().starts_with("malformed "), "{err}");
+}
+
+#[test]
+fn unknown_problem_yaml_key_is_named() {
+    let d = package();
+    put(d.path(), "problem.yaml", "validaton: custom\n");
+    let err = discover(d.path()).unwrap_err().to_string();
+    assert!(err.contains("unknown field `validaton`"), "{err}");
+    put(d.path(), "problem.yaml", "limits:\n  memroy: 5\n");
+    let err = discover(d.path()).unwrap_err().to_string();
+    assert!(err.contains("memroy"), "{err}");
+}
+
+#[test]
+fn wrong_type_in_problem_yaml() {
+    let d = package();
+    put(d.path(), "problem.yaml", "limits:\n  memory: lots\n");
+    assert!(matches!(discover(d.path()), Err(TestSetError::Yaml { .. })));
+}
+
+#[test]
+fn unknown_validation_type() {
+    let d = package();
+    put(d.path(), "problem.yaml", "validation: special\n");
+    let err = discover(d.path()).unwrap_err().to_string();
+    assert!(
+        err.ends_with("unknown validation \"special\"; expected \"default\", or \"custom\" optionally followed by \"interactive\" and/or \"score\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn unsupported_format_version() {
+    let d = package();
+    put(d.path(), "problem.yaml", "problem_format_version: 1999\n");
+    assert!(matches!(
+        discover(d.path()),
+        Err(TestSetError::UnsupportedFormatVersion { .. })
+    ));
+}
+
+#[test]
+fn validator_flags_from_problem_and_testdata_yaml() {
+    let d = package();
+    put(
+        d.path(),
+        "problem.yaml",
+        "validator_flags: float_tolerance 1e-6\n",
+    );
+    put(
+        d.path(),
+        "data/secret/testdata.yaml",
+        "output_validator_flags: case_sensitive\n",
+    );
+    put(
+        d.path(),
+        "data/secret/group2/testdata.yaml",
+        "on_reject: continue\n",
+    );
+    put(
+        d.path(),
+        "data/secret/group10/testdata.yaml",
+        "output_validator_flags: space_change_sensitive\n",
+    );
+    let set = discover(d.path()).unwrap();
+    let flags = |name: &str| {
+        set.tests
+            .iter()
+            .find(|t| t.name == name)
+            .unwrap()
+            .validator_flags
+            .join(" ")
+    };
+    assert_eq!(flags("sample/1"), "float_tolerance 1e-6");
+    assert_eq!(flags("secret/1"), "float_tolerance 1e-6 case_sensitive");
+    // A testdata.yaml without flags inherits them from the nearest ancestor that sets them.
+    assert_eq!(
+        flags("secret/group2/1"),
+        "float_tolerance 1e-6 case_sensitive"
+    );
+    assert_eq!(
+        flags("secret/group1/deep/1"),
+        "float_tolerance 1e-6 case_sensitive"
+    );
+    assert_eq!(
+        flags("secret/group10/1"),
+        "float_tolerance 1e-6 space_change_sensitive"
+    );
+}
+
+#[test]
+fn root_testdata_yaml_applies_to_samples_too() {
+    let d = package();
+    put(
+        d.path(),
+        "data/testdata.yaml",
+        "output_validator_args: [a, b]\n",
+    );
+    let set = discover(d.path()).unwrap();
+    assert_eq!(set.tests[0].validator_flags, ["a", "b"]);
+}
+
+#[test]
+fn malformed_testdata_yaml() {
+    let d = package();
+    put(
+        d.path(),
+        "data/secret/group1/testdata.yaml",
+        "output_validator_flag: x\n",
+    );
+    let err = discover(d.path()).unwrap_err();
+    assert!(
+        matches!(&err, TestSetError::Yaml { path, .. } if path.ends_with("group1/testdata.yaml")),
+        "{err:?}"
+    );
+}
