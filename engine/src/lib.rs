@@ -11,3 +11,4 @@ pub mod checker;
 pub mod profile;
 pub mod sandbox;
 pub mod testset;
+pub mod verdict;

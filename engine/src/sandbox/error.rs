@@ -7,6 +7,7 @@ use nix::errno::Errno;
 use super::seccomp::FilterError;
 use super::spec::SpecError;
 use super::stage::Stage;
+use crate::cgroup::CgroupError;
 
 /// Why the sandbox could not run a program. A program that crashes, exceeds a limit or makes a
 /// forbidden call is not an error: that is an `Ok(RunResult)`.
@@ -16,6 +17,8 @@ pub enum SandboxError {
     Spec(#[from] SpecError),
     #[error("invalid system-call allowlist: {0}")]
     Filter(#[from] FilterError),
+    #[error("sandbox cgroup: {0}")]
+    Cgroup(#[from] CgroupError),
     #[error("the sandbox needs root: it creates namespaces and maps an unprivileged host uid; run as root")]
     NotRoot,
     #[error("host uid/gid {0} for sandboxed processes must be neither 0 nor the engine's own")]

@@ -30,7 +30,10 @@ mod sys;
 mod wait;
 
 use std::ffi::CString;
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::cgroup::{CgroupConfig, CgroupLimits, Cgroups, Detected};
 
 pub use error::SandboxError;
 pub use seccomp::{FilterError, SyscallFilter};
@@ -50,6 +53,8 @@ pub struct SandboxConfig {
     pub inside_gid: u32,
     /// The hostname inside.
     pub hostname: String,
+    /// Where run cgroups go; `None` runs without cgroups (rlimits and rusage only).
+    pub cgroup: Option<CgroupConfig>,
 }
 
 impl Default for SandboxConfig {
@@ -60,6 +65,7 @@ impl Default for SandboxConfig {
             inside_uid: 1000,
             inside_gid: 1000,
             hostname: "judge".to_owned(),
+            cgroup: Some(CgroupConfig::default()),
         }
     }
 }
@@ -73,6 +79,12 @@ pub struct Sandbox {
     last_cap: u32,
     /// The engine's supplementary groups, restored on the cloning thread after each clone.
     groups: Vec<libc::gid_t>,
+    /// The host's cgroups, when usable.
+    cgroups: Option<Arc<dyn Cgroups>>,
+    /// What the engine could not set up and what that costs, one sentence each.
+    warnings: Vec<String>,
+    /// CPUs the engine may use: how fast a run without a cpuset can burn CPU time.
+    cpus: u32,
 }
 
 impl Sandbox {
@@ -112,12 +124,48 @@ impl Sandbox {
             .into_iter()
             .map(|g| g.as_raw())
             .collect();
+        let mut warnings = Vec::new();
+        let cgroups = match &config.cgroup {
+            None => {
+                warnings.push(
+                    "cgroups are turned off: CPU time misses unreaped descendants, memory is \
+                     rusage's maxrss, and neither memory nor processes are capped by the kernel"
+                        .to_owned(),
+                );
+                None
+            }
+            Some(cgroup_config) => match crate::cgroup::detect(cgroup_config) {
+                Detected::Available(cgroups) => {
+                    warnings.extend(start_up(cgroups.as_ref()));
+                    Some(cgroups)
+                }
+                Detected::Unavailable { warning } => {
+                    warnings.push(warning);
+                    None
+                }
+            },
+        };
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
         Ok(Sandbox {
             config,
             hostname,
             last_cap,
             groups,
+            cgroups,
+            warnings,
+            cpus,
         })
+    }
+
+    /// What the sandbox could not set up on this host and what that costs, one sentence each.
+    /// A front end shows them once.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Whether runs get their own cgroup (exact CPU time and memory, kernel-enforced caps).
+    pub fn has_cgroups(&self) -> bool {
+        self.cgroups.is_some()
     }
 
     pub fn config(&self) -> &SandboxConfig {
@@ -129,6 +177,33 @@ impl Sandbox {
         let spec = command.validate()?;
         spawn::run(self, spec)
     }
+}
+
+/// At start-up: remove what a crashed engine left behind, and check that the memory peak can
+/// be read. Returns warnings.
+fn start_up(cgroups: &dyn Cgroups) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Err(e) = cgroups.clean_stale() {
+        warnings.push(format!(
+            "could not remove stale cgroups of a crashed engine: {e}"
+        ));
+    }
+    match cgroups.create(&CgroupLimits::default()) {
+        Ok(probe) => {
+            if let Ok(None) = probe.memory_peak() {
+                warnings.push(
+                    "this kernel has no memory.peak (it needs Linux 5.19): peak memory falls \
+                     back to rusage's maxrss, which includes pages inherited from the engine"
+                        .to_owned(),
+                );
+            }
+            if let Err(e) = probe.remove() {
+                warnings.push(format!("could not remove a probe cgroup: {e}"));
+            }
+        }
+        Err(e) => warnings.push(format!("could not create a cgroup for a run: {e}")),
+    }
+    warnings
 }
 
 /// How the program ended.

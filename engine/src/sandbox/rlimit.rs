@@ -2,9 +2,10 @@
 //!
 //! The parent turns [`Limits`] into a fixed list (prepared before clone); the child applies each
 //! with `setrlimit`, soft and hard alike, so the program cannot raise them back. `RLIMIT_CORE` is
-//! always 0 (no core dumps in the work directory). `RLIMIT_CPU` is a backstop a second above the
-//! CPU limit: the cgroup timer normally kills first, and this still ends a run whose supervisor is
-//! gone.
+//! always 0 (no core dumps in the work directory). With a cgroup, `RLIMIT_CPU` is a backstop a
+//! second above the CPU limit: the cgroup timer normally kills first, and this still ends a run
+//! whose supervisor is gone. Without one it is the only CPU enforcement, so it sits at the limit
+//! rounded up to whole seconds (the kernel's granularity).
 
 use super::spec::Limits;
 
@@ -43,8 +44,9 @@ impl Rlimit {
     }
 }
 
-/// The limits to set for a run, in the order they are applied.
-pub(crate) fn plan(limits: &Limits) -> Vec<Rlimit> {
+/// The limits to set for a run, in the order they are applied. `backstop` is true when a cgroup
+/// timer enforces the CPU limit and `RLIMIT_CPU` only backs it up.
+pub(crate) fn plan(limits: &Limits, backstop: bool) -> Vec<Rlimit> {
     let mut out = vec![
         Rlimit {
             resource: libc::RLIMIT_CORE,
@@ -65,8 +67,8 @@ pub(crate) fn plan(limits: &Limits) -> Vec<Rlimit> {
         },
     ];
     if let Some(cpu) = limits.cpu_time {
-        // Whole seconds, rounded up, plus one: a backstop, not the measurement.
-        let secs = cpu.as_secs() + u64::from(cpu.subsec_nanos() > 0) + 1;
+        // Whole seconds, rounded up (plus one as a backstop): never the measurement.
+        let secs = cpu.as_secs() + u64::from(cpu.subsec_nanos() > 0) + u64::from(backstop);
         out.push(Rlimit {
             resource: libc::RLIMIT_CPU,
             value: secs,
@@ -98,7 +100,10 @@ mod tests {
 
     #[test]
     fn core_dumps_are_always_off() {
-        assert_eq!(find(&plan(&Limits::default()), libc::RLIMIT_CORE), Some(0));
+        assert_eq!(
+            find(&plan(&Limits::default(), true), libc::RLIMIT_CORE),
+            Some(0)
+        );
     }
 
     #[test]
@@ -107,12 +112,21 @@ mod tests {
             cpu_time: Some(Duration::from_millis(1500)),
             ..Limits::default()
         };
-        assert_eq!(find(&plan(&limits), libc::RLIMIT_CPU), Some(3));
+        assert_eq!(find(&plan(&limits, true), libc::RLIMIT_CPU), Some(3));
         let limits = Limits {
             cpu_time: Some(Duration::from_secs(2)),
             ..Limits::default()
         };
-        assert_eq!(find(&plan(&limits), libc::RLIMIT_CPU), Some(3));
+        assert_eq!(find(&plan(&limits, true), libc::RLIMIT_CPU), Some(3));
+    }
+
+    #[test]
+    fn without_a_cgroup_the_cpu_rlimit_is_the_limit_rounded_up() {
+        let limits = Limits {
+            cpu_time: Some(Duration::from_millis(1500)),
+            ..Limits::default()
+        };
+        assert_eq!(find(&plan(&limits, false), libc::RLIMIT_CPU), Some(2));
     }
 
     #[test]
@@ -123,7 +137,7 @@ mod tests {
             address_space: None,
             ..Limits::default()
         };
-        let p = plan(&limits);
+        let p = plan(&limits, true);
         assert_eq!(find(&p, libc::RLIMIT_FSIZE), Some(1 << 20));
         assert_eq!(find(&p, libc::RLIMIT_STACK), Some(8 << 20));
         assert_eq!(find(&p, libc::RLIMIT_AS), None);

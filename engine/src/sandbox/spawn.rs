@@ -6,12 +6,14 @@
 //!    and this thread's supplementary groups dropped (with `setgroups` denied in the new user
 //!    namespace, the child could never drop them itself, and root's groups would follow it),
 //!    clone3 creates the child in new user, PID, mount, network, IPC, UTS and cgroup namespaces.
+//!    On cgroup v2 the child is born in its run's cgroup (`CLONE_INTO_CGROUP`).
 //! 3. **Sync.** The parent writes the child's `uid_map`, `deny` to `setgroups`, then `gid_map`,
-//!    and sends one byte to release it. Then it watches the sync socket for records
-//!    ([`super::wait`]) and reaps the child.
+//!    attaches the child to its run's cgroup (v1, or a kernel without `CLONE_INTO_CGROUP`), and
+//!    sends one byte to release it. Then it watches the sync socket for records
+//!    ([`super::wait`]), reaps the child, reads the cgroup's accounting and removes it.
 
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 use nix::errno::Errno;
@@ -24,8 +26,9 @@ use super::rlimit::{self, Rlimit};
 use super::spec::Spec;
 use super::stage::Stage;
 use super::sys;
-use super::wait::{self, Child, Watch};
+use super::wait::{self, Child, Clocks, Watch};
 use super::{ExitStatus, LimitHit, RunResult, Sandbox};
+use crate::cgroup::{CgroupLimits, RunCgroup};
 
 /// The namespaces every sandbox gets.
 const NAMESPACES: u64 = (libc::CLONE_NEWUSER
@@ -45,9 +48,9 @@ struct Prepared {
 
 impl Prepared {
     /// The prepared spec and the descriptors that become the child's stdio.
-    fn new(mut spec: Spec) -> Result<(Prepared, [OwnedFd; 3]), SandboxError> {
+    fn new(mut spec: Spec, cgroups: bool) -> Result<(Prepared, [OwnedFd; 3]), SandboxError> {
         let plan = MountPlan::new(&spec.mounts, spec.limits.tmp_size)?;
-        let rlimits = rlimit::plan(&spec.limits);
+        let rlimits = rlimit::plan(&spec.limits, cgroups);
         let streams = std::mem::take(&mut spec.stdio);
         let mut stdio = Vec::with_capacity(3);
         for (number, stream) in streams.into_iter().enumerate() {
@@ -107,8 +110,9 @@ fn above_sync(fd: OwnedFd) -> Result<OwnedFd, SandboxError> {
 
 /// Run a validated spec to its end.
 pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxError> {
-    let (prepared, stdio) = Prepared::new(spec)?;
+    let (prepared, stdio) = Prepared::new(spec, sandbox.cgroups.is_some())?;
     let spec = &prepared.spec;
+    let limits = &spec.limits;
     let ptrs = |v: &[CString]| {
         let mut p: Vec<*const libc::c_char> = v.iter().map(|s| s.as_ptr()).collect();
         p.push(std::ptr::null());
@@ -117,6 +121,16 @@ pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxErr
     let argv = ptrs(&spec.argv);
     let envp = ptrs(&spec.env);
     let filters = spec.filter.fprogs();
+    // Declared before the child: dropped after it, so an early return kills the child first.
+    let cgroup = match &sandbox.cgroups {
+        Some(cgroups) => Some(cgroups.create(&CgroupLimits {
+            memory_bytes: limits.memory,
+            pids: limits.processes,
+            cpu_quota: limits.cpu_quota.clone(),
+            cpuset: limits.cpus.clone(),
+        })?),
+        None => None,
+    };
     let (parent_sock, child_sock) = socketpair(
         AddressFamily::Unix,
         SockType::SeqPacket,
@@ -140,13 +154,20 @@ pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxErr
         envp: &envp,
         filters: &filters,
     };
-    let pid = clone_child(&ctx, sandbox)?;
+    let into = cgroup
+        .as_ref()
+        .and_then(|c| c.clone_into_fd())
+        .map(|fd| fd.as_raw_fd());
+    let (pid, placed) = clone_child(&ctx, sandbox, into)?;
     let mut child = Child::new(pid);
     // The child has its copies; ours would keep pipes open past the program's end.
     drop(child_sock);
     drop(stdio);
 
     write_id_maps(pid, sandbox)?;
+    if let (Some(cgroup), false) = (&cgroup, placed) {
+        cgroup.attach(pid)?;
+    }
     // Release the child.
     // SAFETY: writing one byte from a stack buffer to our end of the socket.
     let n = unsafe { libc::send(parent_sock.as_raw_fd(), [1u8].as_ptr().cast(), 1, 0) };
@@ -157,13 +178,54 @@ pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxErr
         ));
     }
 
-    let watch = wait::watch(&child, &parent_sock, spec.limits.wall_time)?;
+    let clocks = Clocks {
+        wall: limits.wall_time,
+        cpu: limits.cpu_time,
+        oom: limits.memory.is_some(),
+        cpus: limits
+            .cpus
+            .as_deref()
+            .and_then(super::spec::cpu_count)
+            .map_or(sandbox.cpus, |n| n as u32),
+    };
+    let watch = wait::watch(&child, &parent_sock, clocks, cgroup.as_deref())?;
     let (status, rusage) = child.reap()?;
-    finish(&prepared, watch, status, &rusage)
+    let accounting = match cgroup {
+        Some(cgroup) => {
+            let accounting = Accounting::read(cgroup.as_ref(), watch.init_cpu)?;
+            cgroup.remove()?;
+            Some(accounting)
+        }
+        None => None,
+    };
+    finish(&prepared, watch, status, &rusage, accounting)
+}
+
+/// What the run's cgroup counted.
+struct Accounting {
+    cpu: Duration,
+    memory: Option<u64>,
+    oom_kills: u64,
+}
+
+impl Accounting {
+    fn read(cgroup: &dyn RunCgroup, init_cpu: Duration) -> Result<Accounting, SandboxError> {
+        Ok(Accounting {
+            // The init's setup ran in the cgroup before the program existed.
+            cpu: cgroup.cpu_usage()?.saturating_sub(init_cpu),
+            memory: cgroup.memory_peak()?,
+            oom_kills: cgroup.oom_kills()?,
+        })
+    }
 }
 
 /// Clone the child with signals blocked and supplementary groups dropped on this thread only.
-fn clone_child(ctx: &ChildContext, sandbox: &Sandbox) -> Result<libc::pid_t, SandboxError> {
+/// Returns the pid and whether the child was born in the cgroup `into`.
+fn clone_child(
+    ctx: &ChildContext,
+    sandbox: &Sandbox,
+    into: Option<RawFd>,
+) -> Result<(libc::pid_t, bool), SandboxError> {
     use nix::sys::signal::{pthread_sigmask, SigSet, SigmaskHow};
     let mut old_mask = SigSet::empty();
     pthread_sigmask(
@@ -173,8 +235,16 @@ fn clone_child(ctx: &ChildContext, sandbox: &Sandbox) -> Result<libc::pid_t, San
     )
     .map_err(|e| SandboxError::parent("block signals", e))?;
     let groups = set_thread_groups(&[]);
+    let mut placed = into.is_some();
     let result = match groups {
-        Ok(()) => sys::clone_process(NAMESPACES, None),
+        Ok(()) => match sys::clone_process(NAMESPACES, into) {
+            // A kernel without CLONE_INTO_CGROUP: attach after clone instead.
+            Err(libc::ENOSYS | libc::E2BIG | libc::EINVAL) if into.is_some() => {
+                placed = false;
+                sys::clone_process(NAMESPACES, None)
+            }
+            other => other,
+        },
         Err(e) => Err(e),
     };
     if let Ok(0) = result {
@@ -196,7 +266,7 @@ fn clone_child(ctx: &ChildContext, sandbox: &Sandbox) -> Result<libc::pid_t, San
             Errno::from_raw(e),
         ));
     }
-    Ok(pid)
+    Ok((pid, placed))
 }
 
 /// Set the calling thread's supplementary groups (the raw call: glibc's wrapper would change
@@ -225,6 +295,7 @@ fn finish(
     watch: Watch,
     init_status: i32,
     init_usage: &libc::rusage,
+    accounting: Option<Accounting>,
 ) -> Result<RunResult, SandboxError> {
     if let Some(error) = watch.error {
         let stage = Stage::from_u32(error.stage).unwrap_or(Stage::Wait);
@@ -240,7 +311,7 @@ fn finish(
         }
         return Err(SandboxError::SilentDeath(init_status));
     };
-    let result = match watch.exited {
+    let mut result = match watch.exited {
         Some(rec) => RunResult {
             status: ExitStatus::from_wait(rec.status),
             cpu_time: Duration::from_micros(rec.utime_us + rec.stime_us),
@@ -260,6 +331,13 @@ fn finish(
             oom_killed: false,
         },
     };
+    if let Some(accounting) = accounting {
+        result.cpu_time = accounting.cpu;
+        if let Some(peak) = accounting.memory {
+            result.memory = peak;
+        }
+        result.oom_killed = accounting.oom_kills > 0;
+    }
     Ok(result)
 }
 

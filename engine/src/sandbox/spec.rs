@@ -160,6 +160,10 @@ pub struct Limits {
     pub processes: Option<u64>,
     /// Size of the writable tmpfs on `/tmp`.
     pub tmp_size: u64,
+    /// The CPUs the run may use, as a cpuset list ("0", "0-1,3"); every process stays on them.
+    pub cpus: Option<String>,
+    /// CPU bandwidth: `quota` of CPU time per `period`, over all the run's CPUs.
+    pub cpu_quota: Option<crate::cgroup::CpuQuota>,
 }
 
 impl Default for Limits {
@@ -174,6 +178,8 @@ impl Default for Limits {
             open_files: 256,
             processes: None,
             tmp_size: 64 << 20,
+            cpus: None,
+            cpu_quota: None,
         }
     }
 }
@@ -340,6 +346,11 @@ impl Command {
         if self.limits.cpu_time.is_some_and(|t| t.is_zero()) {
             return Err(SpecError::ZeroCpuTime);
         }
+        if let Some(cpus) = &self.limits.cpus {
+            if cpu_count(cpus).is_none() {
+                return Err(SpecError::BadCpuList(cpus.clone()));
+            }
+        }
         let filter = self.filter.unwrap_or_else(SyscallFilter::base);
         Ok(Spec {
             program,
@@ -401,6 +412,30 @@ pub enum SpecError {
     ZeroWallTime,
     #[error("the CPU-time limit must be above zero")]
     ZeroCpuTime,
+    #[error("CPU list {0:?} is not of the form \"0\", \"0-3\" or \"0,2-3\"")]
+    BadCpuList(String),
+}
+
+/// How many CPUs a cpuset list such as "0-1,3" names; None if it is malformed or empty.
+pub fn cpu_count(list: &str) -> Option<usize> {
+    let mut count = 0;
+    for part in list.trim().split(',') {
+        let (lo, hi) = match part.split_once('-') {
+            Some((lo, hi)) => (
+                lo.trim().parse::<usize>().ok()?,
+                hi.trim().parse::<usize>().ok()?,
+            ),
+            None => {
+                let n = part.trim().parse::<usize>().ok()?;
+                (n, n)
+            }
+        };
+        if hi < lo {
+            return None;
+        }
+        count += hi - lo + 1;
+    }
+    (count > 0).then_some(count)
 }
 
 fn inside_path(path: &Path, what: &'static str) -> Result<CString, SpecError> {
@@ -518,6 +553,19 @@ mod tests {
         let mut cmd = Command::new("/bin/true");
         cmd.mount(Mount::host("/usr")).mount(Mount::host("/usr"));
         assert!(matches!(cmd.validate(), Err(SpecError::DuplicateTarget(_))));
+    }
+
+    #[test]
+    fn cpu_lists_are_counted_and_checked() {
+        assert_eq!(cpu_count("0"), Some(1));
+        assert_eq!(cpu_count("0-3"), Some(4));
+        assert_eq!(cpu_count("0,2-3"), Some(3));
+        assert_eq!(cpu_count(""), None);
+        assert_eq!(cpu_count("3-1"), None);
+        assert_eq!(cpu_count("a"), None);
+        let mut cmd = Command::new("/bin/true");
+        cmd.limits_mut().cpus = Some("x".into());
+        assert!(matches!(cmd.validate(), Err(SpecError::BadCpuList(_))));
     }
 
     #[test]

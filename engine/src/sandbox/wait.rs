@@ -1,11 +1,19 @@
 //! The parent's watch over a running sandbox: read the child's records, enforce the clocks, reap.
 //!
 //! The parent sleeps in `ppoll` on the sync socket with a timeout set to the nearest deadline:
-//! the setup deadline until the init reports the program started, then the wall-clock limit. On a
-//! deadline it kills the init with SIGKILL; the init's death makes the kernel kill every process
-//! of the PID namespace, so nothing survives it. The socket's end of file says the init is gone;
-//! then the init is reaped with its rusage, and nothing is left: no zombie, no descriptor, no
-//! mount (they lived in the child's mount namespace).
+//! - until the init reports the program started, the setup deadline;
+//! - then the wall-clock limit;
+//! - and, with a cgroup, the CPU timer: after reading the run's CPU usage, the parent sleeps
+//!   until the remaining budget could first be spent (remaining / CPUs the run may use), reads
+//!   again, and so on, so the sleeps shrink as the budget runs out and a spinning program is
+//!   killed within a fraction of a millisecond past its limit, with a dozen reads or so. No fixed
+//!   polling tick. The same wake-ups look for an OOM kill, after which the whole run is killed at
+//!   once (a half-killed run can stall in the kernel's memory reclaim).
+//!
+//! On a deadline it kills the run: the cgroup first (every process, also ones that fork), then
+//! the init, whose death makes the kernel kill every process of the PID namespace. The socket's
+//! end of file says the init is gone; then the init is reaped with its rusage, and nothing is
+//! left: no zombie, no descriptor, no mount (they lived in the child's mount namespace).
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
@@ -13,9 +21,14 @@ use std::time::{Duration, Instant};
 use super::error::SandboxError;
 use super::stage::{Record, RecordKind};
 use super::LimitHit;
+use crate::cgroup::RunCgroup;
 
 /// How long the init may take to build the sandbox before it is considered stuck.
 pub(crate) const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
+/// The shortest sleep of the CPU timer: below it a read costs more than it saves.
+const MIN_CPU_STEP: Duration = Duration::from_micros(200);
+/// How often a run with a memory limit is checked for an OOM kill.
+const OOM_POLL: Duration = Duration::from_millis(20);
 
 /// A cloned child not yet reaped. Dropping it kills and reaps it, so an early return anywhere in
 /// the parent leaves no process behind.
@@ -27,10 +40,6 @@ pub(crate) struct Child {
 impl Child {
     pub(crate) fn new(pid: libc::pid_t) -> Child {
         Child { pid, reaped: false }
-    }
-
-    pub(crate) fn pid(&self) -> libc::pid_t {
-        self.pid
     }
 
     pub(crate) fn kill(&self) {
@@ -77,34 +86,69 @@ pub(crate) struct Watch {
     pub error: Option<Record>,
     /// When the init reported the program's fork.
     pub started: Option<Instant>,
+    /// The init's own CPU time when it forked the program (its share of the cgroup's count).
+    pub init_cpu: Duration,
     /// The program's end, as the init reported it.
     pub exited: Option<Record>,
     /// Which limit made us kill the run.
     pub killed: Option<LimitHit>,
 }
 
-/// Watch the child until it is gone. `wall` is the wall-clock limit of the program.
-pub(crate) fn watch(child: &Child, sock: &OwnedFd, wall: Duration) -> Result<Watch, SandboxError> {
+/// The clocks a run is held to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Clocks {
+    pub wall: Duration,
+    pub cpu: Option<Duration>,
+    /// Watch for OOM kills (the run has a memory limit).
+    pub oom: bool,
+    /// How many CPUs the run can burn at once.
+    pub cpus: u32,
+}
+
+/// Watch the child until it is gone.
+pub(crate) fn watch(
+    child: &Child,
+    sock: &OwnedFd,
+    clocks: Clocks,
+    cgroup: Option<&dyn RunCgroup>,
+) -> Result<Watch, SandboxError> {
     let mut watch = Watch::default();
     let setup_deadline = Instant::now() + SETUP_TIMEOUT;
+    let mut next_check: Option<Instant> = None;
     let mut buf = [0u8; Record::SIZE];
+    let kill = |watch: &mut Watch, why: LimitHit| {
+        if let Some(cgroup) = cgroup {
+            let _ = cgroup.kill_all();
+        }
+        child.kill();
+        watch.killed.get_or_insert(why);
+    };
     loop {
-        let now = Instant::now();
+        let mut now = Instant::now();
+        if watch.killed.is_none() && next_check.is_some_and(|t| now >= t) {
+            if let Some(cgroup) = cgroup {
+                next_check = check_cgroup(cgroup, &mut watch, clocks, &kill)?;
+                now = Instant::now();
+            }
+        }
         let deadline = match watch.started {
             None => setup_deadline,
-            Some(t) => t + wall,
+            Some(t) => t + clocks.wall,
         };
         if watch.killed.is_none() && now >= deadline {
-            child.kill();
-            watch.killed = Some(if watch.started.is_some() {
+            let why = if watch.started.is_some() {
                 LimitHit::WallTime
             } else {
                 LimitHit::Setup
-            });
+            };
+            kill(&mut watch, why);
         }
         let timeout = match watch.killed {
             Some(_) => None,
-            None => Some(deadline.saturating_duration_since(now)),
+            None => {
+                let wake = next_check.map_or(deadline, |t| t.min(deadline));
+                Some(wake.saturating_duration_since(now))
+            }
         };
         if !poll_readable(sock, timeout)? {
             continue;
@@ -138,12 +182,49 @@ pub(crate) fn watch(child: &Child, sock: &OwnedFd, wall: Duration) -> Result<Wat
             Some(RecordKind::Error) => {
                 watch.error.get_or_insert(record);
             }
-            Some(RecordKind::Started) => watch.started = Some(Instant::now()),
+            Some(RecordKind::Started) => {
+                watch.started = Some(Instant::now());
+                watch.init_cpu = Duration::from_micros(record.utime_us + record.stime_us);
+                if cgroup.is_some() && (clocks.cpu.is_some() || clocks.oom) {
+                    next_check = Some(Instant::now());
+                }
+            }
             Some(RecordKind::Exited) => watch.exited = Some(record),
             None => return Err(SandboxError::Protocol(n as usize)),
         }
     }
     Ok(watch)
+}
+
+/// One wake-up of the CPU timer: kill the run if it spent its CPU budget or met the OOM killer,
+/// else say when to look again.
+fn check_cgroup(
+    cgroup: &dyn RunCgroup,
+    watch: &mut Watch,
+    clocks: Clocks,
+    kill: &impl Fn(&mut Watch, LimitHit),
+) -> Result<Option<Instant>, SandboxError> {
+    let mut step = None;
+    if let Some(limit) = clocks.cpu {
+        let used = cgroup.cpu_usage()?.saturating_sub(watch.init_cpu);
+        if used >= limit {
+            kill(watch, LimitHit::CpuTime);
+            return Ok(None);
+        }
+        // The soonest the program could spend the rest, with every CPU it may use busy.
+        let remaining = (limit - used) / clocks.cpus.max(1);
+        step = Some(remaining.max(MIN_CPU_STEP));
+    }
+    if clocks.oom {
+        if cgroup.oom_kills()? > 0 {
+            if let Err(e) = cgroup.kill_all() {
+                return Err(e.into());
+            }
+            return Ok(None);
+        }
+        step = Some(step.map_or(OOM_POLL, |s| s.min(OOM_POLL)));
+    }
+    Ok(step.map(|s| Instant::now() + s))
 }
 
 /// Sleep until `sock` is readable or `timeout` passes (None: no timeout). Nanosecond timeouts:

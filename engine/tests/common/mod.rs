@@ -52,11 +52,12 @@ pub fn bin_dir() -> &'static Path {
     .path()
 }
 
-/// Compile `testcases/sandbox/<name>.<ext>` once (C with gcc, C++ with g++; `-static` when
+/// Compile `testcases/sandbox/<name>.<ext>` (or `testcases/<dir>/<name>.<ext>` when `source`
+/// names a directory) once (C with gcc, C++ with g++; `-static` when
 /// `static_link`); returns the path inside the sandbox.
 pub fn compile(source: &str, static_link: bool) -> String {
     static DONE: Mutex<Option<HashSet<String>>> = Mutex::new(None);
-    let stem = source.replace('.', "_");
+    let stem = source.replace(['.', '/'], "_");
     let out_name = if static_link {
         format!("{stem}-static")
     } else {
@@ -65,7 +66,11 @@ pub fn compile(source: &str, static_link: bool) -> String {
     let mut done = DONE.lock().unwrap();
     let done = done.get_or_insert_with(HashSet::new);
     if !done.contains(&out_name) {
-        let src = testcases().join("sandbox").join(source);
+        let src = if source.contains('/') {
+            testcases().join(source)
+        } else {
+            testcases().join("sandbox").join(source)
+        };
         let compiler = if source.ends_with(".cpp") {
             "g++"
         } else {

@@ -1,0 +1,288 @@
+//! Limits and accounting through the run's cgroup, with calibrated and hostile programs from
+//! `testcases/limits/`. Each test fails if the property it names breaks.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{command, compile, processes_with, root, run};
+use judge_engine::sandbox::{LimitHit, Limits, Sandbox, SandboxConfig};
+use judge_engine::verdict::{classify, Outcome};
+
+const MIB: u64 = 1 << 20;
+
+fn program(name: &str) -> String {
+    compile(&format!("limits/{name}.c"), true)
+}
+
+fn assert_within(measured: f64, expected: f64, tolerance: f64, what: &str) {
+    let error = (measured - expected).abs() / expected;
+    assert!(
+        error <= tolerance,
+        "{what}: measured {measured}, expected {expected} within {}%",
+        tolerance * 100.0
+    );
+}
+
+#[test]
+fn the_sandbox_has_cgroups_here() {
+    if !root() {
+        return;
+    }
+    assert!(
+        common::sandbox().has_cgroups(),
+        "{:?}",
+        common::sandbox().warnings()
+    );
+}
+
+#[test]
+fn touching_1_gib_under_256_mib_is_mle_and_stays_under_the_limit() {
+    if !root() {
+        return;
+    }
+    let mut cmd = command(&program("touch_memory"));
+    cmd.arg("1024");
+    let limits = Limits {
+        memory: Some(256 * MIB),
+        wall_time: Duration::from_secs(10),
+        ..Limits::default()
+    };
+    cmd.limits(limits.clone());
+    let out = run(cmd);
+    assert!(out.result.oom_killed, "{:?}", out.result);
+    assert_eq!(classify(&out.result, &limits, None), Outcome::MemoryLimit);
+    assert!(out.result.memory <= 256 * MIB, "{:?}", out.result);
+    assert_eq!(out.stdout, "", "the program must not have finished");
+    // The engine's host is unaffected: it still allocates and runs programs.
+    let again = run(command(&compile("hostname.c", false)));
+    assert!(again.result.success());
+}
+
+#[test]
+fn four_threads_spinning_half_a_second_each_report_two_seconds() {
+    if !root() {
+        return;
+    }
+    let mut cmd = command(&program("spin_threads"));
+    cmd.args(["4", "500"]);
+    let out = run(cmd);
+    assert_eq!(out.stdout.trim(), "spun 4 x 500 ms", "{:?}", out.result);
+    assert_within(
+        out.result.cpu_time.as_secs_f64(),
+        2.0,
+        0.05,
+        "cpu time of 4 threads",
+    );
+}
+
+#[test]
+fn a_child_process_cpu_time_counts() {
+    if !root() {
+        return;
+    }
+    let mut cmd = command(&program("spin_child"));
+    cmd.arg("300");
+    let out = run(cmd);
+    assert_eq!(out.stdout.trim(), "child done");
+    assert_within(
+        out.result.cpu_time.as_secs_f64(),
+        0.3,
+        0.05,
+        "cpu time with a child",
+    );
+}
+
+#[test]
+fn a_calibrated_300_ms_of_cpu_is_reported_within_5_percent() {
+    if !root() {
+        return;
+    }
+    let mut cmd = command(&program("burn_cpu"));
+    cmd.arg("300");
+    let out = run(cmd);
+    let own: f64 = out
+        .stdout
+        .trim()
+        .strip_prefix("cpu_ms ")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_within(
+        out.result.cpu_time.as_secs_f64() * 1e3,
+        own,
+        0.05,
+        "cpu time vs the program's own clock",
+    );
+    assert_within(out.result.cpu_time.as_secs_f64(), 0.3, 0.05, "cpu time");
+}
+
+#[test]
+fn touching_100_mib_is_reported_within_5_percent() {
+    if !root() {
+        return;
+    }
+    let mut cmd = command(&program("touch_memory"));
+    cmd.arg("100");
+    let out = run(cmd);
+    assert_eq!(out.stdout.trim(), "touched 100");
+    assert_within(
+        out.result.memory as f64,
+        (100 * MIB) as f64,
+        0.05,
+        "memory peak",
+    );
+}
+
+#[test]
+fn a_fork_bomb_is_bounded_by_the_process_cap_and_leaves_nothing() {
+    if !root() {
+        return;
+    }
+    let marker = format!("forkbomb-{}", std::process::id());
+    let mut cmd = command(&program("fork_bomb"));
+    cmd.arg0(&marker);
+    cmd.limits(Limits {
+        processes: Some(32),
+        wall_time: Duration::from_secs(5),
+        ..Limits::default()
+    });
+    let out = run(cmd);
+    let line = out.stdout.trim();
+    let made: u64 = line
+        .strip_prefix("forked ")
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected output {line:?} {:?}", out.result));
+    assert!(line.ends_with("then EAGAIN"), "{line}");
+    assert!(made < 32, "{made} forks under a cap of 32");
+    assert_eq!(processes_with(&marker), Vec::<u32>::new(), "bomb survivors");
+}
+
+#[test]
+fn a_spinner_that_ignores_sigxcpu_is_killed_at_its_cpu_limit() {
+    if !root() {
+        return;
+    }
+    let mut cmd = command(&program("spin_ignore_signals"));
+    let limits = Limits {
+        cpu_time: Some(Duration::from_millis(500)),
+        wall_time: Duration::from_secs(5),
+        ..Limits::default()
+    };
+    cmd.limits(limits.clone());
+    let out = run(cmd);
+    assert_eq!(
+        out.result.killed_by,
+        Some(LimitHit::CpuTime),
+        "{:?}",
+        out.result
+    );
+    assert_eq!(classify(&out.result, &limits, None), Outcome::TimeLimit);
+    assert!(
+        out.result.cpu_time >= Duration::from_millis(500),
+        "{:?}",
+        out.result
+    );
+    // Killed by the timer, long before the wall limit.
+    assert!(
+        out.result.wall_time < Duration::from_secs(4),
+        "{:?}",
+        out.result
+    );
+}
+
+#[test]
+fn a_daemonized_grandchild_is_killed_when_the_run_ends() {
+    if !root() {
+        return;
+    }
+    let marker = format!("daemon-{}", std::process::id());
+    let mut cmd = command(&program("daemonize"));
+    cmd.arg0(&marker);
+    let out = run(cmd);
+    assert_eq!(out.stdout.trim(), "daemonized");
+    assert!(out.result.success());
+    assert_eq!(
+        processes_with(&marker),
+        Vec::<u32>::new(),
+        "the daemon survived"
+    );
+}
+
+/// The engine's own cgroup directories, where run cgroups are created.
+fn own_cgroup_dirs() -> Vec<std::path::PathBuf> {
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    let mut dirs = Vec::new();
+    for line in own.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (parts.next(), parts.next().unwrap(), parts.next().unwrap());
+        let path = path.trim_start_matches('/');
+        for ctl in ["memory", "pids", "cpuacct"] {
+            if controllers.split(',').any(|c| c == ctl) {
+                dirs.push(std::path::Path::new("/sys/fs/cgroup").join(ctl).join(path));
+            }
+        }
+        if controllers.is_empty()
+            && std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
+        {
+            dirs.push(std::path::Path::new("/sys/fs/cgroup").join(path));
+        }
+    }
+    dirs
+}
+
+#[test]
+fn a_stale_cgroup_of_a_killed_engine_is_removed_at_start_up() {
+    if !root() {
+        return;
+    }
+    // A pid that was alive a moment ago and is dead now: a crashed engine.
+    let mut gone = std::process::Command::new("/bin/true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    let name = format!("judge-{dead}-12345-7");
+    let stale: Vec<_> = own_cgroup_dirs()
+        .into_iter()
+        .map(|d| d.join(&name))
+        .collect();
+    assert!(!stale.is_empty());
+    for dir in &stale {
+        std::fs::create_dir(dir).unwrap();
+    }
+    let sandbox = Sandbox::new(SandboxConfig::default()).unwrap();
+    assert!(sandbox.has_cgroups());
+    for dir in &stale {
+        assert!(!dir.exists(), "{} survived start-up", dir.display());
+    }
+}
+
+#[test]
+fn without_cgroups_the_sandbox_still_runs_and_says_what_is_lost() {
+    if !root() {
+        return;
+    }
+    let sandbox = Sandbox::new(SandboxConfig {
+        cgroup: None,
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    assert!(!sandbox.has_cgroups());
+    assert_eq!(sandbox.warnings().len(), 1);
+    assert!(
+        sandbox.warnings()[0].contains("memory"),
+        "{:?}",
+        sandbox.warnings()
+    );
+    let mut cmd = command(&program("burn_cpu"));
+    cmd.arg("100");
+    let mut out = tempfile::tempfile().unwrap();
+    cmd.stdout(out.try_clone().unwrap());
+    let result = sandbox.run(cmd).unwrap();
+    assert!(result.success());
+    assert!(result.cpu_time >= Duration::from_millis(100), "{result:?}");
+    let mut text = String::new();
+    std::io::Seek::rewind(&mut out).unwrap();
+    std::io::Read::read_to_string(&mut out, &mut text).unwrap();
+    assert!(text.starts_with("cpu_ms "));
+}
