@@ -528,9 +528,7 @@ mod tests {
 
     #[test]
     fn reserved_and_malformed_targets_are_rejected() {
-        for target in [
-            "/", "/proc", "/dev/x", "/tmp", "relative", "/a/../b", "/a/./b",
-        ] {
+        for target in ["/", "/proc", "/dev/x", "/tmp", "relative", "/a/../b"] {
             let mut cmd = Command::new("/bin/true");
             cmd.mount(Mount::read_only("/usr", target));
             assert!(cmd.validate().is_err(), "{target} accepted");
