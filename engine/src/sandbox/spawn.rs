@@ -189,15 +189,18 @@ pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxErr
             .map_or(sandbox.cpus, |n| n as u32),
     };
     let watch = wait::watch(&child, &parent_sock, clocks, cgroup.as_deref())?;
-    let (status, rusage) = child.reap()?;
-    let accounting = match cgroup {
-        Some(cgroup) => {
-            let accounting = Accounting::read(cgroup.as_ref(), watch.init_cpu)?;
-            cgroup.remove()?;
-            Some(accounting)
-        }
+    // The cgroup also counted the init: its setup, and its exit, which tears down the
+    // namespaces. Take its own lifetime CPU off, read while it is a zombie.
+    child.wait_exited()?;
+    let init_cpu = child.own_cpu().unwrap_or(watch.init_cpu);
+    let accounting = match &cgroup {
+        Some(cgroup) => Some(Accounting::read(cgroup.as_ref(), init_cpu)?),
         None => None,
     };
+    let (status, rusage) = child.reap()?;
+    if let Some(cgroup) = cgroup {
+        cgroup.remove()?;
+    }
     finish(&prepared, watch, status, &rusage, accounting)
 }
 
@@ -211,7 +214,6 @@ struct Accounting {
 impl Accounting {
     fn read(cgroup: &dyn RunCgroup, init_cpu: Duration) -> Result<Accounting, SandboxError> {
         Ok(Accounting {
-            // The init's setup ran in the cgroup before the program existed.
             cpu: cgroup.cpu_usage()?.saturating_sub(init_cpu),
             memory: cgroup.memory_peak()?,
             oom_kills: cgroup.oom_kills()?,

@@ -49,6 +49,38 @@ impl Child {
         }
     }
 
+    /// Wait until the child has exited, without reaping it: its /proc entry stays readable.
+    pub(crate) fn wait_exited(&self) -> Result<(), SandboxError> {
+        loop {
+            // SAFETY: an all-zero siginfo is valid to overwrite.
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            // SAFETY: a valid out-pointer; the pid is our unreaped child.
+            let rc = unsafe {
+                libc::waitid(
+                    libc::P_PID,
+                    self.pid as libc::id_t,
+                    &mut info,
+                    libc::WEXITED | libc::WNOWAIT | libc::__WALL,
+                )
+            };
+            if rc == 0 {
+                return Ok(());
+            }
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() != Some(libc::EINTR) {
+                return Err(SandboxError::parent(format!("waitid {}", self.pid), err));
+            }
+        }
+    }
+
+    /// The CPU time the child (the init) spent itself over its whole life, exit included, from
+    /// the scheduler's nanosecond count. Read once it has exited and before it is reaped.
+    pub(crate) fn own_cpu(&self) -> Option<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/schedstat", self.pid)).ok()?;
+        let ns: u64 = stat.split_whitespace().next()?.parse().ok()?;
+        Some(Duration::from_nanos(ns))
+    }
+
     /// Wait for the child; its wait status and resource usage.
     pub(crate) fn reap(&mut self) -> Result<(i32, libc::rusage), SandboxError> {
         loop {
@@ -117,10 +149,12 @@ pub(crate) fn watch(
     let mut next_check: Option<Instant> = None;
     let mut buf = [0u8; Record::SIZE];
     let kill = |watch: &mut Watch, why: LimitHit| {
+        // The init first: its death makes the kernel SIGKILL the whole PID namespace at once.
+        // Then the cgroup, which also catches whatever could have left the namespace.
+        child.kill();
         if let Some(cgroup) = cgroup {
             let _ = cgroup.kill_all();
         }
-        child.kill();
         watch.killed.get_or_insert(why);
     };
     loop {

@@ -1,0 +1,39 @@
+//! `/bin/true` bare (fork + exec + wait) and through the sandbox, side by side in one run.
+//!
+//! `cargo bench -p judge-benches --bench sandbox` (as root).
+
+use std::ffi::CString;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use judge_benches::bare_fork_exec_wait;
+use judge_engine::sandbox::{system_mounts, Command, Sandbox, SandboxConfig};
+
+fn spawn_true(c: &mut Criterion) {
+    let path = CString::new("/bin/true").unwrap();
+    let with_cgroups = Sandbox::new(SandboxConfig::default()).expect("sandbox (run as root)");
+    let without_cgroups = Sandbox::new(SandboxConfig {
+        cgroup: None,
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let mut group = c.benchmark_group("true");
+    group.bench_function("bare fork+exec+wait", |b| {
+        b.iter(|| assert_eq!(bare_fork_exec_wait(&path), 0))
+    });
+    for (name, sandbox) in [
+        ("sandbox without cgroup", &without_cgroups),
+        ("sandbox with cgroup", &with_cgroups),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut cmd = Command::new("/bin/true");
+                cmd.mounts(system_mounts());
+                assert!(sandbox.run(cmd).unwrap().success());
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, spawn_true);
+criterion_main!(benches);
