@@ -6,6 +6,7 @@
 //! placeholders each template uses are checked against what the profile can provide.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::ProfileError;
@@ -13,6 +14,7 @@ use super::raw::{RawCompile, RawMount, RawProfile, RawRun, RawSyscalls};
 use super::syscall;
 use super::template::{Placeholder, Template, TemplateError};
 use super::{CompileStep, Mount, Profile, RunStep, DEFAULT_MOUNTS, WORK_DIR};
+use crate::sandbox::{FilterError, SyscallFilter};
 
 /// Heap headroom when a step uses `{heap_mib}` without saying.
 const DEFAULT_HEAP_HEADROOM_MIB: u64 = 64;
@@ -244,18 +246,29 @@ fn syscalls(
     cx: &Ctx<'_>,
     section: &str,
     raw: Option<RawSyscalls>,
-) -> Result<Vec<syscalls::Sysno>, ProfileError> {
+) -> Result<Arc<SyscallFilter>, ProfileError> {
     let raw = raw.unwrap_or(RawSyscalls {
         base: None,
         extra: Vec::new(),
     });
-    syscall::allowlist(raw.base.unwrap_or(true), &raw.extra).map_err(|name| {
-        ProfileError::UnknownSyscall {
+    let key = format!("{section}.syscalls.extra");
+    syscall::allowlist(raw.base.unwrap_or(true), &raw.extra).map_err(|e| match e {
+        FilterError::Unknown(name) => ProfileError::UnknownSyscall {
             origin: cx.origin.to_string(),
-            key: format!("{section}.syscalls.extra"),
-            name: name.to_string(),
+            key,
+            name,
             arch: std::env::consts::ARCH,
-        }
+        },
+        FilterError::Forbidden(name) => ProfileError::ForbiddenSyscall {
+            origin: cx.origin.to_string(),
+            key,
+            name,
+        },
+        other => ProfileError::Syscalls {
+            origin: cx.origin.to_string(),
+            key,
+            error: other.to_string(),
+        },
     })
 }
 

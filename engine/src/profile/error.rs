@@ -63,6 +63,23 @@ pub enum ProfileError {
     },
 
     #[error(
+        "profile {origin}: system call \"{name}\" in {key} is never allowed: it would let a \
+         submission attack the host; remove it"
+    )]
+    ForbiddenSyscall {
+        origin: String,
+        key: String,
+        name: String,
+    },
+
+    #[error("profile {origin}: {key}: {error}")]
+    Syscalls {
+        origin: String,
+        key: String,
+        error: String,
+    },
+
+    #[error(
         "profile {origin}: unknown placeholder {{{name}}} in {key}; known placeholders: {known}"
     )]
     UnknownPlaceholder {

@@ -55,12 +55,14 @@ mod template;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::sandbox::SyscallFilter;
 
 pub use error::ProfileError;
 pub use java::java_main_class;
 pub use set::ProfileSet;
-pub use syscall::base_syscalls;
 pub use syscalls::Sysno;
 pub use template::Placeholder;
 
@@ -125,7 +127,7 @@ pub struct RunLimits {
 pub struct CompileStep {
     command: Vec<Template>,
     env: Vec<(String, Template)>,
-    syscalls: Vec<Sysno>,
+    syscalls: Arc<SyscallFilter>,
     limits: CompileLimits,
     heap_headroom_bytes: u64,
 }
@@ -135,8 +137,8 @@ impl CompileStep {
         &self.limits
     }
 
-    /// The allowlist, sorted; use `Sysno::id()` for the numbers.
-    pub fn syscalls(&self) -> &[Sysno] {
+    /// The compiled system-call allowlist, shared by every run of this step.
+    pub fn syscalls(&self) -> &Arc<SyscallFilter> {
         &self.syscalls
     }
 }
@@ -146,7 +148,7 @@ impl CompileStep {
 pub struct RunStep {
     command: Vec<Template>,
     env: Vec<(String, Template)>,
-    syscalls: Vec<Sysno>,
+    syscalls: Arc<SyscallFilter>,
     limits: RunLimits,
     heap_headroom_bytes: u64,
 }
@@ -156,8 +158,8 @@ impl RunStep {
         &self.limits
     }
 
-    /// The allowlist, sorted; use `Sysno::id()` for the numbers.
-    pub fn syscalls(&self) -> &[Sysno] {
+    /// The compiled system-call allowlist, shared by every run of this step.
+    pub fn syscalls(&self) -> &Arc<SyscallFilter> {
         &self.syscalls
     }
 }
