@@ -338,7 +338,11 @@ fn run_step(cx: &Ctx<'_>, raw: RawRun, mounts: &[Mount]) -> Result<RunStep, Prof
             format!("{time_factor} must be above 0 and at most 100"),
         ));
     }
+    if raw.memory_error.as_deref() == Some("") {
+        return Err(cx.bad("run.memory_error", "must not be empty"));
+    }
     Ok(RunStep {
+        memory_error: raw.memory_error,
         command: command(cx, "run.command", &raw.command, mounts)?,
         env: env(cx, "run", raw.env)?,
         syscalls: syscalls(cx, "run", raw.syscalls)?,

@@ -29,10 +29,11 @@
 //! memory_limit_mib = 2048
 //! processes = 64                   # tasks (processes and threads) at once
 //! output_limit_mib = 64            # largest file written, and the compiler's output
-//! address_space_limit = false      # optional, default true (RLIMIT_AS = memory limit)
+//! address_space_limit = false      # optional, default true: RLIMIT_AS = memory limit may be
+//!                                  # set (the judge does so only when it has no cgroup)
 //! heap_headroom_mib = 256          # optional, default 64: {heap_mib} = memory - headroom
 //! env = { LANG = "C.UTF-8" }       # values are templates
-//! syscalls = { base = true, extra = ["clone", "clone3"] }
+//! syscalls = { base = true, extra = [] }
 //!
 //! [run]
 //! command = ["/usr/bin/java", "-Xmx{heap_mib}m", "-cp", "{dir}", "{class}"]
@@ -40,8 +41,9 @@
 //! address_space_limit = false
 //! heap_headroom_mib = 64
 //! time_factor = 1.0                # optional, multiplies the problem's time limit
+//! memory_error = "java.lang.OutOfMemoryError"  # optional: this on stderr of a failed run = MLE
 //! env = {}
-//! syscalls = { base = true, extra = ["clone", "clone3"] }
+//! syscalls = { base = true, extra = [] }   # the sandbox's base list plus `extra`
 //! ```
 
 mod convert;
@@ -151,11 +153,19 @@ pub struct RunStep {
     syscalls: Arc<SyscallFilter>,
     limits: RunLimits,
     heap_headroom_bytes: u64,
+    memory_error: Option<String>,
 }
 
 impl RunStep {
     pub fn limits(&self) -> &RunLimits {
         &self.limits
+    }
+
+    /// Text the language runtime prints to stderr when an allocation fails inside its own
+    /// heap limit (`java.lang.OutOfMemoryError`, `MemoryError`): a failed run whose stderr holds
+    /// it is a memory limit, not a runtime error.
+    pub fn memory_error(&self) -> Option<&str> {
+        self.memory_error.as_deref()
     }
 
     /// The compiled system-call allowlist, shared by every run of this step.

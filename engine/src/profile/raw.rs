@@ -63,6 +63,7 @@ pub struct RawRun {
     pub address_space_limit: Option<bool>,
     pub heap_headroom_mib: Option<u64>,
     pub time_factor: Option<f64>,
+    pub memory_error: Option<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     pub syscalls: Option<RawSyscalls>,
@@ -104,6 +105,7 @@ pub const RUN_KEYS: &[&str] = &[
     "address_space_limit",
     "heap_headroom_mib",
     "time_factor",
+    "memory_error",
     "env",
     "syscalls",
 ];

@@ -88,12 +88,14 @@ fn cpp20_is_chosen_by_name_only() {
 }
 
 #[test]
-fn python_runs_the_real_interpreter_without_compiling() {
+fn python_runs_the_real_interpreter_after_a_syntax_check() {
     let set = shipped();
     let py = set.for_source(Path::new("x/sol.py"), None).unwrap();
     let vars = py.prepare("print(1)", 256 * MIB).unwrap();
-    assert!(py.compile().is_none());
-    assert_eq!(py.compile_argv(&vars), None);
+    let check = py.compile_argv(&vars).unwrap();
+    assert_eq!(check[0], "/usr/bin/python3");
+    assert_eq!(check.last().map(String::as_str), Some("/work/main.py"));
+    assert_eq!(py.run().memory_error(), Some("MemoryError"));
     assert_eq!(
         py.run_argv(&vars),
         vec!["/usr/bin/python3", "/work/main.py"]
