@@ -8,6 +8,7 @@
 
 pub mod cgroup;
 pub mod checker;
+pub mod judge;
 pub mod profile;
 pub mod sandbox;
 pub mod testset;

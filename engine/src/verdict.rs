@@ -9,6 +9,83 @@ use std::fmt;
 
 use crate::sandbox::{ExitStatus, LimitHit, Limits, RunResult};
 
+/// The judge's answer for a test or a submission.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Verdict {
+    /// Accepted.
+    AC,
+    /// Wrong answer.
+    WA,
+    /// Time limit exceeded.
+    TLE,
+    /// Memory limit exceeded.
+    MLE,
+    /// Output limit exceeded.
+    OLE,
+    /// Runtime error.
+    RE,
+    /// Compile error.
+    CE,
+    /// Internal error: the judge, the package or a validator failed, not the submission.
+    IE,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 8] = [
+        Verdict::AC,
+        Verdict::WA,
+        Verdict::TLE,
+        Verdict::MLE,
+        Verdict::OLE,
+        Verdict::RE,
+        Verdict::CE,
+        Verdict::IE,
+    ];
+
+    /// The two- or three-letter code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Verdict::AC => "AC",
+            Verdict::WA => "WA",
+            Verdict::TLE => "TLE",
+            Verdict::MLE => "MLE",
+            Verdict::OLE => "OLE",
+            Verdict::RE => "RE",
+            Verdict::CE => "CE",
+            Verdict::IE => "IE",
+        }
+    }
+
+    /// The verdict a run's outcome gives before its output is checked (`None` for a normal
+    /// exit, which the checker decides).
+    pub fn of_outcome(outcome: Outcome) -> Option<Verdict> {
+        match outcome {
+            Outcome::Normal => None,
+            Outcome::TimeLimit => Some(Verdict::TLE),
+            Outcome::MemoryLimit => Some(Verdict::MLE),
+            Outcome::OutputLimit => Some(Verdict::OLE),
+            Outcome::RuntimeError(_) => Some(Verdict::RE),
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl std::str::FromStr for Verdict {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Verdict, String> {
+        Verdict::ALL
+            .into_iter()
+            .find(|v| v.code().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown verdict {s:?}"))
+    }
+}
+
 /// How a run ended, judged against its limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -198,6 +275,14 @@ mod tests {
         assert_eq!(classify(&r, &limits(), None), Outcome::MemoryLimit);
         r.oom_killed = false;
         assert_eq!(classify(&r, &limits(), None), Outcome::OutputLimit);
+    }
+
+    #[test]
+    fn verdict_codes_round_trip() {
+        for v in Verdict::ALL {
+            assert_eq!(v.code().parse::<Verdict>(), Ok(v));
+        }
+        assert!("XX".parse::<Verdict>().is_err());
     }
 
     #[test]

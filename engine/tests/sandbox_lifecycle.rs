@@ -94,27 +94,52 @@ fn exec_of_a_non_executable_file_is_an_engine_error() {
 }
 
 #[test]
-fn a_mount_the_sandbox_user_cannot_reach_is_an_error_naming_it() {
+fn a_failing_mount_is_an_error_naming_it() {
     if !root() {
         return;
     }
-    // Binding a directory needs search permission on its parents, as for any path lookup.
+    // A mount point inside a read-only bind that the host directory does not have.
     let dir = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-    std::fs::create_dir(dir.path().join("inner")).unwrap();
     let mut cmd = command(&compile("hostname.c", false));
-    cmd.mount(Mount::read_only(dir.path().join("inner"), "/data"));
+    cmd.mount(Mount::read_only(dir.path(), "/usr/no-such-dir"));
     let err = try_run(cmd).unwrap_err();
     assert_eq!(
         err.child_errno(),
-        Some((Stage::Mount, Errno::EACCES)),
+        Some((Stage::Mount, Errno::ENOENT)),
         "{err}"
     );
     assert!(
         err.to_string()
-            .starts_with("sandbox stage mount /data: EACCES"),
+            .starts_with("sandbox stage mount /usr/no-such-dir: ENOENT"),
         "{err}"
     );
+}
+
+#[test]
+fn a_source_behind_a_private_directory_mounts_but_its_files_keep_their_permissions() {
+    if !root() {
+        return;
+    }
+    // The engine reaches the source (like a toolchain under /root); the program still only
+    // reads what the files' own permissions let its unprivileged uid read.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let inner = dir.path().join("inner");
+    std::fs::create_dir(&inner).unwrap();
+    std::fs::set_permissions(&inner, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(inner.join("public"), "x").unwrap();
+    std::fs::set_permissions(inner.join("public"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(inner.join("private"), "x").unwrap();
+    std::fs::set_permissions(
+        inner.join("private"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let mut cmd = command(&compile("try_open.c", false));
+    cmd.mount(Mount::read_only(&inner, "/data"))
+        .args(["r", "/data/public", "/data/private"]);
+    let out = run(cmd);
+    assert_eq!(out.lines(), vec!["/data/public ok", "/data/private EACCES"]);
 }
 
 #[test]

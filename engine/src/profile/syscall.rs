@@ -27,7 +27,15 @@ mod tests {
     #[test]
     fn base_covers_programs_threads_and_compilers() {
         let list = allowlist(true, &[]).unwrap();
-        for name in ["execve", "read", "mmap", "clone", "vfork", "wait4", "exit_group"] {
+        for name in [
+            "execve",
+            "read",
+            "mmap",
+            "clone",
+            "vfork",
+            "wait4",
+            "exit_group",
+        ] {
             assert!(list.allows(name), "{name} missing from base");
         }
     }

@@ -6,12 +6,14 @@
 //! fixed-size record `{stage, index, errno}` and the child exits.
 //!
 //! The cloned child becomes PID 1 of the new PID namespace: the sandbox's init. In order, it
-//! 1. waits until the parent has written its uid and gid maps (and attached its cgroup);
+//! 1. waits until the parent has written its uid and gid maps (and attached its cgroup), and
+//!    opens each bind-mount source as a path-only handle with the engine's rights;
 //! 2. becomes the unprivileged user and group. This comes before the mounts because the kernel
 //!    refuses to create files (the new root's mount points) for an id the user namespace does
 //!    not map, and the host root the child starts as is not mapped. The namespace's capabilities
 //!    survive the switch for the same reason: its uid 0 is unmapped, so the kernel's "root gave
-//!    up root" rule never fires. The child thus never touches a file as host root;
+//!    up root" rule never fires. Apart from those handles, the child never touches a file as
+//!    host root;
 //! 3. builds and enters the new root ([`MountPlan::enter`]), with the capabilities it holds in
 //!    its own user namespace only, and sets that namespace's limit of nested user namespaces
 //!    to 0;
@@ -57,7 +59,7 @@ pub(crate) struct ChildContext<'a> {
     pub argv: &'a [*const libc::c_char],
     /// NULL-terminated.
     pub envp: &'a [*const libc::c_char],
-    pub filters: &'a [libc::sock_fprog; 2],
+    pub filters: &'a [libc::sock_fprog; 3],
 }
 
 /// Run the init. Never returns: it execs nothing itself, it exits.
@@ -73,6 +75,11 @@ pub(crate) fn init(ctx: &ChildContext) -> ! {
     if n != 1 {
         let errno = if n < 0 { sys::errno() } else { libc::EPIPE };
         fail(sync, Stage::WaitRelease, 0, errno);
+    }
+
+    // Still with the engine's uid: take a handle on every mount source (see mount.rs).
+    if let Err((index, errno)) = ctx.plan.open_sources() {
+        fail(sync, Stage::OpenSource, index, errno);
     }
 
     // 2. The unprivileged user and group. Raw calls: glibc's wrappers broadcast the change to

@@ -5,7 +5,14 @@
 //! symlink, bind (then remount with the wanted flags), tmpfs, proc. Host sources are canonicalised
 //! here, because inside the new root an absolute symlink would resolve against the wrong root.
 //!
-//! Child side, [`MountPlan::enter`] runs, in this order:
+//! Child side:
+//! 0. [`MountPlan::open_sources`], while the child still has the engine's host uid: each bind
+//!    source is opened `O_PATH` (no read or write access, just a handle) onto a descriptor number
+//!    the parent chose. The binds then go through `/proc/self/fd/N`, so a source need not be
+//!    reachable by the sandbox's unprivileged uid (a toolchain under `/root`, a 0700 work area);
+//!    what the program can read inside is still decided by each file's own permissions.
+//!
+//! Then [`MountPlan::enter`] runs, in this order:
 //! 1. make every mount private, so nothing propagates back to the host;
 //! 2. mount a small tmpfs on `/tmp` of the child's mount namespace and `pivot_root` into it, the
 //!    old root moving to `/.oldroot` (host `/tmp` is visible again under it);
@@ -54,9 +61,12 @@ pub(crate) enum MountOp {
         target: CString,
         link: CString,
     },
-    /// Bind `source` (under the old root) at `target`, then remount with `flags` added.
+    /// Bind `source` at `target` (through its descriptor `slot`, reached at `via`), then
+    /// remount with `flags` added.
     Bind {
         source: CString,
+        slot: i32,
+        via: CString,
         target: CString,
         flags: libc::c_ulong,
     },
@@ -102,6 +112,43 @@ impl MountPlan {
         }
         planner.system(tmp_size);
         Ok(MountPlan { ops: planner.ops })
+    }
+
+    /// Give the bind sources the descriptor numbers `base`, `base + 1`, ... in the child.
+    pub(crate) fn assign_slots(&mut self, base: i32) {
+        let mut slot = base;
+        for op in &mut self.ops {
+            if let MountOp::Bind { slot: s, via, .. } = op {
+                *s = slot;
+                *via = CString::new(format!("{OLD_ROOT}/proc/self/fd/{slot}")).unwrap_or_default();
+                slot += 1;
+            }
+        }
+    }
+
+    /// Child side, before the child gives up the engine's uid: open every bind source onto its
+    /// descriptor slot. Returns the failing step's index and errno.
+    pub(crate) fn open_sources(&self) -> Result<(), (u32, i32)> {
+        for (index, op) in self.ops.iter().enumerate() {
+            if let MountOp::Bind { source, slot, .. } = op {
+                // SAFETY: `source` is NUL-terminated; O_PATH opens a handle without access.
+                let fd = unsafe { libc::open(source.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+                if fd < 0 {
+                    return Err((index as u32, sys::errno()));
+                }
+                if fd != *slot {
+                    // SAFETY: moving the descriptor just opened onto its slot.
+                    let rc = unsafe { libc::dup3(fd, *slot, libc::O_CLOEXEC) };
+                    let errno = sys::errno();
+                    // SAFETY: closing the descriptor just opened.
+                    unsafe { libc::close(fd) };
+                    if rc < 0 {
+                        return Err((index as u32, errno));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A human label for the step at `index`, for error messages (`mount /usr`).
@@ -192,17 +239,9 @@ impl MountOp {
                 sys::check(rc as libc::c_long).map(|_| ())
             }
             MountOp::Bind {
-                source,
-                target,
-                flags,
+                via, target, flags, ..
             } => {
-                sys::mount(
-                    Some(source),
-                    target,
-                    None,
-                    libc::MS_BIND | libc::MS_REC,
-                    None,
-                )?;
+                sys::mount(Some(via), target, None, libc::MS_BIND | libc::MS_REC, None)?;
                 // A bind ignores flags; they take effect on a remount, which must keep the flags
                 // the host mount has locked.
                 let locked = sys::mount_flags(target)? & LOCKED_FLAGS;
@@ -344,10 +383,10 @@ impl Planner {
     }
 
     fn bind(&mut self, host: &Path, target: &Path, flags: libc::c_ulong) {
-        let mut source = PathBuf::from(OLD_ROOT);
-        source.push(host.strip_prefix("/").unwrap_or(host));
         self.ops.push(MountOp::Bind {
-            source: c_path(&source),
+            source: c_path(host),
+            slot: -1,
+            via: CString::default(),
             target: c_path(target),
             flags,
         });
@@ -482,27 +521,29 @@ mod tests {
     }
 
     #[test]
-    fn bind_sources_are_canonical_under_the_old_root() {
+    fn bind_sources_are_canonical_and_reached_through_their_slots() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("real")).unwrap();
         std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("link")).unwrap();
-        let plan =
+        let mut plan =
             MountPlan::new(&[Mount::read_only(dir.path().join("link"), "/x")], 1 << 20).unwrap();
-        let source = plan
+        plan.assign_slots(40);
+        let (source, via) = plan
             .ops
             .iter()
             .find_map(|op| match op {
-                MountOp::Bind { source, target, .. } if target.as_bytes() == b"/x" => {
-                    Some(source.clone())
-                }
+                MountOp::Bind {
+                    source,
+                    via,
+                    target,
+                    ..
+                } if target.as_bytes() == b"/x" => Some((source.clone(), via.clone())),
                 _ => None,
             })
             .unwrap();
-        let expected = format!(
-            "/.oldroot{}",
-            dir.path().join("real").canonicalize().unwrap().display()
-        );
-        assert_eq!(source.to_str().unwrap(), expected);
+        assert_eq!(via.to_str().unwrap(), "/.oldroot/proc/self/fd/40");
+        let expected = dir.path().join("real").canonicalize().unwrap();
+        assert_eq!(source.to_str().unwrap(), expected.to_str().unwrap());
     }
 
     #[test]

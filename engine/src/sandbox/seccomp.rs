@@ -1,14 +1,16 @@
 //! The system-call allowlist, compiled to seccomp BPF with seccompiler.
 //!
-//! A [`SyscallFilter`] is built once (per language profile) and shared: it holds two compiled BPF
-//! programs that the child installs just before execve.
-//! 1. The allowlist: every listed call is allowed (some only with safe arguments), anything else
-//!    kills the whole process with SIGSYS, which the result reports as "disallowed system call".
-//! 2. `clone3` answers ENOSYS, so glibc falls back to `clone`, whose flags a classic BPF filter
+//! A [`SyscallFilter`] is built once (per language profile) and shared: it holds three compiled
+//! BPF programs that the child installs just before execve.
+//! 1. `clone3` answers ENOSYS, so glibc falls back to `clone`, whose flags a classic BPF filter
 //!    can inspect (clone3 passes them in memory, out of the filter's reach).
+//! 2. A socket of any family but `AF_UNIX` answers EAFNOSUPPORT: runtimes that probe for IPv6
+//!    (the JVM) carry on, and nothing reaches a network (the namespace has none anyway).
+//! 3. The allowlist: every listed call is allowed (some only with safe arguments), anything else
+//!    kills the whole process with SIGSYS, which the result reports as "disallowed system call".
 //!
-//! The kernel runs every installed filter and takes the most severe verdict, so the second program
-//! wins over the allowlist for clone3 only. Calls a hostile program would use against the host
+//! The kernel runs every installed filter and takes the most severe verdict, so the first two
+//! programs win over the allowlist for those calls only. Calls a hostile program would use against the host
 //! (`mount`, `unshare`, `setns`, `ptrace`, `bpf`, `perf_event_open`, `io_uring_*`, `keyctl`, ...)
 //! are on [`NEVER_ALLOWED`] and cannot be added by a profile.
 
@@ -352,7 +354,7 @@ const TIOCLINUX: u64 = 0x541C;
 /// A compiled system-call allowlist, shared by every run that uses it.
 pub struct SyscallFilter {
     allowed: Vec<Sysno>,
-    programs: [BpfProgram; 2],
+    programs: [BpfProgram; 3],
 }
 
 impl std::fmt::Debug for SyscallFilter {
@@ -402,7 +404,7 @@ impl SyscallFilter {
         SyscallFilter::from_sysnos(allowed)
     }
 
-    /// Exactly these system calls (argument rules still apply to clone, socket and ioctl).
+    /// Exactly these system calls (argument rules still apply to clone and ioctl).
     pub fn from_names<S: AsRef<str>>(names: &[S]) -> Result<SyscallFilter, FilterError> {
         let allowed = names
             .iter()
@@ -415,10 +417,11 @@ impl SyscallFilter {
     /// namespace, not the filter, keeps a program off the host's network.
     pub fn base_with_any_socket() -> Result<SyscallFilter, FilterError> {
         let mut filter = SyscallFilter::with_extra::<&str>(&[])?;
-        let mut rules = filter.rules(false)?;
-        rules.insert(Sysno::socket.id() as i64, Vec::new());
-        rules.insert(Sysno::socketpair.id() as i64, Vec::new());
-        filter.programs[1] = compile(rules, SeccompAction::KillProcess, SeccompAction::Allow)?;
+        filter.programs[1] = compile(
+            BTreeMap::new(),
+            SeccompAction::Allow,
+            SeccompAction::KillProcess,
+        )?;
         Ok(filter)
     }
 
@@ -426,7 +429,7 @@ impl SyscallFilter {
     /// seccomp (capabilities, namespaces, mounts): never for a submission.
     pub fn unconfined() -> Result<SyscallFilter, FilterError> {
         let mut filter = SyscallFilter::with_extra::<&str>(&[])?;
-        filter.programs[1] = compile(
+        filter.programs[2] = compile(
             BTreeMap::new(),
             SeccompAction::Allow,
             SeccompAction::KillProcess,
@@ -439,7 +442,7 @@ impl SyscallFilter {
         allowed.dedup();
         let mut filter = SyscallFilter {
             allowed,
-            programs: [Vec::new(), Vec::new()],
+            programs: [Vec::new(), Vec::new(), Vec::new()],
         };
         let allowlist = compile(
             filter.rules(true)?,
@@ -453,8 +456,25 @@ impl SyscallFilter {
             SeccompAction::Allow,
             SeccompAction::Errno(libc::ENOSYS as u32),
         )?;
+        let mut sockets = BTreeMap::new();
+        for sysno in [Sysno::socket, Sysno::socketpair] {
+            let other_family = SeccompCondition::new(
+                0,
+                SeccompCmpArgLen::Dword,
+                SeccompCmpOp::Ne,
+                libc::AF_UNIX as u64,
+            )
+            .and_then(|c| SeccompRule::new(vec![c]))
+            .map_err(|e| FilterError::Compile(e.to_string()))?;
+            sockets.insert(sysno.id() as i64, vec![other_family]);
+        }
+        let sockets = compile(
+            sockets,
+            SeccompAction::Allow,
+            SeccompAction::Errno(libc::EAFNOSUPPORT as u32),
+        )?;
         // The allowlist goes in last: once it is in, `seccomp` itself is disallowed.
-        filter.programs = [clone3, allowlist];
+        filter.programs = [clone3, sockets, allowlist];
         Ok(filter)
     }
 
@@ -478,7 +498,7 @@ impl SyscallFilter {
     }
 
     /// The programs in a form the child can hand to the kernel. The result borrows `self`.
-    pub(crate) fn fprogs(&self) -> [libc::sock_fprog; 2] {
+    pub(crate) fn fprogs(&self) -> [libc::sock_fprog; 3] {
         self.programs.each_ref().map(|p| libc::sock_fprog {
             // The kernel caps a filter at 4096 instructions; ours stay far below.
             len: p.len() as u16,
@@ -530,13 +550,6 @@ fn argument_rules(sysno: Sysno) -> Result<Vec<SeccompRule>, FilterError> {
             SeccompCmpOp::MaskedEq(CLONE_NAMESPACE_FLAGS),
             0,
         )?])?]),
-        // Local sockets only; the network namespace has no route out anyway.
-        Sysno::socket | Sysno::socketpair => Ok(vec![rule(vec![cond(
-            0,
-            Dword,
-            SeccompCmpOp::Eq,
-            libc::AF_UNIX as u64,
-        )?])?]),
         // No typing into a terminal, no console control.
         Sysno::ioctl => Ok(vec![rule(vec![
             cond(1, Dword, SeccompCmpOp::Ne, TIOCSTI)?,
@@ -548,7 +561,7 @@ fn argument_rules(sysno: Sysno) -> Result<Vec<SeccompRule>, FilterError> {
 
 /// Install the filters in the calling process. Child side: a raw system call on data prepared
 /// before clone; returns the errno on failure.
-pub(crate) fn install(fprogs: &[libc::sock_fprog; 2]) -> Result<(), i32> {
+pub(crate) fn install(fprogs: &[libc::sock_fprog; 3]) -> Result<(), i32> {
     for fprog in fprogs {
         // SAFETY: `fprog` points at a BPF program that the parent compiled and keeps alive (the
         // child's copy of its memory); the kernel copies it during the call.

@@ -77,6 +77,11 @@ impl Prepared {
         let show = |c: &CString| String::from_utf8_lossy(c.as_bytes()).into_owned();
         match stage {
             Stage::Mount => self.plan.label(index),
+            Stage::OpenSource => {
+                self.plan
+                    .label(index)
+                    .replacen("mount", "open mount source for", 1)
+            }
             Stage::Rlimit => self
                 .rlimits
                 .get(index as usize)
@@ -110,7 +115,24 @@ fn above_sync(fd: OwnedFd) -> Result<OwnedFd, SandboxError> {
 
 /// Run a validated spec to its end.
 pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxError> {
-    let (prepared, stdio) = Prepared::new(spec, sandbox.cgroups.is_some())?;
+    let (mut prepared, stdio) = Prepared::new(spec, sandbox.cgroups.is_some())?;
+    let (parent_sock, child_sock) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| SandboxError::parent("socketpair", e))?;
+    let child_sock = above_sync(child_sock)?;
+    // Mount sources go on descriptors above every one the child must keep until it moves them.
+    let highest = stdio
+        .iter()
+        .map(|fd| fd.as_raw_fd())
+        .chain([child_sock.as_raw_fd()])
+        .max()
+        .unwrap_or(child::SYNC_FD);
+    prepared.plan.assign_slots(highest + 1);
+    let prepared = prepared;
     let spec = &prepared.spec;
     let limits = &spec.limits;
     let ptrs = |v: &[CString]| {
@@ -125,20 +147,13 @@ pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxErr
     let cgroup = match &sandbox.cgroups {
         Some(cgroups) => Some(cgroups.create(&CgroupLimits {
             memory_bytes: limits.memory,
-            pids: limits.processes,
+            // The init lives in the cgroup too.
+            pids: limits.processes.map(|p| p + 1),
             cpu_quota: limits.cpu_quota.clone(),
             cpuset: limits.cpus.clone(),
         })?),
         None => None,
     };
-    let (parent_sock, child_sock) = socketpair(
-        AddressFamily::Unix,
-        SockType::SeqPacket,
-        None,
-        SockFlag::SOCK_CLOEXEC,
-    )
-    .map_err(|e| SandboxError::parent("socketpair", e))?;
-    let child_sock = above_sync(child_sock)?;
     let ctx = ChildContext {
         sync: child_sock.as_raw_fd(),
         stdio: stdio.each_ref().map(|fd| fd.as_raw_fd()),

@@ -156,7 +156,7 @@ pub struct Limits {
     pub output: Option<u64>,
     /// `RLIMIT_NOFILE`.
     pub open_files: u64,
-    /// Processes and threads alive at once.
+    /// Processes and threads of the program alive at once (the sandbox's init comes on top).
     pub processes: Option<u64>,
     /// Size of the writable tmpfs on `/tmp`.
     pub tmp_size: u64,

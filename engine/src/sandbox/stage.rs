@@ -14,6 +14,8 @@ use std::fmt;
 pub enum Stage {
     /// Waiting for the parent to write the id maps and release the child.
     WaitRelease = 1,
+    /// Opening a bind-mount source (the index names which).
+    OpenSource,
     /// Making every mount private so nothing propagates back to the host.
     MountPrivate,
     /// Mounting the tmpfs that becomes the new root.
@@ -71,8 +73,9 @@ pub enum Stage {
 }
 
 impl Stage {
-    const ALL: [Stage; 28] = [
+    const ALL: [Stage; 29] = [
         Stage::WaitRelease,
+        Stage::OpenSource,
         Stage::MountPrivate,
         Stage::RootTmpfs,
         Stage::OldRootDir,
@@ -111,6 +114,7 @@ impl Stage {
     pub fn name(self) -> &'static str {
         match self {
             Stage::WaitRelease => "wait for id maps",
+            Stage::OpenSource => "open mount source",
             Stage::MountPrivate => "make mounts private",
             Stage::RootTmpfs => "mount root tmpfs",
             Stage::OldRootDir => "mkdir old root",

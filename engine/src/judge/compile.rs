@@ -1,0 +1,272 @@
+//! Compiling, once, in the sandbox: the submission (with its profile's compile step and limits)
+//! and a package's output validators (C and C++ with the `c` and `cpp` profiles' compilers,
+//! Python run from its copied directory).
+//!
+//! A submission that does not compile is a CE with the compiler's message, capped in size; a
+//! validator that does not compile is the problem's fault, an error.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tempfile::TempDir;
+
+use super::step::{self, Step};
+use super::JudgeError;
+use crate::profile::{Profile, ProfileSet, Vars, WORK_DIR};
+use crate::sandbox::{Limits, Mount, Sandbox, Stdio, SyscallFilter};
+use crate::testset::{ValidatorLanguage, ValidatorSource};
+use crate::verdict::{classify, Outcome};
+
+/// How much of the compiler's output a report keeps.
+pub const MESSAGE_CAP: usize = 16 << 10;
+
+/// The outcome of a compile step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompileReport {
+    pub ok: bool,
+    /// The compiler's output (stdout and stderr), capped at [`MESSAGE_CAP`] bytes.
+    pub message: String,
+    /// CPU time of the compiler and everything it started.
+    pub time: Duration,
+}
+
+impl CompileReport {
+    pub(crate) fn nothing_to_do() -> CompileReport {
+        CompileReport {
+            ok: true,
+            message: String::new(),
+            time: Duration::ZERO,
+        }
+    }
+
+    pub(crate) fn failed(message: impl Into<String>) -> CompileReport {
+        CompileReport {
+            ok: false,
+            message: message.into(),
+            time: Duration::ZERO,
+        }
+    }
+}
+
+/// Limits of a compile step as the profile gives them.
+fn compile_limits(sandbox: &Sandbox, profile: &Profile) -> Option<Limits> {
+    let l = profile.compile()?.limits();
+    Some(Limits {
+        cpu_time: Some(l.time),
+        wall_time: l.time * 2 + Duration::from_secs(5),
+        memory: Some(l.memory_bytes),
+        address_space: (l.address_space_limit && !sandbox.has_cgroups()).then_some(l.memory_bytes),
+        output: Some(l.output_bytes),
+        processes: Some(u64::from(l.processes)),
+        ..Limits::default()
+    })
+}
+
+/// Run a compile step whose work directory is `work`; the compiler's output is captured in
+/// `scratch`.
+fn run_compiler(
+    sandbox: &Sandbox,
+    step: Step,
+    work: &Path,
+    scratch: &Path,
+) -> Result<CompileReport, JudgeError> {
+    let out_path = scratch.join("compile.out");
+    let out = step::capture(&out_path)?;
+    let err = out
+        .try_clone()
+        .map_err(|e| JudgeError::io("duplicate", &out_path, e))?;
+    let limits = step.limits.clone();
+    let result = step
+        .mount(Mount::writable(work, WORK_DIR))
+        .run(sandbox, Stdio::Null, out, err)?;
+    let mut message = step::read_capped(&out_path, MESSAGE_CAP);
+    let outcome = classify(&result, &limits, None);
+    let ok = outcome == Outcome::Normal;
+    if !ok {
+        let why = match outcome {
+            Outcome::TimeLimit => "the compiler exceeded its time limit".to_owned(),
+            Outcome::MemoryLimit => "the compiler exceeded its memory limit".to_owned(),
+            Outcome::OutputLimit => "the compiler's output exceeded its limit".to_owned(),
+            Outcome::RuntimeError(e) => format!("the compiler failed: {e}"),
+            Outcome::Normal => String::new(),
+        };
+        if !message.is_empty() && !message.ends_with('\n') {
+            message.push('\n');
+        }
+        message.push_str(&why);
+    }
+    Ok(CompileReport {
+        ok,
+        message,
+        time: result.cpu_time,
+    })
+}
+
+/// Compile the submission in `work` (its source already there as `vars.source_file_name()`).
+pub(crate) fn submission(
+    sandbox: &Sandbox,
+    profile: &Profile,
+    vars: &Vars,
+    work: &Path,
+    scratch: &Path,
+) -> Result<CompileReport, JudgeError> {
+    let (Some(compile), Some(argv), Some(env), Some(limits)) = (
+        profile.compile(),
+        profile.compile_argv(vars),
+        profile.compile_env(vars),
+        compile_limits(sandbox, profile),
+    ) else {
+        return Ok(CompileReport::nothing_to_do());
+    };
+    let step = Step::new(
+        argv,
+        env,
+        &profile.mounts(),
+        limits,
+        compile.syscalls().clone(),
+    );
+    run_compiler(sandbox, step, work, scratch)
+}
+
+/// Which protocol a validator speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Protocol {
+    /// Kattis: `validator input answer feedback_dir [flags] < output`; 42 AC, 43 WA.
+    Kattis,
+    /// testlib: `checker input output answer`; 0 AC, 1 WA, 2 presentation error, 3 failure.
+    Testlib,
+}
+
+/// A validator ready to run: its directory is mounted read-only at `/work`.
+#[derive(Debug)]
+pub(crate) struct BuiltValidator {
+    pub path: PathBuf,
+    pub protocol: Protocol,
+    pub dir: TempDir,
+    /// The command inside the sandbox, before the protocol's arguments.
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub mounts: Vec<crate::profile::Mount>,
+    pub syscalls: Arc<SyscallFilter>,
+}
+
+/// Copy a validator's files, compile it if it needs it, and say how to run it.
+pub(crate) fn validator(
+    sandbox: &Sandbox,
+    profiles: &ProfileSet,
+    source: &ValidatorSource,
+) -> Result<BuiltValidator, JudgeError> {
+    let profile_name = match source.language {
+        ValidatorLanguage::C => "c",
+        ValidatorLanguage::Cpp => "cpp",
+        ValidatorLanguage::Python3 { .. } => "python3",
+    };
+    let profile = profiles
+        .get(profile_name)
+        .ok_or_else(|| JudgeError::NoValidatorProfile {
+            path: source.path.clone(),
+            profile: profile_name,
+        })?;
+    profile.check_available()?;
+    let dir = step::sandbox_dir(sandbox, "judge-validator-")?;
+    copy_tree(sandbox, &source.path, dir.path())?;
+    let protocol = protocol_of(source)?;
+    let run_env = profile
+        .compile_env(&profile.prepare("", 256 << 20)?)
+        .unwrap_or_default();
+    let (argv, syscalls) = match &source.language {
+        ValidatorLanguage::Python3 { main } => {
+            let rel = main.strip_prefix(&source.path).unwrap_or(main);
+            (
+                vec![
+                    "/usr/bin/python3".to_owned(),
+                    format!("{WORK_DIR}/{}", rel.display()),
+                ],
+                profile.run().syscalls().clone(),
+            )
+        }
+        lang => {
+            let compile = profile
+                .compile()
+                .ok_or_else(|| JudgeError::NoValidatorProfile {
+                    path: source.path.clone(),
+                    profile: profile_name,
+                })?;
+            let mut argv = match lang {
+                ValidatorLanguage::C => vec!["/usr/bin/gcc", "-std=gnu17", "-O2", "-static"],
+                _ => vec!["/usr/bin/g++", "-std=gnu++17", "-O2", "-static"],
+            }
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+            argv.extend(["-o".to_owned(), format!("{WORK_DIR}/validator")]);
+            for file in &source.sources {
+                let rel = file.strip_prefix(&source.path).unwrap_or(file);
+                argv.push(format!("{WORK_DIR}/{}", rel.display()));
+            }
+            argv.push("-lm".to_owned());
+            let limits = compile_limits(sandbox, profile).unwrap_or_default();
+            let step = Step::new(
+                argv,
+                run_env.clone(),
+                &profile.mounts(),
+                limits,
+                compile.syscalls().clone(),
+            );
+            let scratch = step::scratch_dir()?;
+            let report = run_compiler(sandbox, step, dir.path(), scratch.path())?;
+            if !report.ok {
+                return Err(JudgeError::ValidatorBuild {
+                    path: source.path.clone(),
+                    message: report.message,
+                });
+            }
+            (
+                vec![format!("{WORK_DIR}/validator")],
+                compile.syscalls().clone(),
+            )
+        }
+    };
+    Ok(BuiltValidator {
+        path: source.path.clone(),
+        protocol,
+        dir,
+        argv,
+        env: run_env,
+        mounts: profile.mounts(),
+        syscalls,
+    })
+}
+
+/// testlib checkers include `testlib.h`; everything else follows the Kattis convention.
+fn protocol_of(source: &ValidatorSource) -> Result<Protocol, JudgeError> {
+    for file in &source.sources {
+        let text = fs::read(file).map_err(|e| JudgeError::io("read", file, e))?;
+        if String::from_utf8_lossy(&text).contains("testlib.h") {
+            return Ok(Protocol::Testlib);
+        }
+    }
+    Ok(Protocol::Kattis)
+}
+
+/// Copy the files of `from` (recursively) into `to`, owned by the sandbox's host uid.
+fn copy_tree(sandbox: &Sandbox, from: &Path, to: &Path) -> Result<(), JudgeError> {
+    let entries = fs::read_dir(from).map_err(|e| JudgeError::io("read directory", from, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| JudgeError::io("read directory", from, e))?;
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        if path.is_dir() {
+            fs::create_dir(&target).map_err(|e| JudgeError::io("create", &target, e))?;
+            let config = sandbox.config();
+            std::os::unix::fs::chown(&target, Some(config.host_uid), Some(config.host_gid))
+                .map_err(|e| JudgeError::io("chown", &target, e))?;
+            copy_tree(sandbox, &path, &target)?;
+        } else {
+            step::give(sandbox, &path, &target)?;
+        }
+    }
+    Ok(())
+}

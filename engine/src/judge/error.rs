@@ -1,0 +1,55 @@
+//! What stops a submission from being judged at all: the engine's or the problem's fault, never
+//! the submission's (that is a verdict).
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::checker::CheckerError;
+use crate::profile::ProfileError;
+use crate::sandbox::SandboxError;
+use crate::testset::TestSetError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JudgeError {
+    #[error("{0}")]
+    Profile(#[from] ProfileError),
+    #[error("{0}")]
+    TestSet(#[from] TestSetError),
+    #[error("{0}")]
+    Sandbox(#[from] SandboxError),
+    #[error("{0}")]
+    Checker(#[from] CheckerError),
+    #[error("source {0}: no such file")]
+    MissingSource(PathBuf),
+    #[error("source {0} is a binary file (NUL bytes or invalid UTF-8), not source code")]
+    BinarySource(PathBuf),
+    #[error("{what} {path}: {source}")]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    #[error("problem {root}: interactive problems are not supported yet")]
+    Interactive { root: PathBuf },
+    #[error("output validator {path}: no {profile:?} language profile to build it with")]
+    NoValidatorProfile {
+        path: PathBuf,
+        profile: &'static str,
+    },
+    #[error("output validator {path} does not compile: {message}")]
+    ValidatorBuild { path: PathBuf, message: String },
+}
+
+impl JudgeError {
+    pub(crate) fn io(
+        what: &'static str,
+        path: impl Into<PathBuf>,
+        source: io::Error,
+    ) -> JudgeError {
+        JudgeError::Io {
+            what,
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! Judging a submission: compile once, run every test in the sandbox, check, collect.
+//!
+//! 1. [`Problem::prepare`] reads a test set once for any number of submissions: it checks every
+//!    test's validator flags and builds the package's output validators, so nothing runs
+//!    half-configured.
+//! 2. [`Problem::judge`] takes one source file and its language profile:
+//!    - the source is copied into a fresh work directory (named as the profile wants, e.g. after
+//!      the Java main class) and compiled in the sandbox with the profile's compile limits; a
+//!      failure is CE with the compiler's message;
+//!    - each test runs in the sandbox with its input as stdin, stdout to a file capped by the
+//!      output limit, stderr captured, the work directory read-only and a small `/tmp`;
+//!    - the run is classified ([`crate::verdict::classify`]); a normal exit is checked;
+//!    - each test's verdict, CPU and wall time, peak memory, exit code or signal and the
+//!      checker's message are recorded.
+//! 3. The submission's verdict is that of its first failing test, in test order (ICPC style);
+//!    later tests are not run unless [`Options::run_all`] says so. Tests run in parallel on
+//!    [`Options::jobs`] threads; results are still collected in test order.
+//!
+//! Limits: an explicit option first, then the package's own, then 1 s, 256 MiB, and 64 MiB of
+//! output.
+
+mod check;
+mod compile;
+mod error;
+mod step;
+
+use std::fs;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub use compile::{CompileReport, MESSAGE_CAP};
+pub use error::JudgeError;
+
+use crate::checker::{Checker, Difference};
+use crate::profile::{Profile, ProfileSet, Vars, WORK_DIR};
+use crate::sandbox::{Limits, Mount, RunResult, Sandbox, Stdio};
+use crate::testset::{TestCase, TestSet, Validation};
+use crate::verdict::{classify, Outcome, RuntimeError, Verdict};
+use check::{Checked, Checking};
+
+/// The default time limit when neither the options nor the package give one.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(1);
+/// The default memory limit.
+pub const DEFAULT_MEMORY_LIMIT: u64 = 256 << 20;
+/// The default output limit.
+pub const DEFAULT_OUTPUT_LIMIT: u64 = 64 << 20;
+/// How much of a program's stderr a report keeps.
+const STDERR_CAP: usize = 4 << 10;
+
+/// How to judge.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Overrides the package's time limit.
+    pub time_limit: Option<Duration>,
+    /// Overrides the package's memory limit, in bytes.
+    pub memory_limit: Option<u64>,
+    /// Overrides the package's output limit, in bytes.
+    pub output_limit: Option<u64>,
+    /// Run every test even after one fails.
+    pub run_all: bool,
+    /// Tests run at once.
+    pub jobs: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            time_limit: None,
+            memory_limit: None,
+            output_limit: None,
+            run_all: false,
+            jobs: 1,
+        }
+    }
+}
+
+/// The limits a submission's tests run under.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TestLimits {
+    pub time: Duration,
+    pub memory: u64,
+    pub output: u64,
+}
+
+/// One test's result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestReport {
+    pub name: String,
+    pub verdict: Verdict,
+    /// CPU time.
+    pub time: Duration,
+    pub wall_time: Duration,
+    /// Peak memory in bytes.
+    pub memory: u64,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    /// The checker's or validator's message, or what went wrong.
+    pub message: String,
+    /// For a wrong answer from a built-in checker: where the output first differs.
+    pub diff: Option<Difference>,
+}
+
+/// A submission's result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub verdict: Verdict,
+    pub compile: CompileReport,
+    /// The tests that ran, in test order: up to the first failure, or all with `run_all`.
+    pub tests: Vec<TestReport>,
+    /// The largest CPU time of any test.
+    pub time: Duration,
+    /// The largest peak memory of any test.
+    pub memory: u64,
+    pub limits: TestLimits,
+}
+
+/// Progress, for a front end's progress bar.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// Compilation finished.
+    Compiled(&'a CompileReport),
+    /// One test finished (in any order when tests run in parallel).
+    TestDone(usize, &'a TestReport),
+}
+
+/// A test set ready to judge submissions against.
+#[derive(Debug)]
+pub struct Problem {
+    tests: TestSet,
+    checking: Checking,
+}
+
+impl Problem {
+    /// Check the test set's flags and build its validators.
+    pub fn prepare(
+        sandbox: &Sandbox,
+        profiles: &ProfileSet,
+        tests: TestSet,
+    ) -> Result<Problem, JudgeError> {
+        let checking = match &tests.validation {
+            Validation::Default => Checking::Builtin(
+                tests
+                    .tests
+                    .iter()
+                    .map(|t| Checker::from_name("default", &t.validator_flags.join(" ")))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Validation::Custom { validators, .. } => Checking::Validators {
+                validators: validators
+                    .iter()
+                    .map(|v| compile::validator(sandbox, profiles, v))
+                    .collect::<Result<_, _>>()?,
+                limits: check::validator_limits(&tests.limits),
+            },
+            Validation::Interactive { .. } => {
+                return Err(JudgeError::Interactive {
+                    root: tests.root.clone(),
+                })
+            }
+        };
+        Ok(Problem { tests, checking })
+    }
+
+    pub fn tests(&self) -> &TestSet {
+        &self.tests
+    }
+
+    /// The limits `options` and the package give.
+    pub fn limits(&self, options: &Options) -> TestLimits {
+        let package = &self.tests.limits;
+        TestLimits {
+            time: options
+                .time_limit
+                .or(package.time_limit)
+                .unwrap_or(DEFAULT_TIME_LIMIT),
+            memory: options
+                .memory_limit
+                .or(package.memory_mib.map(|m| m << 20))
+                .unwrap_or(DEFAULT_MEMORY_LIMIT),
+            output: options
+                .output_limit
+                .or(package.output_mib.map(|m| m << 20))
+                .unwrap_or(DEFAULT_OUTPUT_LIMIT),
+        }
+    }
+
+    /// Judge the source file at `source` written in `profile`'s language.
+    pub fn judge(
+        &self,
+        sandbox: &Sandbox,
+        profile: &Profile,
+        source: &Path,
+        options: &Options,
+        events: &(dyn Fn(Event) + Sync),
+    ) -> Result<Report, JudgeError> {
+        let limits = self.limits(options);
+        let text = read_source(source)?;
+        profile.check_available()?;
+        let failed_compile = |compile: CompileReport| Report {
+            verdict: Verdict::CE,
+            compile,
+            tests: Vec::new(),
+            time: Duration::ZERO,
+            memory: 0,
+            limits,
+        };
+        let vars = match profile.prepare(&text, limits.memory) {
+            Ok(vars) => vars,
+            Err(e @ crate::profile::ProfileError::NoMainClass { .. }) => {
+                let compile = CompileReport::failed(e.to_string());
+                events(Event::Compiled(&compile));
+                return Ok(failed_compile(compile));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let work = step::sandbox_dir(sandbox, "judge-work-")?;
+        let scratch = step::scratch_dir()?;
+        step::give(sandbox, source, &work.path().join(vars.source_file_name()))?;
+        let compile = compile::submission(sandbox, profile, &vars, work.path(), scratch.path())?;
+        events(Event::Compiled(&compile));
+        if !compile.ok {
+            return Ok(failed_compile(compile));
+        }
+        let run = TestRun {
+            sandbox,
+            profile,
+            vars: &vars,
+            problem: self,
+            limits,
+            work: work.path(),
+            scratch: scratch.path(),
+        };
+        let tests = run.all(options, events);
+        let verdict = tests
+            .iter()
+            .map(|t| t.verdict)
+            .find(|v| *v != Verdict::AC)
+            .unwrap_or(Verdict::AC);
+        Ok(Report {
+            verdict,
+            compile,
+            time: tests.iter().map(|t| t.time).max().unwrap_or_default(),
+            memory: tests.iter().map(|t| t.memory).max().unwrap_or_default(),
+            tests,
+            limits,
+        })
+    }
+}
+
+/// Read a source file, refusing binaries.
+fn read_source(path: &Path) -> Result<String, JudgeError> {
+    let bytes = fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => JudgeError::MissingSource(path.to_owned()),
+        _ => JudgeError::io("read source", path, e),
+    })?;
+    if bytes.contains(&0) {
+        return Err(JudgeError::BinarySource(path.to_owned()));
+    }
+    String::from_utf8(bytes).map_err(|_| JudgeError::BinarySource(path.to_owned()))
+}
+
+/// Everything the tests of one submission share.
+struct TestRun<'a> {
+    sandbox: &'a Sandbox,
+    profile: &'a Profile,
+    vars: &'a Vars,
+    problem: &'a Problem,
+    limits: TestLimits,
+    work: &'a Path,
+    scratch: &'a Path,
+}
+
+impl TestRun<'_> {
+    /// Run the tests on `options.jobs` threads; stop handing out tests past the first failure
+    /// unless `run_all`.
+    fn all(&self, options: &Options, events: &(dyn Fn(Event) + Sync)) -> Vec<TestReport> {
+        let tests = &self.problem.tests.tests;
+        let next = AtomicUsize::new(0);
+        let first_failure = AtomicUsize::new(usize::MAX);
+        let results: Mutex<Vec<Option<TestReport>>> = Mutex::new(vec![None; tests.len()]);
+        let worker = || loop {
+            let index = next.fetch_add(1, Ordering::SeqCst);
+            if index >= tests.len()
+                || (!options.run_all && index > first_failure.load(Ordering::SeqCst))
+            {
+                break;
+            }
+            let report = self.one(index, &tests[index]);
+            if report.verdict != Verdict::AC {
+                first_failure.fetch_min(index, Ordering::SeqCst);
+            }
+            events(Event::TestDone(index, &report));
+            results.lock().unwrap_or_else(|p| p.into_inner())[index] = Some(report);
+        };
+        std::thread::scope(|s| {
+            for _ in 1..options.jobs.max(1) {
+                s.spawn(worker);
+            }
+            worker();
+        });
+        let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+        let stop = if options.run_all {
+            usize::MAX
+        } else {
+            first_failure.load(Ordering::SeqCst)
+        };
+        results
+            .into_iter()
+            .enumerate()
+            .take_while(|(i, _)| *i <= stop)
+            .filter_map(|(_, r)| r)
+            .collect()
+    }
+
+    /// Run and check one test; trouble on the judge's side becomes an IE for this test.
+    fn one(&self, index: usize, test: &TestCase) -> TestReport {
+        match self.try_one(index, test) {
+            Ok(report) => report,
+            Err(e) => TestReport {
+                name: test.name.clone(),
+                verdict: Verdict::IE,
+                time: Duration::ZERO,
+                wall_time: Duration::ZERO,
+                memory: 0,
+                exit_code: None,
+                signal: None,
+                message: e.to_string(),
+                diff: None,
+            },
+        }
+    }
+
+    fn sandbox_limits(&self) -> Limits {
+        let run = self.profile.run().limits();
+        let time = self.limits.time.mul_f64(run.time_factor);
+        let memory = self.limits.memory;
+        Limits {
+            cpu_time: Some(time),
+            wall_time: time * 2 + Duration::from_secs(1),
+            memory: Some(memory),
+            address_space: (run.address_space_limit && !self.sandbox.has_cgroups())
+                .then_some(memory),
+            stack: Some(memory),
+            output: Some(self.limits.output),
+            processes: Some(u64::from(run.processes)),
+            ..Limits::default()
+        }
+    }
+
+    fn try_one(&self, index: usize, test: &TestCase) -> Result<TestReport, JudgeError> {
+        let output = step::scratch_file(self.scratch, index, "out");
+        let stderr_path = step::scratch_file(self.scratch, index, "err");
+        let input =
+            fs::File::open(&test.input).map_err(|e| JudgeError::io("open", &test.input, e))?;
+        let limits = self.sandbox_limits();
+        let step = step::Step::new(
+            self.profile.run_argv(self.vars),
+            self.profile.run_env(self.vars),
+            &self.profile.mounts(),
+            limits.clone(),
+            self.profile.run().syscalls().clone(),
+        )
+        .mount(Mount::read_only(self.work, WORK_DIR));
+        let result = step.run(
+            self.sandbox,
+            Stdio::from(input),
+            step::capture(&output)?,
+            step::capture(&stderr_path)?,
+        )?;
+        let output_len = fs::metadata(&output).map(|m| m.len()).ok();
+        let stderr = step::read_capped(&stderr_path, STDERR_CAP);
+        let mut outcome = classify(&result, &limits, output_len);
+        if let (Outcome::RuntimeError(_), Some(marker)) =
+            (outcome, self.profile.run().memory_error())
+        {
+            if stderr.contains(marker) {
+                outcome = Outcome::MemoryLimit;
+            }
+        }
+        let checked = match Verdict::of_outcome(outcome) {
+            Some(verdict) => Checked {
+                verdict,
+                message: describe(outcome, &result, &limits, &stderr),
+                diff: None,
+            },
+            None => {
+                self.problem
+                    .checking
+                    .check(self.sandbox, index, test, &output, self.scratch)?
+            }
+        };
+        // The output file is only needed until it is checked.
+        let _ = fs::remove_file(&output);
+        Ok(TestReport {
+            name: test.name.clone(),
+            verdict: checked.verdict,
+            time: result.cpu_time,
+            wall_time: result.wall_time,
+            memory: result.memory,
+            exit_code: result.exit_code(),
+            signal: result.signal(),
+            message: checked.message,
+            diff: checked.diff,
+        })
+    }
+}
+
+/// One sentence on why a run failed before its output could be checked.
+fn describe(outcome: Outcome, result: &RunResult, limits: &Limits, stderr: &str) -> String {
+    let secs = |d: Duration| format!("{:.3} s", d.as_secs_f64());
+    match outcome {
+        Outcome::TimeLimit => match limits.cpu_time {
+            Some(cpu) if result.cpu_time > cpu || result.killed_by.is_some() => format!(
+                "CPU time {} over the limit of {}",
+                secs(result.cpu_time),
+                secs(cpu)
+            ),
+            _ => format!("wall-clock limit of {} exceeded", secs(limits.wall_time)),
+        },
+        Outcome::MemoryLimit => format!(
+            "memory limit of {} MiB exceeded",
+            limits.memory.unwrap_or_default() >> 20
+        ),
+        Outcome::OutputLimit => format!(
+            "output limit of {} MiB exceeded",
+            limits.output.unwrap_or_default() >> 20
+        ),
+        Outcome::RuntimeError(e) => {
+            let tail = stderr.trim();
+            if tail.is_empty() || e == RuntimeError::DisallowedSyscall {
+                e.to_string()
+            } else {
+                let last: Vec<&str> = tail.lines().rev().take(3).collect();
+                let last: Vec<&str> = last.into_iter().rev().collect();
+                format!("{e}: {}", last.join(" | "))
+            }
+        }
+        Outcome::Normal => String::new(),
+    }
+}

@@ -1,0 +1,137 @@
+//! One sandboxed step of judging (a compile, a test run, a validator run): the directories it
+//! uses and the way its command, mounts, limits and streams are put together.
+//!
+//! Directories on the host:
+//! - a work directory, owned by the sandbox's host uid, mounted at `/work`: writable while the
+//!   compiler runs, read-only while tests run;
+//! - a scratch directory, the engine's own (mode 0700), for the streams it captures: the
+//!   sandbox only ever gets their descriptors.
+
+use std::fs::{self, File};
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tempfile::TempDir;
+
+use super::JudgeError;
+use crate::profile;
+use crate::sandbox::{Command, Limits, Mount, RunResult, Sandbox, Stdio, SyscallFilter};
+
+/// A temporary directory the sandboxed program may write to (owned by its host uid).
+pub(crate) fn sandbox_dir(sandbox: &Sandbox, prefix: &str) -> Result<TempDir, JudgeError> {
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .map_err(|e| JudgeError::io("create directory in", std::env::temp_dir(), e))?;
+    let config = sandbox.config();
+    std::os::unix::fs::chown(dir.path(), Some(config.host_uid), Some(config.host_gid))
+        .map_err(|e| JudgeError::io("chown", dir.path(), e))?;
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755))
+        .map_err(|e| JudgeError::io("chmod", dir.path(), e))?;
+    Ok(dir)
+}
+
+/// A temporary directory for the engine alone.
+pub(crate) fn scratch_dir() -> Result<TempDir, JudgeError> {
+    tempfile::Builder::new()
+        .prefix("judge-scratch-")
+        .tempdir()
+        .map_err(|e| JudgeError::io("create directory in", std::env::temp_dir(), e))
+}
+
+/// Copy `from` to `to` and give it to the sandbox's host uid.
+pub(crate) fn give(sandbox: &Sandbox, from: &Path, to: &Path) -> Result<(), JudgeError> {
+    fs::copy(from, to).map_err(|e| JudgeError::io("copy", from, e))?;
+    let config = sandbox.config();
+    std::os::unix::fs::chown(to, Some(config.host_uid), Some(config.host_gid))
+        .map_err(|e| JudgeError::io("chown", to, e))
+}
+
+/// Create a file to capture a stream in.
+pub(crate) fn capture(path: &Path) -> Result<File, JudgeError> {
+    File::create(path).map_err(|e| JudgeError::io("create", path, e))
+}
+
+/// At most `cap` bytes of a file as text, with a note when it was cut.
+pub(crate) fn read_capped(path: &Path, cap: usize) -> String {
+    let Ok(file) = File::open(path) else {
+        return String::new();
+    };
+    let mut bytes = Vec::new();
+    let _ = file.take(cap as u64 + 1).read_to_end(&mut bytes);
+    let cut = bytes.len() > cap;
+    bytes.truncate(cap);
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    if cut {
+        text.push_str("\n[... cut]");
+    }
+    text
+}
+
+/// A step to run in the sandbox.
+pub(crate) struct Step {
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub mounts: Vec<Mount>,
+    pub cwd: String,
+    pub limits: Limits,
+    pub syscalls: Arc<SyscallFilter>,
+}
+
+impl Step {
+    /// A step with a profile's read-only mounts, working in `/work`.
+    pub fn new(
+        argv: Vec<String>,
+        env: Vec<(String, String)>,
+        mounts: &[profile::Mount],
+        limits: Limits,
+        syscalls: Arc<SyscallFilter>,
+    ) -> Step {
+        Step {
+            argv,
+            env,
+            mounts: mounts
+                .iter()
+                .map(|m| Mount::read_only(&m.host, &m.sandbox))
+                .collect(),
+            cwd: profile::WORK_DIR.to_owned(),
+            limits,
+            syscalls,
+        }
+    }
+
+    pub fn mount(mut self, mount: Mount) -> Step {
+        self.mounts.push(mount);
+        self
+    }
+
+    /// Run with the given streams.
+    pub fn run(
+        self,
+        sandbox: &Sandbox,
+        stdin: Stdio,
+        stdout: File,
+        stderr: File,
+    ) -> Result<RunResult, JudgeError> {
+        let mut argv = self.argv.into_iter();
+        let program = argv.next().unwrap_or_default();
+        let mut cmd = Command::new(program);
+        cmd.args(argv)
+            .envs(self.env)
+            .mounts(self.mounts)
+            .current_dir(self.cwd)
+            .limits(self.limits)
+            .syscalls(self.syscalls)
+            .stdin(stdin)
+            .stdout(stdout)
+            .stderr(stderr);
+        Ok(sandbox.run(cmd)?)
+    }
+}
+
+/// Where a test's files go in the scratch directory.
+pub(crate) fn scratch_file(dir: &Path, index: usize, ext: &str) -> PathBuf {
+    dir.join(format!("{index}.{ext}"))
+}
