@@ -1,6 +1,51 @@
-//! The `judge` command.
+//! The `judge` command: parse the command line, call the engine, map the outcome to an exit
+//! status (0 accepted, 1 any other verdict, 2 usage or engine error).
 
-fn main() {
-    eprintln!("judge: not implemented yet");
-    std::process::exit(2);
+mod args;
+mod output;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use judge_engine::verdict::Verdict;
+
+/// Why a command could not do its job: one sentence for the user.
+#[derive(Debug)]
+pub enum Failure {
+    Usage(String),
+    Engine(String),
+}
+
+impl<E: std::error::Error> From<E> for Failure {
+    fn from(e: E) -> Failure {
+        Failure::Engine(e.to_string())
+    }
+}
+
+/// The sandbox needs root; say so before anything else is tried.
+pub fn require_root() -> Result<(), Failure> {
+    if !judge_engine::sandbox::running_as_root() {
+        return Err(Failure::Usage(
+            "judge must run as root: its sandbox creates namespaces and cgroups and maps an \
+             unprivileged uid (try sudo)"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let outcome = match &cli.command {
+        args::Command::Run(run) => run::run(run),
+    };
+    match outcome {
+        Ok(Verdict::AC) => ExitCode::from(0),
+        Ok(_) => ExitCode::from(1),
+        Err(Failure::Usage(message) | Failure::Engine(message)) => {
+            eprintln!("judge: {message}");
+            ExitCode::from(2)
+        }
+    }
 }

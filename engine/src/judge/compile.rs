@@ -17,7 +17,7 @@ use super::JudgeError;
 use crate::profile::{Profile, ProfileSet, Vars, WORK_DIR};
 use crate::sandbox::{Limits, Mount, Sandbox, Stdio, SyscallFilter};
 use crate::testset::{ValidatorLanguage, ValidatorSource};
-use crate::verdict::{classify, Outcome};
+use crate::verdict::{classify, Outcome, RuntimeError};
 
 /// How much of the compiler's output a report keeps.
 pub const MESSAGE_CAP: usize = 16 << 10;
@@ -84,14 +84,18 @@ fn run_compiler(
     let mut message = step::read_capped(&out_path, MESSAGE_CAP);
     let outcome = classify(&result, &limits, None);
     let ok = outcome == Outcome::Normal;
-    if !ok {
-        let why = match outcome {
-            Outcome::TimeLimit => "the compiler exceeded its time limit".to_owned(),
-            Outcome::MemoryLimit => "the compiler exceeded its memory limit".to_owned(),
-            Outcome::OutputLimit => "the compiler's output exceeded its limit".to_owned(),
-            Outcome::RuntimeError(e) => format!("the compiler failed: {e}"),
-            Outcome::Normal => String::new(),
-        };
+    // A compiler that reports an error and exits says enough; anything else gets a note.
+    let why = match outcome {
+        Outcome::TimeLimit => "the compiler exceeded its time limit".to_owned(),
+        Outcome::MemoryLimit => "the compiler exceeded its memory limit".to_owned(),
+        Outcome::OutputLimit => "the compiler's output exceeded its limit".to_owned(),
+        Outcome::RuntimeError(RuntimeError::ExitCode(_)) if !message.trim().is_empty() => {
+            String::new()
+        }
+        Outcome::RuntimeError(e) => format!("the compiler failed: {e}"),
+        Outcome::Normal => String::new(),
+    };
+    if !why.is_empty() {
         if !message.is_empty() && !message.ends_with('\n') {
             message.push('\n');
         }

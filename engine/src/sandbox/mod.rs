@@ -40,6 +40,11 @@ pub use seccomp::{FilterError, SyscallFilter};
 pub use spec::{system_mounts, Command, Limits, Mount, Spec, SpecError, Stdio};
 pub use stage::Stage;
 
+/// Whether this process can run sandboxes (it must be root).
+pub fn running_as_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
 /// Engine-wide settings of the sandbox.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {

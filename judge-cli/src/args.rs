@@ -1,0 +1,175 @@
+//! The command line: raw flags become validated values here, and every usage error is born here.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// judge: compile, run and check contest submissions in a Linux sandbox.
+#[derive(Debug, Parser)]
+#[command(name = "judge", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Judge one source file against a directory of tests or a problem package.
+    Run(RunArgs),
+}
+
+/// Options shared by the commands that judge.
+#[derive(Debug, Args)]
+pub struct JudgeArgs {
+    /// Time limit per test: 1, 1.5, 500ms or 2s (default: the package's, else 1 s).
+    #[arg(long, value_parser = parse_time)]
+    pub time_limit: Option<Duration>,
+    /// Memory limit: 256 (MiB), 256M, 256MiB or 1G (default: the package's, else 256 MiB).
+    #[arg(long, value_parser = parse_size)]
+    pub memory_limit: Option<u64>,
+    /// Output limit, as for --memory-limit (default: the package's, else 64 MiB).
+    #[arg(long, value_parser = parse_size)]
+    pub output_limit: Option<u64>,
+    /// Tests to run at once (default: the number of CPUs).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub jobs: Option<u32>,
+    /// Add or override language profiles from the *.toml files of DIR (may repeat).
+    #[arg(long, value_name = "DIR")]
+    pub profiles: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The submission's source file.
+    pub source: PathBuf,
+    /// A directory of NAME.in with NAME.ans or NAME.out, or a Kattis/ICPC problem package.
+    #[arg(long, value_name = "DIR")]
+    pub tests: PathBuf,
+    /// The language profile (default: chosen by the source's extension).
+    #[arg(long, value_name = "NAME")]
+    pub lang: Option<String>,
+    /// Run every test, even after one fails.
+    #[arg(long)]
+    pub all: bool,
+    /// Print one JSON document on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+}
+
+/// `1`, `1.5`, `500ms`, `2s`.
+pub fn parse_time(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1e-3)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else {
+        (t, 1.0)
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a time: write 1, 1.5, 500ms or 2s"))?;
+    let secs = value * scale;
+    if !(secs.is_finite() && secs > 0.0 && secs <= 3600.0) {
+        return Err(format!(
+            "{text:?}: a time limit must be above 0 and at most an hour"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// `256` (MiB), `256M`, `256MiB`, `1G`, `1GiB`, `512K`, `512KiB`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale: u64 = match unit.trim() {
+        "" | "M" | "MiB" | "MB" | "m" => 1 << 20,
+        "G" | "GiB" | "GB" | "g" => 1 << 30,
+        "K" | "KiB" | "KB" | "k" => 1 << 10,
+        _ => {
+            return Err(format!(
+                "{text:?} is not a size: write 256 (MiB), 256M, 256MiB or 1G"
+            ))
+        }
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size: write 256 (MiB), 256M, 256MiB or 1G"))?;
+    let bytes = value * scale as f64;
+    if !(bytes.is_finite() && bytes >= 1.0 && bytes <= (1u64 << 42) as f64) {
+        return Err(format!(
+            "{text:?}: a size must be above 0 and at most 4 TiB"
+        ));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_in_every_accepted_form() {
+        assert_eq!(parse_time("1"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_time("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_time("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_time("2s"), Ok(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn bad_times_are_refused_with_the_forms_named() {
+        for bad in ["", "x", "-1", "0", "1h", "nan"] {
+            let err = parse_time(bad).unwrap_err();
+            assert!(err.contains(&format!("{bad:?}")), "{err}");
+        }
+    }
+
+    #[test]
+    fn sizes_in_every_accepted_form() {
+        assert_eq!(parse_size("256"), Ok(256 << 20));
+        assert_eq!(parse_size("256M"), Ok(256 << 20));
+        assert_eq!(parse_size("256MiB"), Ok(256 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("512K"), Ok(512 << 10));
+        assert_eq!(parse_size("1.5G"), Ok(3 << 29));
+    }
+
+    #[test]
+    fn bad_sizes_are_refused() {
+        for bad in ["", "M", "12X", "0", "-5", "1T"] {
+            assert!(parse_size(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn the_command_line_parses() {
+        let cli = Cli::try_parse_from([
+            "judge",
+            "run",
+            "a.cpp",
+            "--tests",
+            "t",
+            "--time-limit",
+            "2s",
+            "--memory-limit",
+            "1G",
+            "--all",
+            "--json",
+            "--jobs",
+            "2",
+        ])
+        .unwrap();
+        let Command::Run(run) = cli.command;
+        assert_eq!(run.judge.time_limit, Some(Duration::from_secs(2)));
+        assert_eq!(run.judge.memory_limit, Some(1 << 30));
+        assert!(run.all && run.json);
+        assert_eq!(run.judge.jobs, Some(2));
+    }
+}

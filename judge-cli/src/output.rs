@@ -1,0 +1,213 @@
+//! How results are shown: a progress bar while tests run (on a terminal only), then a table with
+//! coloured verdicts, or one JSON document.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use judge_engine::judge::{Report, TestReport};
+use judge_engine::verdict::{signal_name, Verdict};
+use serde::Serialize;
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+pub fn progress(tests: usize, enabled: bool) -> ProgressBar {
+    let target = if enabled && std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(tests as u64), target);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg:10} [{bar:30}] {pos}/{len} tests {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message("compiling");
+    bar
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    verdict: &'a str,
+    compile: JsonCompile<'a>,
+    tests: Vec<JsonTest<'a>>,
+    time_ms: u64,
+    memory_kib: u64,
+}
+
+#[derive(Serialize)]
+struct JsonCompile<'a> {
+    ok: bool,
+    message: &'a str,
+    time_ms: u64,
+}
+
+#[derive(Serialize)]
+struct JsonTest<'a> {
+    name: &'a str,
+    verdict: &'a str,
+    time_ms: u64,
+    wall_ms: u64,
+    memory_kib: u64,
+    exit_code: Option<i32>,
+    signal: Option<i32>,
+    message: &'a str,
+}
+
+/// The report as the one JSON document `--json` prints.
+pub fn json(report: &Report) -> String {
+    let doc = JsonReport {
+        verdict: report.verdict.code(),
+        compile: JsonCompile {
+            ok: report.compile.ok,
+            message: &report.compile.message,
+            time_ms: ms(report.compile.time),
+        },
+        tests: report
+            .tests
+            .iter()
+            .map(|t| JsonTest {
+                name: &t.name,
+                verdict: t.verdict.code(),
+                time_ms: ms(t.time),
+                wall_ms: ms(t.wall_time),
+                memory_kib: t.memory / 1024,
+                exit_code: t.exit_code,
+                signal: t.signal,
+                message: &t.message,
+            })
+            .collect(),
+        time_ms: ms(report.time),
+        memory_kib: report.memory / 1024,
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+}
+
+/// ANSI colours, only for a terminal.
+pub struct Paint {
+    enabled: bool,
+}
+
+impl Paint {
+    pub fn stdout() -> Paint {
+        Paint {
+            enabled: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+
+    pub fn verdict(&self, v: Verdict) -> String {
+        let code = match v {
+            Verdict::AC => "32",
+            Verdict::WA | Verdict::RE | Verdict::CE => "31",
+            Verdict::TLE | Verdict::MLE | Verdict::OLE => "33",
+            Verdict::IE => "35",
+        };
+        self.wrap(code, &format!("{:<3}", v.code()))
+    }
+
+    pub fn dim(&self, text: &str) -> String {
+        self.wrap("2", text)
+    }
+
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.enabled {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64)
+}
+
+/// The human report: compile line, table, the first failure's details.
+pub fn table(report: &Report) -> String {
+    let paint = Paint::stdout();
+    let mut out = String::new();
+    let c = &report.compile;
+    if c.ok {
+        out.push_str(&format!("compiled in {}\n", seconds(c.time)));
+    } else {
+        out.push_str(&format!("{} compile error\n", paint.verdict(Verdict::CE)));
+        out.push_str(c.message.trim_end());
+        out.push('\n');
+        return out;
+    }
+    let width = report
+        .tests
+        .iter()
+        .map(|t| t.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    out.push_str(&paint.dim(&format!(
+        "{:<width$}  {:<7}  {:>9}  {:>10}\n",
+        "test", "verdict", "time", "memory"
+    )));
+    for t in &report.tests {
+        out.push_str(&format!(
+            "{:<width$}  {}      {:>9}  {:>10}  {}\n",
+            t.name,
+            paint.verdict(t.verdict),
+            seconds(t.time),
+            mib(t.memory),
+            paint.dim(&short(t)),
+        ));
+    }
+    if let Some(failed) = report.tests.iter().find(|t| t.verdict != Verdict::AC) {
+        out.push_str(&details(failed));
+    }
+    out.push_str(&format!(
+        "verdict {}  max time {}  max memory {}  (limits {}, {})\n",
+        paint.verdict(report.verdict),
+        seconds(report.time),
+        mib(report.memory),
+        seconds(report.limits.time),
+        mib(report.limits.memory),
+    ));
+    out
+}
+
+/// A one-line note for the table.
+fn short(t: &TestReport) -> String {
+    match (t.verdict, t.signal) {
+        (Verdict::AC, _) => String::new(),
+        (Verdict::RE, Some(sig)) => format!("signal {}", signal_name(sig).unwrap_or("?")),
+        (Verdict::RE, None) => format!("exit code {}", t.exit_code.unwrap_or_default()),
+        _ => t
+            .message
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(60)
+            .collect(),
+    }
+}
+
+/// Details of the first failing test: the checker's message and, for a wrong answer, the
+/// expected and actual text around the first difference.
+fn details(t: &TestReport) -> String {
+    let mut out = format!(
+        "\nfirst failure: {} ({})\n  {}\n",
+        t.name, t.verdict, t.message
+    );
+    if let Some(d) = &t.diff {
+        out.push_str(&format!(
+            "  expected (answer line {}): {}\n  got      (output line {}): {}\n",
+            d.answer_line, d.expected, d.output_line, d.got
+        ));
+    }
+    out.push('\n');
+    out
+}

@@ -1,0 +1,75 @@
+//! `judge run SOURCE --tests DIR`: judge one submission and show the result.
+
+use judge_engine::judge::{Event, Options, Problem};
+use judge_engine::profile::ProfileSet;
+use judge_engine::sandbox::{Sandbox, SandboxConfig};
+use judge_engine::testset;
+use judge_engine::verdict::Verdict;
+
+use crate::args::{JudgeArgs, RunArgs};
+use crate::output;
+use crate::Failure;
+
+/// The profiles: built in, with `--profiles` directories on top.
+pub fn profiles(args: &JudgeArgs) -> Result<ProfileSet, Failure> {
+    Ok(ProfileSet::load_with_overrides(None, &args.profiles)?)
+}
+
+/// The sandbox, with its warnings shown once on stderr.
+pub fn sandbox() -> Result<Sandbox, Failure> {
+    let sandbox = Sandbox::new(SandboxConfig::default())?;
+    for warning in sandbox.warnings() {
+        eprintln!("judge: warning: {warning}");
+    }
+    Ok(sandbox)
+}
+
+pub fn options(args: &JudgeArgs, run_all: bool) -> Options {
+    Options {
+        time_limit: args.time_limit,
+        memory_limit: args.memory_limit,
+        output_limit: args.output_limit,
+        run_all,
+        jobs: args.jobs.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            |j| j as usize,
+        ),
+    }
+}
+
+/// Returns the submission's verdict.
+pub fn run(args: &RunArgs) -> Result<Verdict, Failure> {
+    crate::require_root()?;
+    if !args.source.is_file() {
+        return Err(Failure::Usage(format!(
+            "source {} does not exist or is not a file",
+            args.source.display()
+        )));
+    }
+    let profiles = profiles(&args.judge)?;
+    let profile = profiles.for_source(&args.source, args.lang.as_deref())?;
+    let tests = testset::discover(&args.tests)?;
+    let count = tests.tests.len();
+    let sandbox = sandbox()?;
+    let problem = Problem::prepare(&sandbox, &profiles, tests)?;
+    let bar = output::progress(count, !args.json);
+    let events = |event: Event| match event {
+        Event::Compiled(_) => bar.set_message("running"),
+        Event::TestDone(..) => bar.inc(1),
+    };
+    let report = problem.judge(
+        &sandbox,
+        profile,
+        &args.source,
+        &options(&args.judge, args.all),
+        &events,
+    );
+    bar.finish_and_clear();
+    let report = report?;
+    if args.json {
+        println!("{}", output::json(&report));
+    } else {
+        print!("{}", output::table(&report));
+    }
+    Ok(report.verdict)
+}

@@ -1,0 +1,314 @@
+//! The `judge` binary on `testcases/`, read through its JSON and its exit status.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn root() -> bool {
+    if judge_engine::sandbox::running_as_root() {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("this test needs root and CI=true: it must run, not skip");
+    }
+    eprintln!("skipped: this test needs root");
+    false
+}
+
+fn problems() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testcases/problems")
+}
+
+fn judge(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_judge"))
+        .args(args)
+        .output()
+        .expect("run judge")
+}
+
+fn submission(problem: &str, folder: &str, file: &str) -> String {
+    problems()
+        .join(problem)
+        .join("submissions")
+        .join(folder)
+        .join(file)
+        .display()
+        .to_string()
+}
+
+fn tests(problem: &str) -> String {
+    problems().join(problem).display().to_string()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not one JSON document ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn accepted_prints_one_json_document_with_real_values_and_exits_0() {
+    if !root() {
+        return;
+    }
+    let src = submission("different", "accepted", "different.c");
+    let out = judge(&["run", &src, "--tests", &tests("different"), "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json(&out);
+    assert_eq!(doc["verdict"], "AC");
+    assert_eq!(doc["compile"]["ok"], true);
+    assert!(doc["compile"]["time_ms"].as_u64().unwrap() > 0);
+    let tests = doc["tests"].as_array().unwrap();
+    let names: Vec<&str> = tests.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["sample/1", "secret/1", "secret/2", "secret/3"]);
+    for t in tests {
+        assert_eq!(t["verdict"], "AC");
+        assert_eq!(t["exit_code"], 0);
+        assert!(t["signal"].is_null());
+        assert!(t["memory_kib"].as_u64().unwrap() > 0);
+        for key in ["time_ms", "wall_ms", "message"] {
+            assert!(!t[key].is_null(), "{key} missing");
+        }
+    }
+    let max_time = tests
+        .iter()
+        .map(|t| t["time_ms"].as_u64().unwrap())
+        .max()
+        .unwrap();
+    assert_eq!(doc["time_ms"].as_u64().unwrap(), max_time);
+    let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["compile", "memory_kib", "tests", "time_ms", "verdict"]
+    );
+}
+
+#[test]
+fn wrong_answer_stops_at_the_first_failure_and_exits_1() {
+    if !root() {
+        return;
+    }
+    let src = submission("different", "wrong_answer", "sum.c");
+    let out = judge(&["run", &src, "--tests", &tests("different"), "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json(&out);
+    assert_eq!(doc["verdict"], "WA");
+    let run = doc["tests"].as_array().unwrap();
+    assert_eq!(run.len(), 1, "ICPC style: stop at the first failure");
+    assert!(run[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("expected \"2\""));
+
+    let out = judge(&[
+        "run",
+        &src,
+        "--tests",
+        &tests("different"),
+        "--json",
+        "--all",
+    ]);
+    assert_eq!(
+        json(&out)["tests"].as_array().unwrap().len(),
+        4,
+        "--all runs every test"
+    );
+}
+
+#[test]
+fn the_human_report_shows_expected_versus_got() {
+    if !root() {
+        return;
+    }
+    let src = submission("different", "wrong_answer", "signed.cpp");
+    let out = judge(&["run", &src, "--tests", &tests("different")]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("expected (answer line 1): 2"), "{text}");
+    assert!(text.contains("got      (output line 1): -2"), "{text}");
+    assert!(text.contains("verdict WA"), "{text}");
+}
+
+#[test]
+fn compile_error_carries_the_compilers_message() {
+    if !root() {
+        return;
+    }
+    let src = submission("different", "compile_error", "syntax.c");
+    let out = judge(&["run", &src, "--tests", &tests("different"), "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json(&out);
+    assert_eq!(doc["verdict"], "CE");
+    assert_eq!(doc["compile"]["ok"], false);
+    assert!(doc["compile"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("error"));
+    assert_eq!(doc["tests"].as_array().unwrap().len(), 0);
+    let out = judge(&["run", &src, "--tests", &tests("different")]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("error: expected"));
+}
+
+#[test]
+fn a_time_limit_flag_overrides_the_package() {
+    if !root() {
+        return;
+    }
+    let src = submission("different", "time_limit_exceeded", "spin.c");
+    let out = judge(&[
+        "run",
+        &src,
+        "--tests",
+        &tests("different"),
+        "--json",
+        "--time-limit",
+        "300ms",
+    ]);
+    let doc = json(&out);
+    assert_eq!(doc["verdict"], "TLE");
+    let time = doc["tests"][0]["time_ms"].as_u64().unwrap();
+    assert!(
+        (300..400).contains(&time),
+        "killed at {time} ms under a 300 ms limit"
+    );
+    assert!(doc["tests"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("0.300 s"));
+}
+
+#[test]
+fn a_flat_directory_is_judged_in_natural_order() {
+    if !root() {
+        return;
+    }
+    let src = problems().join("aplusb/submissions/accepted/aplusb.py");
+    let dir = problems().join("aplusb/tests");
+    let out = judge(&[
+        "run",
+        src.to_str().unwrap(),
+        "--tests",
+        dir.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc = json(&out);
+    let names: Vec<&str> = doc["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["1", "2", "10"]);
+}
+
+#[test]
+fn profiles_flag_adds_a_language() {
+    if !root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("shell.toml"),
+        "name = \"shell\"\nextensions = [\"sh\"]\nsource_name = \"main.sh\"\n\n[run]\n\
+         command = [\"/bin/sh\", \"{source}\"]\nprocesses = 4\n",
+    )
+    .unwrap();
+    let src = dir.path().join("sum.sh");
+    std::fs::write(&src, "read a b\necho $((a + b))\n").unwrap();
+    let aplusb = problems().join("aplusb/tests");
+    let out = judge(&[
+        "run",
+        src.to_str().unwrap(),
+        "--tests",
+        aplusb.to_str().unwrap(),
+        "--profiles",
+        dir.path().to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(
+        json(&out)["verdict"],
+        "AC",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// One sentence on stderr, exit status 2, nothing on stdout, never a panic.
+fn assert_usage_error(out: &Output, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("judge: "), "{err}");
+    assert!(err.contains(needle), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bad_input_gets_one_clear_sentence_and_exit_2() {
+    if !root() {
+        return;
+    }
+    let t = tests("different");
+    assert_usage_error(
+        &judge(&["run", "/no/such/file.c", "--tests", &t]),
+        "/no/such/file.c",
+    );
+    let readme = problems().join("aplusb/README.md");
+    assert_usage_error(
+        &judge(&["run", readme.to_str().unwrap(), "--tests", &t]),
+        "extension .md",
+    );
+    assert_usage_error(
+        &judge(&[
+            "run",
+            env!("CARGO_BIN_EXE_judge"),
+            "--tests",
+            &t,
+            "--lang",
+            "c",
+        ]),
+        "binary file",
+    );
+    let src = submission("different", "accepted", "different.c");
+    assert_usage_error(
+        &judge(&["run", &src, "--tests", "/no/tests/here"]),
+        "/no/tests/here",
+    );
+    assert_usage_error(
+        &judge(&["run", &src, "--tests", &t, "--lang", "cobol"]),
+        "cobol",
+    );
+    let empty = tempfile::tempdir().unwrap();
+    assert_usage_error(
+        &judge(&["run", &src, "--tests", empty.path().to_str().unwrap()]),
+        empty.path().to_str().unwrap(),
+    );
+}
+
+#[test]
+fn not_root_is_one_clear_sentence() {
+    if !root() {
+        return;
+    }
+    let src = submission("different", "accepted", "different.c");
+    let out = Command::new(env!("CARGO_BIN_EXE_judge"))
+        .args(["run", &src, "--tests", &tests("different")])
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    assert_usage_error(&out, "must run as root");
+}
