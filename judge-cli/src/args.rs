@@ -34,6 +34,10 @@ pub struct JudgeArgs {
     /// Tests to run at once (default: the number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub jobs: Option<u32>,
+    /// Check outputs with this built-in checker instead of the default validator: default
+    /// (tokens, validator flags), exact (byte for byte) or lines (trailing whitespace ignored).
+    #[arg(long, value_parser = ["default", "exact", "lines"])]
+    pub checker: Option<String>,
     /// Add or override language profiles from the *.toml files of DIR (may repeat).
     #[arg(long, value_name = "DIR")]
     pub profiles: Vec<PathBuf>,

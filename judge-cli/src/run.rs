@@ -51,7 +51,10 @@ pub fn run(args: &RunArgs) -> Result<Verdict, Failure> {
     let tests = testset::discover(&args.tests)?;
     let count = tests.tests.len();
     let sandbox = sandbox()?;
-    let problem = Problem::prepare(&sandbox, &profiles, tests)?;
+    let mut problem = Problem::prepare(&sandbox, &profiles, tests)?;
+    if let Some(checker) = &args.judge.checker {
+        problem.use_checker(checker)?;
+    }
     let bar = output::progress(count, !args.json);
     let events = |event: Event| match event {
         Event::Compiled(_) => bar.set_message("running"),

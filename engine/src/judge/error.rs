@@ -29,6 +29,11 @@ pub enum JudgeError {
         path: PathBuf,
         source: io::Error,
     },
+    #[error(
+        "problem {root} has its own output validator; the built-in checker {checker:?} cannot \
+         replace it"
+    )]
+    CheckerWithValidator { root: PathBuf, checker: String },
     #[error("problem {root}: interactive problems are not supported yet")]
     Interactive { root: PathBuf },
     #[error("output validator {path}: no {profile:?} language profile to build it with")]

@@ -167,6 +167,30 @@ impl Problem {
         &self.tests
     }
 
+    /// Check with the built-in checker `name` (`default`, `exact`, `lines`) instead of the
+    /// package's default validator; each test keeps its validator flags. A package with its own
+    /// output validator keeps it: that is an error.
+    pub fn use_checker(&mut self, name: &str) -> Result<(), JudgeError> {
+        if !matches!(self.checking, Checking::Builtin(_)) {
+            return Err(JudgeError::CheckerWithValidator {
+                root: self.tests.root.clone(),
+                checker: name.to_owned(),
+            });
+        }
+        let checkers = self
+            .tests
+            .tests
+            .iter()
+            .map(|t| {
+                let flags = t.validator_flags.join(" ");
+                // Flags belong to the default validator; the others take none.
+                Checker::from_name(name, if name == "default" { &flags } else { "" })
+            })
+            .collect::<Result<_, _>>()?;
+        self.checking = Checking::Builtin(checkers);
+        Ok(())
+    }
+
     /// The limits `options` and the package give.
     pub fn limits(&self, options: &Options) -> TestLimits {
         let package = &self.tests.limits;
@@ -438,5 +462,87 @@ fn describe(outcome: Outcome, result: &RunResult, limits: &Limits, stderr: &str)
             }
         }
         Outcome::Normal => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testset::{Format, PackageLimits};
+
+    fn problem(limits: PackageLimits) -> Problem {
+        Problem {
+            tests: TestSet {
+                root: "/p".into(),
+                format: Format::LegacyPackage,
+                tests: Vec::new(),
+                validation: Validation::Default,
+                limits,
+            },
+            checking: Checking::Builtin(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn limits_come_from_options_then_the_package_then_defaults() {
+        let none = problem(PackageLimits::default());
+        assert_eq!(
+            none.limits(&Options::default()),
+            TestLimits {
+                time: DEFAULT_TIME_LIMIT,
+                memory: DEFAULT_MEMORY_LIMIT,
+                output: DEFAULT_OUTPUT_LIMIT,
+            }
+        );
+        let package = problem(PackageLimits {
+            time_limit: Some(Duration::from_secs(3)),
+            memory_mib: Some(512),
+            output_mib: Some(8),
+            ..PackageLimits::default()
+        });
+        assert_eq!(
+            package.limits(&Options::default()),
+            TestLimits {
+                time: Duration::from_secs(3),
+                memory: 512 << 20,
+                output: 8 << 20,
+            }
+        );
+        let flags = Options {
+            time_limit: Some(Duration::from_millis(500)),
+            memory_limit: Some(64 << 20),
+            output_limit: Some(1 << 20),
+            ..Options::default()
+        };
+        assert_eq!(
+            package.limits(&flags),
+            TestLimits {
+                time: Duration::from_millis(500),
+                memory: 64 << 20,
+                output: 1 << 20,
+            }
+        );
+    }
+
+    #[test]
+    fn a_binary_source_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.c");
+        std::fs::write(&path, b"int main\0() {}").unwrap();
+        assert!(matches!(
+            read_source(&path),
+            Err(JudgeError::BinarySource(_))
+        ));
+        std::fs::write(&path, [0xff, 0xfe, b'x']).unwrap();
+        assert!(matches!(
+            read_source(&path),
+            Err(JudgeError::BinarySource(_))
+        ));
+        std::fs::write(&path, "int main() {}").unwrap();
+        assert_eq!(read_source(&path).unwrap(), "int main() {}");
+        assert!(matches!(
+            read_source(&dir.path().join("missing.c")),
+            Err(JudgeError::MissingSource(_))
+        ));
     }
 }

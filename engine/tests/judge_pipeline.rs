@@ -1,0 +1,227 @@
+//! The pipeline's own rules, on small problems made in temporary directories: the work
+//! directory at run time, parallel tests, checkers, validators that fail.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::root;
+use judge_engine::judge::{Options, Problem, Report};
+use judge_engine::profile::ProfileSet;
+use judge_engine::testset;
+use judge_engine::verdict::Verdict;
+
+/// A flat test directory with `cases` as (input, answer).
+fn flat(dir: &Path, cases: &[(&str, &str)]) {
+    for (i, (input, answer)) in cases.iter().enumerate() {
+        std::fs::write(dir.join(format!("{}.in", i + 1)), input).unwrap();
+        std::fs::write(dir.join(format!("{}.ans", i + 1)), answer).unwrap();
+    }
+}
+
+fn judge_source(
+    tests: &Path,
+    name: &str,
+    source: &str,
+    options: &Options,
+    checker: Option<&str>,
+) -> Report {
+    let sandbox = common::sandbox();
+    let profiles = ProfileSet::builtin().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, source).unwrap();
+    let mut problem =
+        Problem::prepare(sandbox, &profiles, testset::discover(tests).unwrap()).unwrap();
+    if let Some(checker) = checker {
+        problem.use_checker(checker).unwrap();
+    }
+    let profile = profiles.for_source(&path, None).unwrap();
+    problem
+        .judge(sandbox, profile, &path, options, &|_| {})
+        .unwrap()
+}
+
+#[test]
+fn at_run_time_the_work_directory_is_read_only_and_tmp_is_writable() {
+    if !root() {
+        return;
+    }
+    let tests = tempfile::tempdir().unwrap();
+    flat(tests.path(), &[("", "EROFS ok\n")]);
+    let source = r#"
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+int main(void) {
+    FILE *w = fopen("/work/planted", "w");
+    printf("%s ", w ? "ok" : strerrorname_np(errno));
+    FILE *t = fopen("/tmp/scratch", "w");
+    printf("%s\n", t ? "ok" : strerrorname_np(errno));
+    return 0;
+}
+"#;
+    let report = judge_source(tests.path(), "w.c", source, &Options::default(), None);
+    assert_eq!(report.verdict, Verdict::AC, "{:?}", report.tests);
+}
+
+#[test]
+fn parallel_tests_are_reported_in_test_order() {
+    if !root() {
+        return;
+    }
+    let tests = tempfile::tempdir().unwrap();
+    let cases: Vec<(String, String)> = (0..12)
+        .map(|i| (format!("{i}\n"), format!("{}\n", i * 2)))
+        .collect();
+    let cases: Vec<(&str, &str)> = cases
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    flat(tests.path(), &cases);
+    // Wrong on tests 5 and 9 (inputs 4 and 8).
+    let source = "n = int(input())\nprint(n * 2 + (1 if n in (4, 8) else 0))\n";
+    let serial = Options {
+        run_all: true,
+        jobs: 1,
+        ..Options::default()
+    };
+    let parallel = Options {
+        jobs: 3,
+        ..serial.clone()
+    };
+    let a = judge_source(tests.path(), "d.py", source, &serial, None);
+    let b = judge_source(tests.path(), "d.py", source, &parallel, None);
+    let summary = |r: &Report| -> Vec<(String, Verdict)> {
+        r.tests
+            .iter()
+            .map(|t| (t.name.clone(), t.verdict))
+            .collect()
+    };
+    assert_eq!(summary(&a), summary(&b));
+    assert_eq!(b.tests.len(), 12);
+    let names: Vec<&str> = b.tests.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"]
+    );
+    assert_eq!(b.verdict, Verdict::WA);
+    assert_eq!(b.tests[4].verdict, Verdict::WA);
+    assert_eq!(b.tests[8].verdict, Verdict::WA);
+    // Without --all, the report ends at the first failure even when tests ran ahead.
+    let first = judge_source(
+        tests.path(),
+        "d.py",
+        source,
+        &Options {
+            run_all: false,
+            ..parallel
+        },
+        None,
+    );
+    assert_eq!(first.tests.len(), 5);
+    assert_eq!(first.tests[4].verdict, Verdict::WA);
+}
+
+#[test]
+fn the_exact_and_lines_checkers_can_replace_the_default() {
+    if !root() {
+        return;
+    }
+    let tests = tempfile::tempdir().unwrap();
+    flat(tests.path(), &[("", "a b\nc\n")]);
+    let trailing = "print('a b   ')\nprint('c')\n";
+    let spaced = "print('a  b')\nprint('c')\n";
+    let o = Options::default();
+    let t = tests.path();
+    assert_eq!(
+        judge_source(t, "x.py", trailing, &o, None).verdict,
+        Verdict::AC
+    );
+    assert_eq!(
+        judge_source(t, "x.py", trailing, &o, Some("lines")).verdict,
+        Verdict::AC
+    );
+    assert_eq!(
+        judge_source(t, "x.py", trailing, &o, Some("exact")).verdict,
+        Verdict::WA
+    );
+    assert_eq!(
+        judge_source(t, "x.py", spaced, &o, Some("lines")).verdict,
+        Verdict::WA
+    );
+    assert_eq!(
+        judge_source(t, "x.py", spaced, &o, None).verdict,
+        Verdict::AC
+    );
+}
+
+#[test]
+fn a_failing_validator_is_an_internal_error_not_the_submissions() {
+    if !root() {
+        return;
+    }
+    let package = tempfile::tempdir().unwrap();
+    let p = package.path();
+    std::fs::write(p.join("problem.yaml"), "name: Broken\nvalidation: custom\n").unwrap();
+    std::fs::create_dir_all(p.join("data/secret")).unwrap();
+    std::fs::write(p.join("data/secret/1.in"), "1\n").unwrap();
+    std::fs::write(p.join("data/secret/1.ans"), "1\n").unwrap();
+    std::fs::create_dir_all(p.join("output_validators/broken")).unwrap();
+    std::fs::write(
+        p.join("output_validators/broken/validate.py"),
+        "import sys\nsys.exit(5)\n",
+    )
+    .unwrap();
+    let report = judge_source(p, "ok.py", "print(1)\n", &Options::default(), None);
+    assert_eq!(report.verdict, Verdict::IE, "{:?}", report.tests);
+    assert!(
+        report.tests[0].message.contains("Exited(5)"),
+        "{}",
+        report.tests[0].message
+    );
+}
+
+#[test]
+fn a_runtime_error_reports_the_end_of_stderr() {
+    if !root() {
+        return;
+    }
+    let tests = tempfile::tempdir().unwrap();
+    flat(tests.path(), &[("", "1\n")]);
+    let report = judge_source(
+        tests.path(),
+        "boom.py",
+        "raise KeyError('the key')\n",
+        &Options::default(),
+        None,
+    );
+    assert_eq!(report.verdict, Verdict::RE);
+    let message = &report.tests[0].message;
+    assert!(message.starts_with("exit code 1"), "{message}");
+    assert!(message.contains("KeyError: 'the key'"), "{message}");
+}
+
+#[test]
+fn a_java_source_is_named_after_its_public_class_whatever_its_file_name() {
+    if !root() {
+        return;
+    }
+    let tests = tempfile::tempdir().unwrap();
+    flat(tests.path(), &[("", "42\n")]);
+    let source = "public class Answer {\n    public static void main(String[] a) {\n        System.out.println(42);\n    }\n}\n";
+    let options = Options {
+        time_limit: Some(Duration::from_secs(5)),
+        ..Options::default()
+    };
+    let report = judge_source(tests.path(), "my solution.java", source, &options, None);
+    assert_eq!(
+        report.verdict,
+        Verdict::AC,
+        "{} {:?}",
+        report.compile.message,
+        report.tests
+    );
+}
