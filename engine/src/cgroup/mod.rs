@@ -101,8 +101,27 @@ pub trait RunCgroup: Send + std::fmt::Debug {
     fn oom_kills(&self) -> Result<u64, CgroupError>;
     /// SIGKILL every process in the run, also ones that keep forking; does not wait for them.
     fn kill_all(&self) -> Result<(), CgroupError>;
+    /// Start a new measurement in a cgroup that is reused for another run: the peak read next
+    /// counts from now. Returns the counters that cannot be reset, to subtract from the next
+    /// readings.
+    fn reset(&self) -> Result<Baseline, CgroupError>;
+    /// The `cgroup.procs` file of every hierarchy the run lives in: a process that writes `0`
+    /// to each (through descriptors the engine opened) moves itself into the run.
+    fn procs_files(&self) -> Vec<PathBuf> {
+        self.paths()
+            .into_iter()
+            .map(|p| p.join("cgroup.procs"))
+            .collect()
+    }
     /// Kill everything, wait (at most [`REMOVE_WAIT`]) until no process is left, rmdir everywhere.
     fn remove(self: Box<Self>) -> Result<(), CgroupError>;
+}
+
+/// What a reused cgroup had counted when it was [reset](RunCgroup::reset).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Baseline {
+    pub cpu: Duration,
+    pub oom_kills: u64,
 }
 
 /// How long [`RunCgroup::remove`] waits for killed processes to leave before giving up.

@@ -21,7 +21,9 @@ use cgroups_rs::{Cgroup, CgroupPid, Controller, MaxValue};
 use super::hierarchy::{Ctl, Tree};
 use super::kill::{self, Freeze, NoFreezer};
 use super::naming::{self, Identity, RunName};
-use super::{control, CgroupError, CgroupLimits, Cgroups, Layout, RunCgroup, REMOVE_WAIT};
+use super::{
+    control, Baseline, CgroupError, CgroupLimits, Cgroups, Layout, RunCgroup, REMOVE_WAIT,
+};
 
 /// Controllers every run gets; without any of them the engine loses a guarantee it advertises.
 pub(super) const REQUIRED: [Ctl; 4] = [Ctl::Memory, Ctl::CpuAcct, Ctl::Pids, Ctl::Freezer];
@@ -430,6 +432,20 @@ impl RunCgroup for V1Run {
             // Only a leftover of a crash during creation lacks its freezer directory.
             Err(_) => kill::freeze_and_kill(&NoFreezer, &dirs),
         }
+    }
+
+    fn reset(&self) -> Result<Baseline, CgroupError> {
+        // v1 resets both counters when 0 is written: the peak to the current usage.
+        let memory = self.required_dir(Ctl::Memory)?;
+        control::write(&memory.join("memory.max_usage_in_bytes"), "0")?;
+        control::write(
+            &self.required_dir(Ctl::CpuAcct)?.join("cpuacct.usage"),
+            "0",
+        )?;
+        Ok(Baseline {
+            cpu: Duration::ZERO,
+            oom_kills: self.oom_kills()?,
+        })
     }
 
     fn remove(mut self: Box<Self>) -> Result<(), CgroupError> {

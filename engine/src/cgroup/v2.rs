@@ -24,7 +24,9 @@ use cgroups_rs::{Cgroup, CgroupPid, Controller, MaxValue};
 use super::hierarchy::{Ctl, Tree};
 use super::kill::{self, Freeze};
 use super::naming::{self, Identity, RunName};
-use super::{control, CgroupError, CgroupLimits, Cgroups, Layout, RunCgroup, REMOVE_WAIT};
+use super::{
+    control, Baseline, CgroupError, CgroupLimits, Cgroups, Layout, RunCgroup, REMOVE_WAIT,
+};
 
 /// The leaf the engine moves into when it lives in the parent.
 pub(super) const ENGINE_LEAF: &str = "judge-engine";
@@ -84,6 +86,7 @@ impl V2Host {
             subtree_control: self.parent.join("cgroup.subtree_control"),
             dir,
             fd,
+            peak_fd: std::sync::Mutex::new(None),
             cpu: self.cpu,
             cpuset: self.cpuset,
             removed: false,
@@ -216,6 +219,8 @@ pub(super) struct V2Run {
     dir: PathBuf,
     subtree_control: PathBuf,
     fd: OwnedFd,
+    /// memory.peak, kept open once reset: the reset peak is per descriptor.
+    peak_fd: std::sync::Mutex<Option<std::fs::File>>,
     cpu: bool,
     cpuset: bool,
     removed: bool,
@@ -364,6 +369,15 @@ impl RunCgroup for V2Run {
 
     fn memory_peak(&self) -> Result<Option<u64>, CgroupError> {
         let path = self.dir.join("memory.peak");
+        // After a reset, only the descriptor that was written to reports the new peak.
+        let mut guard = self.peak_fd.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(file) = guard.as_mut() {
+            let mut text = String::new();
+            std::io::Seek::rewind(file).map_err(|e| CgroupError::io("read", &path, e))?;
+            std::io::Read::read_to_string(file, &mut text)
+                .map_err(|e| CgroupError::io("read", &path, e))?;
+            return control::parse_u64(&path, &text).map(Some);
+        }
         control::read_optional(&path)?
             .map(|text| control::parse_u64(&path, &text))
             .transpose()
@@ -389,6 +403,29 @@ impl RunCgroup for V2Run {
             }
             Err(e) => Err(control::crate_error(&self.dir, "cgroup.kill", 1)(e)),
         }
+    }
+
+    fn reset(&self) -> Result<Baseline, CgroupError> {
+        // memory.peak resets for the descriptor written to (Linux 6.12); keep that one open.
+        let path = self.dir.join("memory.peak");
+        let mut guard = self.peak_fd.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() && path.exists() {
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .map_err(|e| CgroupError::io("open", &path, e))?;
+            *guard = Some(file);
+        }
+        if let Some(file) = guard.as_mut() {
+            std::io::Write::write_all(file, b"reset\n")
+                .map_err(|e| CgroupError::io("reset", &path, e))?;
+        }
+        drop(guard);
+        Ok(Baseline {
+            cpu: self.cpu_usage()?,
+            oom_kills: self.oom_kills()?,
+        })
     }
 
     fn remove(mut self: Box<Self>) -> Result<(), CgroupError> {

@@ -43,6 +43,10 @@ pub enum SandboxError {
     SetupTimeout(u64),
     #[error("sandbox sync channel: unexpected {0}-byte message")]
     Protocol(usize),
+    #[error("sandbox init stopped answering")]
+    Unresponsive,
+    #[error("sandbox environment: {0}")]
+    Env(String),
     #[error("sandbox child died during setup without reporting why (wait status {0:#x})")]
     SilentDeath(i32),
 }

@@ -203,7 +203,22 @@ pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxErr
             .and_then(super::spec::cpu_count)
             .map_or(sandbox.cpus, |n| n as u32),
     };
-    let watch = wait::watch(&child, &parent_sock, clocks, cgroup.as_deref())?;
+    let kill = || {
+        // The init first: its death makes the kernel SIGKILL the whole PID namespace at once.
+        // Then the cgroup, which also catches whatever could have left the namespace.
+        child.kill();
+        if let Some(cgroup) = &cgroup {
+            let _ = cgroup.kill_all();
+        }
+    };
+    let watch = wait::watch(wait::Watched {
+        sock: &parent_sock,
+        clocks,
+        cgroup: cgroup.as_deref(),
+        cpu_base: None,
+        until: wait::Until::Eof,
+        kill: &kill,
+    })?;
     // The cgroup also counted the init: its setup, and its exit, which tears down the
     // namespaces. Take its own lifetime CPU off, read while it is a zombie.
     child.wait_exited()?;

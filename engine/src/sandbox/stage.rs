@@ -70,10 +70,14 @@ pub enum Stage {
     Execve,
     /// Waiting for the program.
     Wait,
+    /// The program joining its run's cgroup.
+    JoinCgroup,
+    /// Executing a reused environment's init.
+    ExecInit,
 }
 
 impl Stage {
-    const ALL: [Stage; 29] = [
+    const ALL: [Stage; 31] = [
         Stage::WaitRelease,
         Stage::OpenSource,
         Stage::MountPrivate,
@@ -103,6 +107,8 @@ impl Stage {
         Stage::Seccomp,
         Stage::Execve,
         Stage::Wait,
+        Stage::JoinCgroup,
+        Stage::ExecInit,
     ];
 
     /// The stage a record names, if the number is one of ours.
@@ -142,6 +148,8 @@ impl Stage {
             Stage::Seccomp => "seccomp",
             Stage::Execve => "execve",
             Stage::Wait => "wait4",
+            Stage::JoinCgroup => "join cgroup",
+            Stage::ExecInit => "exec environment init",
         }
     }
 }
@@ -162,6 +170,33 @@ pub enum RecordKind {
     Started = 2,
     /// The program ended: `status` is its wait status, the usage fields its rusage.
     Exited = 3,
+    /// A reused environment's init is up and waiting for runs.
+    Ready = 4,
+    /// A reused environment's init cleaned up after a run: `stage` 0 is clean, else a
+    /// [`Dirt`] code, `errno` the error that stopped the cleaning.
+    Cleaned = 5,
+}
+
+/// What a reused environment's init found wrong when cleaning up after a run.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dirt {
+    /// A process of the run is still alive.
+    Processes = 1,
+    /// Something in `/tmp` could not be removed.
+    Tmp = 2,
+    /// A SysV IPC object could not be removed.
+    Ipc = 3,
+    /// The request could not be read.
+    Request = 4,
+}
+
+impl Dirt {
+    pub fn from_u32(value: u32) -> Option<Dirt> {
+        [Dirt::Processes, Dirt::Tmp, Dirt::Ipc, Dirt::Request]
+            .into_iter()
+            .find(|d| *d as u32 == value)
+    }
 }
 
 /// The fixed-size message of the sync channel. Plain old data: written with one `write` by the
@@ -210,6 +245,8 @@ impl Record {
             1 => Some(RecordKind::Error),
             2 => Some(RecordKind::Started),
             3 => Some(RecordKind::Exited),
+            4 => Some(RecordKind::Ready),
+            5 => Some(RecordKind::Cleaned),
             _ => None,
         }
     }

@@ -29,6 +29,8 @@ pub(crate) const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
 const MIN_CPU_STEP: Duration = Duration::from_micros(200);
 /// How often a run with a memory limit is checked for an OOM kill.
 const OOM_POLL: Duration = Duration::from_millis(20);
+/// How long a killed run may take to report its end before the sandbox is declared wedged.
+const KILL_GRACE: Duration = Duration::from_secs(5);
 
 /// A cloned child not yet reaped. Dropping it kills and reaps it, so an early return anywhere in
 /// the parent leaves no process behind.
@@ -137,37 +139,49 @@ pub(crate) struct Clocks {
     pub cpus: u32,
 }
 
-/// Watch the child until it is gone.
-pub(crate) fn watch(
-    child: &Child,
-    sock: &OwnedFd,
-    clocks: Clocks,
-    cgroup: Option<&dyn RunCgroup>,
-) -> Result<Watch, SandboxError> {
+/// When a watch is over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Until {
+    /// The init is gone (a fresh sandbox: its init ends with the program).
+    Eof,
+    /// The init reported the program's end (a reused environment: its init stays).
+    Exited,
+}
+
+/// What the watch needs from the run.
+pub(crate) struct Watched<'a> {
+    pub sock: &'a OwnedFd,
+    pub clocks: Clocks,
+    pub cgroup: Option<&'a dyn RunCgroup>,
+    /// CPU time the cgroup had counted before the program (a reused cgroup's baseline); `None`
+    /// to take the init's own time from its Started record.
+    pub cpu_base: Option<Duration>,
+    pub until: Until,
+    /// Kill the run.
+    pub kill: &'a dyn Fn(),
+}
+
+/// Watch a run until it is over.
+pub(crate) fn watch(w: Watched<'_>) -> Result<Watch, SandboxError> {
     let mut watch = Watch::default();
     let setup_deadline = Instant::now() + SETUP_TIMEOUT;
     let mut next_check: Option<Instant> = None;
     let mut buf = [0u8; Record::SIZE];
     let kill = |watch: &mut Watch, why: LimitHit| {
-        // The init first: its death makes the kernel SIGKILL the whole PID namespace at once.
-        // Then the cgroup, which also catches whatever could have left the namespace.
-        child.kill();
-        if let Some(cgroup) = cgroup {
-            let _ = cgroup.kill_all();
-        }
+        (w.kill)();
         watch.killed.get_or_insert(why);
     };
     loop {
         let mut now = Instant::now();
         if watch.killed.is_none() && next_check.is_some_and(|t| now >= t) {
-            if let Some(cgroup) = cgroup {
-                next_check = check_cgroup(cgroup, &mut watch, clocks, &kill)?;
+            if let Some(cgroup) = w.cgroup {
+                next_check = check_cgroup(cgroup, &mut watch, w.clocks, &kill)?;
                 now = Instant::now();
             }
         }
         let deadline = match watch.started {
             None => setup_deadline,
-            Some(t) => t + clocks.wall,
+            Some(t) => t + w.clocks.wall,
         };
         if watch.killed.is_none() && now >= deadline {
             let why = if watch.started.is_some() {
@@ -178,19 +192,23 @@ pub(crate) fn watch(
             kill(&mut watch, why);
         }
         let timeout = match watch.killed {
-            Some(_) => None,
+            // Killed: the end follows at once, but do not wait forever on a wedged init.
+            Some(_) => Some(KILL_GRACE),
             None => {
                 let wake = next_check.map_or(deadline, |t| t.min(deadline));
                 Some(wake.saturating_duration_since(now))
             }
         };
-        if !poll_readable(sock, timeout)? {
+        if !poll_readable(w.sock, timeout)? {
+            if watch.killed.is_some() && now.elapsed() >= KILL_GRACE {
+                return Err(SandboxError::Unresponsive);
+            }
             continue;
         }
         // SAFETY: `buf` is a writable buffer of the given size.
         let n = unsafe {
             libc::recv(
-                sock.as_raw_fd(),
+                w.sock.as_raw_fd(),
                 buf.as_mut_ptr().cast(),
                 buf.len(),
                 libc::MSG_DONTWAIT,
@@ -206,6 +224,9 @@ pub(crate) fn watch(
             }
         }
         if n == 0 {
+            if w.until == Until::Exited {
+                return Err(SandboxError::Unresponsive);
+            }
             break;
         }
         if n as usize != Record::SIZE {
@@ -218,13 +239,20 @@ pub(crate) fn watch(
             }
             Some(RecordKind::Started) => {
                 watch.started = Some(Instant::now());
-                watch.init_cpu = Duration::from_micros(record.utime_us + record.stime_us);
-                if cgroup.is_some() && (clocks.cpu.is_some() || clocks.oom) {
+                watch.init_cpu = w.cpu_base.unwrap_or(Duration::from_micros(
+                    record.utime_us + record.stime_us,
+                ));
+                if w.cgroup.is_some() && (w.clocks.cpu.is_some() || w.clocks.oom) {
                     next_check = Some(Instant::now());
                 }
             }
-            Some(RecordKind::Exited) => watch.exited = Some(record),
-            None => return Err(SandboxError::Protocol(n as usize)),
+            Some(RecordKind::Exited) => {
+                watch.exited = Some(record);
+                if w.until == Until::Exited {
+                    break;
+                }
+            }
+            _ => return Err(SandboxError::Protocol(n as usize)),
         }
     }
     Ok(watch)
