@@ -6,7 +6,7 @@ use std::ffi::CString;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use judge_benches::bare_fork_exec_wait;
-use judge_engine::sandbox::{system_mounts, Command, Sandbox, SandboxConfig};
+use judge_engine::sandbox::{system_mounts, Command, Env, Layout, Sandbox, SandboxConfig};
 
 fn spawn_true(c: &mut Criterion) {
     let path = CString::new("/bin/true").unwrap();
@@ -32,6 +32,21 @@ fn spawn_true(c: &mut Criterion) {
             })
         });
     }
+    let mut env = Env::new(
+        &with_cgroups,
+        Layout {
+            mounts: system_mounts(),
+            tmp_size: 16 << 20,
+            cpus: None,
+        },
+    )
+    .unwrap();
+    group.bench_function("reused environment", |b| {
+        b.iter(|| {
+            let result = env.run(Command::new("/bin/true")).unwrap();
+            assert!(result.success());
+        })
+    });
     group.finish();
 }
 

@@ -438,10 +438,7 @@ impl RunCgroup for V1Run {
         // v1 resets both counters when 0 is written: the peak to the current usage.
         let memory = self.required_dir(Ctl::Memory)?;
         control::write(&memory.join("memory.max_usage_in_bytes"), "0")?;
-        control::write(
-            &self.required_dir(Ctl::CpuAcct)?.join("cpuacct.usage"),
-            "0",
-        )?;
+        control::write(&self.required_dir(Ctl::CpuAcct)?.join("cpuacct.usage"), "0")?;
         Ok(Baseline {
             cpu: Duration::ZERO,
             oom_kills: self.oom_kills()?,

@@ -60,7 +60,13 @@ pub(crate) struct ChildContext<'a> {
     /// NULL-terminated.
     pub envp: &'a [*const libc::c_char],
     pub filters: &'a [libc::sock_fprog; 3],
+    /// A reused environment: instead of forking a program, execute the engine's own binary
+    /// (this descriptor) as the environment's init.
+    pub init_exe: Option<RawFd>,
 }
+
+/// Where a reused environment's child keeps the engine's binary until it executes it.
+pub(crate) const EXE_FD: RawFd = SYNC_FD + 1;
 
 /// Run the init. Never returns: it execs nothing itself, it exits.
 pub(crate) fn init(ctx: &ChildContext) -> ! {
@@ -116,11 +122,24 @@ pub(crate) fn init(ctx: &ChildContext) -> ! {
         let rc = unsafe { libc::dup2(fd, target as RawFd) };
         step(sync, Stage::Stdio, rc as libc::c_long);
     }
-    // SAFETY: moving the sync socket to its fixed number, close-on-exec.
-    let rc = unsafe { libc::dup3(sync, SYNC_FD, libc::O_CLOEXEC) };
+    // The sync socket moves to its fixed number, close-on-exec unless the init inherits it.
+    let flags = if ctx.init_exe.is_some() {
+        0
+    } else {
+        libc::O_CLOEXEC
+    };
+    // SAFETY: duplicating a descriptor we hold onto a fixed number.
+    let rc = unsafe { libc::dup3(sync, SYNC_FD, flags) };
     step(sync, Stage::Stdio, rc as libc::c_long);
     sync = SYNC_FD;
-    if let Err(errno) = sys::close_from(SYNC_FD as u32 + 1) {
+    let mut keep = SYNC_FD;
+    if let Some(exe) = ctx.init_exe {
+        // SAFETY: duplicating a descriptor we hold onto a fixed number.
+        let rc = unsafe { libc::dup3(exe, EXE_FD, libc::O_CLOEXEC) };
+        step(sync, Stage::Stdio, rc as libc::c_long);
+        keep = EXE_FD;
+    }
+    if let Err(errno) = sys::close_from(keep as u32 + 1) {
         fail(sync, Stage::CloseFds, 0, errno);
     }
 
@@ -145,7 +164,24 @@ pub(crate) fn init(ctx: &ChildContext) -> ! {
         fail(sync, Stage::Signals, 0, errno);
     }
 
-    // 6. The program.
+    // 6. The program, or a reused environment's init.
+    if ctx.init_exe.is_some() {
+        let argv = [super::init::INIT_ARGV0.as_ptr(), std::ptr::null()];
+        let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+        // SAFETY: execveat of our own binary through its descriptor, with NULL-terminated
+        // argv and envp on this stack.
+        unsafe {
+            libc::syscall(
+                libc::SYS_execveat,
+                EXE_FD,
+                c"".as_ptr(),
+                argv.as_ptr(),
+                envp.as_ptr(),
+                libc::AT_EMPTY_PATH,
+            )
+        };
+        fail(sync, Stage::ExecInit, 0, sys::errno());
+    }
     let start = sys::monotonic_ns();
     let program = match sys::fork() {
         Ok(0) => exec(ctx, sync),
@@ -166,7 +202,8 @@ pub(crate) fn init(ctx: &ChildContext) -> ! {
         ..Record::default()
     };
     sys::send_record(sync, &started);
-    reap(sync, program, start)
+    report_end(sync, program, start);
+    sys::exit(0)
 }
 
 /// The program's side of the fork: seccomp last, then execve.
@@ -180,8 +217,9 @@ fn exec(ctx: &ChildContext, sync: RawFd) -> ! {
     fail(sync, Stage::Execve, 0, sys::errno())
 }
 
-/// The init's loop: reap every child until the program itself ends, then report and exit.
-fn reap(sync: RawFd, program: libc::pid_t, start: u64) -> ! {
+/// Reap every child until the program itself ends, then report its end. Orphans re-parented to
+/// the init are reaped on the way and their time counts as the program's.
+pub(crate) fn report_end(sync: RawFd, program: libc::pid_t, start: u64) {
     let mut others = Usage::default();
     loop {
         let mut status = 0;
@@ -194,16 +232,15 @@ fn reap(sync: RawFd, program: libc::pid_t, start: u64) -> ! {
             if errno == libc::EINTR {
                 continue;
             }
-            fail(sync, Stage::Wait, 0, errno);
+            sys::send_record(sync, &Record::error(Stage::Wait, 0, errno));
+            return;
         }
         let usage = Usage::of(&ru);
+        others.add(&usage);
         if pid != program {
-            // An orphan re-parented to us: its time is the program's too.
-            others.add(&usage);
             continue;
         }
         let wall = sys::monotonic_ns().wrapping_sub(start);
-        others.add(&usage);
         let record = Record {
             kind: RecordKind::Exited as u32,
             status,
@@ -214,7 +251,7 @@ fn reap(sync: RawFd, program: libc::pid_t, start: u64) -> ! {
             ..Record::default()
         };
         sys::send_record(sync, &record);
-        sys::exit(0)
+        return;
     }
 }
 

@@ -19,8 +19,11 @@
 //! ```
 
 mod child;
+pub mod env;
 mod error;
+mod init;
 mod mount;
+mod proto;
 mod rlimit;
 pub mod seccomp;
 mod spawn;
@@ -35,6 +38,7 @@ use std::time::Duration;
 
 use crate::cgroup::{CgroupConfig, CgroupLimits, Cgroups, Detected};
 
+pub use env::{Env, Layout};
 pub use error::SandboxError;
 pub use seccomp::{FilterError, SyscallFilter};
 pub use spec::{system_mounts, Command, Limits, Mount, Spec, SpecError, Stdio};

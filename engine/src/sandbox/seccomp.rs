@@ -497,6 +497,25 @@ impl SyscallFilter {
         Sysno::from_str(name).is_ok_and(|s| self.allowed.binary_search(&s).is_ok())
     }
 
+    /// The programs as bytes, in installation order, for a reused environment's init.
+    pub(crate) fn program_bytes(&self) -> Vec<Vec<u8>> {
+        self.programs
+            .iter()
+            .map(|p| {
+                p.iter()
+                    .flat_map(|i| {
+                        let mut b = [0u8; 8];
+                        b[..2].copy_from_slice(&i.code.to_ne_bytes());
+                        b[2] = i.jt;
+                        b[3] = i.jf;
+                        b[4..].copy_from_slice(&i.k.to_ne_bytes());
+                        b
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The programs in a form the child can hand to the kernel. The result borrows `self`.
     pub(crate) fn fprogs(&self) -> [libc::sock_fprog; 3] {
         self.programs.each_ref().map(|p| libc::sock_fprog {
@@ -561,7 +580,7 @@ fn argument_rules(sysno: Sysno) -> Result<Vec<SeccompRule>, FilterError> {
 
 /// Install the filters in the calling process. Child side: a raw system call on data prepared
 /// before clone; returns the errno on failure.
-pub(crate) fn install(fprogs: &[libc::sock_fprog; 3]) -> Result<(), i32> {
+pub(crate) fn install(fprogs: &[libc::sock_fprog]) -> Result<(), i32> {
     for fprog in fprogs {
         // SAFETY: `fprog` points at a BPF program that the parent compiled and keeps alive (the
         // child's copy of its memory); the kernel copies it during the call.

@@ -40,7 +40,7 @@ const NAMESPACES: u64 = (libc::CLONE_NEWUSER
     | libc::CLONE_NEWCGROUP) as u64;
 
 /// A spec with everything the child needs built.
-struct Prepared {
+pub(crate) struct Prepared {
     spec: Spec,
     plan: MountPlan,
     rlimits: Vec<Rlimit>,
@@ -48,7 +48,10 @@ struct Prepared {
 
 impl Prepared {
     /// The prepared spec and the descriptors that become the child's stdio.
-    fn new(mut spec: Spec, cgroups: bool) -> Result<(Prepared, [OwnedFd; 3]), SandboxError> {
+    pub(crate) fn new(
+        mut spec: Spec,
+        cgroups: bool,
+    ) -> Result<(Prepared, [OwnedFd; 3]), SandboxError> {
         let plan = MountPlan::new(&spec.mounts, spec.limits.tmp_size)?;
         let rlimits = rlimit::plan(&spec.limits, cgroups);
         let streams = std::mem::take(&mut spec.stdio);
@@ -73,7 +76,7 @@ impl Prepared {
     }
 
     /// What a failed child stage was working on, for the error message.
-    fn describe(&self, stage: Stage, index: u32) -> String {
+    pub(crate) fn describe(&self, stage: Stage, index: u32) -> String {
         let show = |c: &CString| String::from_utf8_lossy(c.as_bytes()).into_owned();
         match stage {
             Stage::Mount => self.plan.label(index),
@@ -95,14 +98,14 @@ impl Prepared {
     }
 }
 
-/// Descriptors the child moves to 0-3 must not sit on 0-3 already, or one move would clobber
-/// another source; move any low one above the sync socket's slot.
+/// Descriptors the child moves to 0-4 must not sit on 0-4 already, or one move would clobber
+/// another source; move any low one above the slots the child fills.
 fn above_sync(fd: OwnedFd) -> Result<OwnedFd, SandboxError> {
-    if fd.as_raw_fd() > child::SYNC_FD {
+    if fd.as_raw_fd() > child::EXE_FD {
         return Ok(fd);
     }
     // SAFETY: F_DUPFD_CLOEXEC on a valid descriptor returns a new one we then own.
-    let new = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, child::SYNC_FD + 1) };
+    let new = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, child::EXE_FD + 1) };
     if new < 0 {
         return Err(SandboxError::parent(
             "dup descriptor",
@@ -116,33 +119,7 @@ fn above_sync(fd: OwnedFd) -> Result<OwnedFd, SandboxError> {
 /// Run a validated spec to its end.
 pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxError> {
     let (mut prepared, stdio) = Prepared::new(spec, sandbox.cgroups.is_some())?;
-    let (parent_sock, child_sock) = socketpair(
-        AddressFamily::Unix,
-        SockType::SeqPacket,
-        None,
-        SockFlag::SOCK_CLOEXEC,
-    )
-    .map_err(|e| SandboxError::parent("socketpair", e))?;
-    let child_sock = above_sync(child_sock)?;
-    // Mount sources go on descriptors above every one the child must keep until it moves them.
-    let highest = stdio
-        .iter()
-        .map(|fd| fd.as_raw_fd())
-        .chain([child_sock.as_raw_fd()])
-        .max()
-        .unwrap_or(child::SYNC_FD);
-    prepared.plan.assign_slots(highest + 1);
-    let prepared = prepared;
-    let spec = &prepared.spec;
-    let limits = &spec.limits;
-    let ptrs = |v: &[CString]| {
-        let mut p: Vec<*const libc::c_char> = v.iter().map(|s| s.as_ptr()).collect();
-        p.push(std::ptr::null());
-        p
-    };
-    let argv = ptrs(&spec.argv);
-    let envp = ptrs(&spec.env);
-    let filters = spec.filter.fprogs();
+    let limits = prepared.spec.limits.clone();
     // Declared before the child: dropped after it, so an early return kills the child first.
     let cgroup = match &sandbox.cgroups {
         Some(cgroups) => Some(cgroups.create(&CgroupLimits {
@@ -154,45 +131,8 @@ pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxErr
         })?),
         None => None,
     };
-    let ctx = ChildContext {
-        sync: child_sock.as_raw_fd(),
-        stdio: stdio.each_ref().map(|fd| fd.as_raw_fd()),
-        plan: &prepared.plan,
-        hostname: &sandbox.hostname,
-        uid: sandbox.config.inside_uid,
-        gid: sandbox.config.inside_gid,
-        last_cap: sandbox.last_cap,
-        rlimits: &prepared.rlimits,
-        cwd: &spec.cwd,
-        program: &spec.program,
-        argv: &argv,
-        envp: &envp,
-        filters: &filters,
-    };
-    let into = cgroup
-        .as_ref()
-        .and_then(|c| c.clone_into_fd())
-        .map(|fd| fd.as_raw_fd());
-    let (pid, placed) = clone_child(&ctx, sandbox, into)?;
-    let mut child = Child::new(pid);
-    // The child has its copies; ours would keep pipes open past the program's end.
-    drop(child_sock);
-    drop(stdio);
-
-    write_id_maps(pid, sandbox)?;
-    if let (Some(cgroup), false) = (&cgroup, placed) {
-        cgroup.attach(pid)?;
-    }
-    // Release the child.
-    // SAFETY: writing one byte from a stack buffer to our end of the socket.
-    let n = unsafe { libc::send(parent_sock.as_raw_fd(), [1u8].as_ptr().cast(), 1, 0) };
-    if n != 1 {
-        return Err(SandboxError::parent(
-            "release child",
-            std::io::Error::last_os_error(),
-        ));
-    }
-
+    let (mut child, parent_sock) = launch(sandbox, &mut prepared, stdio, cgroup.as_deref(), None)?;
+    let limits = &limits;
     let clocks = Clocks {
         wall: limits.wall_time,
         cpu: limits.cpu_time,
@@ -232,6 +172,84 @@ pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxErr
         cgroup.remove()?;
     }
     finish(&prepared, watch, status, &rusage, accounting)
+}
+
+/// Prepare the child's context, clone it, write its id maps, put it in `cgroup` and release it.
+/// With `init_exe`, the child executes the engine's binary as a reused environment's init
+/// instead of forking the spec's program.
+pub(crate) fn launch(
+    sandbox: &Sandbox,
+    prepared: &mut Prepared,
+    stdio: [OwnedFd; 3],
+    cgroup: Option<&dyn RunCgroup>,
+    init_exe: Option<OwnedFd>,
+) -> Result<(Child, OwnedFd), SandboxError> {
+    let init_exe = init_exe.map(above_sync).transpose()?;
+    let (parent_sock, child_sock) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| SandboxError::parent("socketpair", e))?;
+    let child_sock = above_sync(child_sock)?;
+    // Mount sources go on descriptors above every one the child must keep until it moves them.
+    let highest = stdio
+        .iter()
+        .map(|fd| fd.as_raw_fd())
+        .chain([child_sock.as_raw_fd()])
+        .chain(init_exe.as_ref().map(|fd| fd.as_raw_fd()))
+        .max()
+        .unwrap_or(child::SYNC_FD);
+    prepared.plan.assign_slots(highest + 1);
+    let spec = &prepared.spec;
+    let ptrs = |v: &[CString]| {
+        let mut p: Vec<*const libc::c_char> = v.iter().map(|s| s.as_ptr()).collect();
+        p.push(std::ptr::null());
+        p
+    };
+    let argv = ptrs(&spec.argv);
+    let envp = ptrs(&spec.env);
+    let filters = spec.filter.fprogs();
+    let ctx = ChildContext {
+        sync: child_sock.as_raw_fd(),
+        stdio: stdio.each_ref().map(|fd| fd.as_raw_fd()),
+        plan: &prepared.plan,
+        hostname: &sandbox.hostname,
+        uid: sandbox.config.inside_uid,
+        gid: sandbox.config.inside_gid,
+        last_cap: sandbox.last_cap,
+        rlimits: &prepared.rlimits,
+        cwd: &spec.cwd,
+        program: &spec.program,
+        argv: &argv,
+        envp: &envp,
+        filters: &filters,
+        init_exe: init_exe.as_ref().map(|fd| fd.as_raw_fd()),
+    };
+    let into = cgroup
+        .and_then(|c| c.clone_into_fd())
+        .map(|fd| fd.as_raw_fd());
+    let (pid, placed) = clone_child(&ctx, sandbox, into)?;
+    let child = Child::new(pid);
+    // The child has its copies; ours would keep pipes open past the program's end.
+    drop(child_sock);
+    drop(stdio);
+
+    write_id_maps(pid, sandbox)?;
+    if let (Some(cgroup), false) = (cgroup, placed) {
+        cgroup.attach(pid)?;
+    }
+    // Release the child.
+    // SAFETY: writing one byte from a stack buffer to our end of the socket.
+    let n = unsafe { libc::send(parent_sock.as_raw_fd(), [1u8].as_ptr().cast(), 1, 0) };
+    if n != 1 {
+        return Err(SandboxError::parent(
+            "release child",
+            std::io::Error::last_os_error(),
+        ));
+    }
+    Ok((child, parent_sock))
 }
 
 /// What the run's cgroup counted.

@@ -412,6 +412,8 @@ pub enum SpecError {
     ZeroWallTime,
     #[error("the CPU-time limit must be above zero")]
     ZeroCpuTime,
+    #[error("a run in a reused environment cannot add mounts: they belong to its layout")]
+    MountsInEnv,
     #[error("CPU list {0:?} is not of the form \"0\", \"0-3\" or \"0,2-3\"")]
     BadCpuList(String),
 }

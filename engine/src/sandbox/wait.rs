@@ -34,6 +34,7 @@ const KILL_GRACE: Duration = Duration::from_secs(5);
 
 /// A cloned child not yet reaped. Dropping it kills and reaps it, so an early return anywhere in
 /// the parent leaves no process behind.
+#[derive(Debug)]
 pub(crate) struct Child {
     pid: libc::pid_t,
     reaped: bool,
@@ -239,9 +240,9 @@ pub(crate) fn watch(w: Watched<'_>) -> Result<Watch, SandboxError> {
             }
             Some(RecordKind::Started) => {
                 watch.started = Some(Instant::now());
-                watch.init_cpu = w.cpu_base.unwrap_or(Duration::from_micros(
-                    record.utime_us + record.stime_us,
-                ));
+                watch.init_cpu = w
+                    .cpu_base
+                    .unwrap_or(Duration::from_micros(record.utime_us + record.stime_us));
                 if w.cgroup.is_some() && (w.clocks.cpu.is_some() || w.clocks.oom) {
                     next_check = Some(Instant::now());
                 }
