@@ -6,7 +6,9 @@ use std::ffi::CString;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use judge_benches::bare_fork_exec_wait;
-use judge_engine::sandbox::{system_mounts, Command, Env, Layout, Sandbox, SandboxConfig};
+use judge_engine::sandbox::{
+    system_mounts, Command, Env, Layout, Sandbox, SandboxConfig, SyscallFilter,
+};
 
 fn spawn_true(c: &mut Criterion) {
     let path = CString::new("/bin/true").unwrap();
@@ -38,6 +40,7 @@ fn spawn_true(c: &mut Criterion) {
             mounts: system_mounts(),
             tmp_size: 16 << 20,
             cpus: None,
+            syscalls: SyscallFilter::base(),
         },
     )
     .unwrap();

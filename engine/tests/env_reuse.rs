@@ -3,7 +3,7 @@
 
 mod common;
 
-use judge_engine::sandbox::{system_mounts, Command, Env, Layout, Mount};
+use judge_engine::sandbox::{system_mounts, Command, Env, Layout, Mount, SyscallFilter};
 
 use common::{bin_dir, compile, root};
 
@@ -14,6 +14,7 @@ fn layout() -> Layout {
         mounts,
         tmp_size: 16 << 20,
         cpus: None,
+        syscalls: SyscallFilter::base(),
     }
 }
 
@@ -86,4 +87,121 @@ fn the_program_is_confined_as_in_a_fresh_sandbox() {
     let lines = out.lines();
     let own = lines[0].strip_prefix("self=").unwrap();
     assert_eq!(lines[1..].to_vec(), vec![own]);
+}
+
+/// Run N plants `what`, run N+1 in the same environment looks for it.
+fn plant_then_look(what: &str, plant_env: &[(&str, &str)]) -> (String, String, Env) {
+    let mut env = env();
+    let mut cmd = Command::new(compile("plant.c", false));
+    cmd.arg(what).envs(plant_env.iter().copied());
+    let planted = run(&mut env, cmd);
+    let mut cmd = Command::new(compile("look.c", false));
+    cmd.arg(what);
+    let looked = run(&mut env, cmd);
+    (planted.stdout, looked.stdout, env)
+}
+
+#[test]
+fn no_file_in_tmp_or_dev_shm_survives_into_the_next_run() {
+    if !root() {
+        return;
+    }
+    let (planted, looked, env) = plant_then_look("files", &[]);
+    assert_eq!(planted.trim(), "planted");
+    assert_eq!(looked.trim(), "clean");
+    assert!(!env.is_broken());
+}
+
+#[test]
+fn no_process_survives_into_the_next_run() {
+    if !root() {
+        return;
+    }
+    let (planted, looked, env) = plant_then_look("process", &[]);
+    assert_eq!(planted.trim(), "planted");
+    assert_eq!(looked.trim(), "clean");
+    assert!(
+        !env.is_broken(),
+        "a killed daemon must not spoil the environment"
+    );
+}
+
+#[test]
+fn no_sysv_ipc_object_survives_into_the_next_run() {
+    if !root() {
+        return;
+    }
+    let (planted, looked, _) = plant_then_look("ipc", &[]);
+    assert_eq!(planted.trim(), "planted");
+    assert_eq!(looked.trim(), "clean");
+}
+
+#[test]
+fn no_abstract_socket_survives_into_the_next_run() {
+    if !root() {
+        return;
+    }
+    let (planted, looked, _) = plant_then_look("socket", &[]);
+    assert_eq!(planted.trim(), "planted");
+    assert_eq!(looked.trim(), "clean");
+}
+
+#[test]
+fn no_environment_variable_survives_into_the_next_run() {
+    if !root() {
+        return;
+    }
+    let mut env = env();
+    let mut cmd = Command::new(compile("look.c", false));
+    cmd.arg("env").env("PLANTED", "1");
+    assert_eq!(run(&mut env, cmd).stdout.trim(), "found environment");
+    let mut cmd = Command::new(compile("look.c", false));
+    cmd.arg("env");
+    assert_eq!(run(&mut env, cmd).stdout.trim(), "clean");
+}
+
+#[test]
+fn limits_and_accounting_hold_per_run() {
+    if !root() {
+        return;
+    }
+    let mut env = env();
+    let burn = compile("limits/burn_cpu.c", true);
+    let touch = compile("limits/touch_memory.c", true);
+    for ms in [300, 100] {
+        let mut cmd = Command::new(&burn);
+        cmd.arg(ms.to_string());
+        let out = run(&mut env, cmd);
+        let reported = out.result.cpu_time.as_secs_f64() * 1e3;
+        assert!(
+            (reported - ms as f64).abs() / (ms as f64) < 0.05,
+            "{ms} ms reported {reported}"
+        );
+    }
+    for mib in [100u64, 20] {
+        let mut cmd = Command::new(&touch);
+        cmd.arg(mib.to_string());
+        let out = run(&mut env, cmd);
+        let reported = out.result.memory as f64 / (1 << 20) as f64;
+        assert!(
+            (reported - mib as f64).abs() / (mib as f64) < 0.05,
+            "{mib} MiB reported {reported}"
+        );
+    }
+    let mut cmd = Command::new(&touch);
+    cmd.arg("1024");
+    cmd.limits_mut().memory = Some(128 << 20);
+    let out = run(&mut env, cmd);
+    assert!(out.result.oom_killed, "{:?}", out.result);
+    let mut cmd = Command::new(compile("limits/spin_ignore_signals.c", true));
+    cmd.limits_mut().cpu_time = Some(std::time::Duration::from_millis(200));
+    let out = run(&mut env, cmd);
+    assert_eq!(
+        out.result.killed_by,
+        Some(judge_engine::sandbox::LimitHit::CpuTime)
+    );
+    // And the environment still serves a clean run after all that.
+    let out = run(&mut env, Command::new("/bin/true"));
+    assert!(out.result.success(), "{:?}", out.result);
+    assert!(!env.is_broken());
 }

@@ -7,18 +7,22 @@
 //! counters), which each program joins itself before it executes, so a run costs no clone, no
 //! mount and no cgroup creation.
 //!
+//! The seccomp programs are installed once, in the init, when the environment is built; every
+//! run inherits them, so an environment serves one allowlist (a language profile's).
+//!
 //! [`Env::run`], in order:
 //! 1. applies the run's cgroup limits (when they changed) and resets its counters;
-//! 2. sends the request (argv, environment, working directory, rlimits, seccomp programs, with
-//!    stdio and the cgroup's `cgroup.procs` descriptors attached) and watches the clocks as a
-//!    fresh run does, killing the run's cgroup (not the init) on a limit;
-//! 3. reads the accounting, kills anything the program left running, and asks the init to clean
-//!    up (`/tmp`, `/dev/shm`, SysV IPC, leftover children).
+//! 2. sends the request (argv, environment, working directory, rlimits, with stdio and the
+//!    cgroup's `cgroup.procs` descriptors attached) and watches the clocks as a fresh run does,
+//!    killing the run's cgroup (not the init) on a limit;
+//! 3. reads the accounting while the init cleans up on its own (`/tmp`, `/dev/shm`, SysV IPC);
+//!    if it reports processes left behind, kills the run's cgroup and has it clean again.
 //!
 //! If anything looks wrong (the init wedged, a process that would not die, a dirty reset), the
 //! environment marks itself broken: [`Env::is_broken`] tells its owner to build a new one.
 
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -28,7 +32,7 @@ use super::proto::{self, Request, RunRequest};
 use super::spawn::Prepared;
 use super::stage::{Dirt, Record, RecordKind, Stage};
 use super::wait::{self, Child, Clocks, Until};
-use super::{rlimit, spec, ExitStatus, Mount, RunResult, Sandbox};
+use super::{rlimit, spec, ExitStatus, Mount, RunResult, Sandbox, SyscallFilter};
 use crate::cgroup::{CgroupLimits, RunCgroup};
 
 /// How long the init may take to answer a reset.
@@ -36,14 +40,27 @@ const RESET_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long processes a run left behind may take to die.
 const LEFTOVER_WAIT: Duration = Duration::from_millis(500);
 
-/// The fixed part of an environment: what it mounts, its `/tmp`, its CPUs.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The fixed part of an environment: what it mounts, its `/tmp`, its CPUs, its allowlist.
+#[derive(Clone, Debug)]
 pub struct Layout {
     pub mounts: Vec<Mount>,
     pub tmp_size: u64,
     /// A cpuset list every run of the environment is pinned to.
     pub cpus: Option<String>,
+    /// The allowlist of every run (and of the init itself): runs must use this very filter.
+    pub syscalls: Arc<SyscallFilter>,
 }
+
+impl PartialEq for Layout {
+    fn eq(&self, other: &Layout) -> bool {
+        self.mounts == other.mounts
+            && self.tmp_size == other.tmp_size
+            && self.cpus == other.cpus
+            && Arc::ptr_eq(&self.syscalls, &other.syscalls)
+    }
+}
+
+impl Eq for Layout {}
 
 /// A reused sandbox environment. Not shareable: one run at a time.
 #[derive(Debug)]
@@ -122,6 +139,19 @@ impl Env {
             }
             _ => return Err(SandboxError::Protocol(Record::SIZE)),
         }
+        let confine = Request::Confine(env.layout.syscalls.program_bytes());
+        proto::send(env.sock.as_raw_fd(), &confine.encode(), &[])
+            .map_err(|e| SandboxError::parent("send seccomp programs", e))?;
+        match env.next_record(wait::SETUP_TIMEOUT)? {
+            r if r.kind() == Some(RecordKind::Cleaned) && r.stage == 0 => {}
+            r => {
+                return Err(SandboxError::Child {
+                    stage: Stage::Seccomp,
+                    what: Stage::Seccomp.name().to_owned(),
+                    errno: Errno::from_raw(r.errno),
+                })
+            }
+        }
         for path in env.run_cgroup.procs_files() {
             let file = std::fs::OpenOptions::new()
                 .write(true)
@@ -171,6 +201,9 @@ impl Env {
         if !spec.mounts.is_empty() {
             return Err(SandboxError::Spec(super::SpecError::MountsInEnv));
         }
+        if !Arc::ptr_eq(&spec.filter, &self.layout.syscalls) {
+            return Err(SandboxError::Spec(super::SpecError::FilterNotEnv));
+        }
         let limits = spec.limits.clone();
         let wanted = CgroupLimits {
             memory_bytes: limits.memory,
@@ -193,7 +226,6 @@ impl Env {
             env: spec.env.clone(),
             cwd: spec.cwd.clone(),
             rlimits: rlimit::plan(&limits, true),
-            filters: spec.filter.program_bytes(),
         });
         let mut raw: Vec<i32> = fds.iter().map(|f| f.as_raw_fd()).collect();
         raw.extend(self.procs.iter().map(|f| f.as_raw_fd()));
@@ -251,10 +283,14 @@ impl Env {
         })
     }
 
-    /// Kill what the run left, then have the init clean up; mark the environment broken if it
-    /// cannot be made as new.
+    /// Wait for the init's clean-up after the run; if it found processes left behind, kill the
+    /// run's cgroup and have it clean again. Mark the environment broken if it cannot be made as
+    /// new.
     fn clean_up(&mut self) -> Result<(), SandboxError> {
-        if !self.run_cgroup.procs()?.is_empty() {
+        let mut record = self.next_record(RESET_TIMEOUT)?;
+        if record.kind() == Some(RecordKind::Cleaned)
+            && Dirt::from_u32(record.stage) == Some(Dirt::Processes)
+        {
             self.run_cgroup.kill_all()?;
             let deadline = Instant::now() + LEFTOVER_WAIT;
             while !self.run_cgroup.procs()?.is_empty() {
@@ -264,10 +300,10 @@ impl Env {
                 }
                 std::thread::sleep(Duration::from_millis(1));
             }
+            proto::send(self.sock.as_raw_fd(), &Request::Reset.encode(), &[])
+                .map_err(|e| SandboxError::parent("send reset request", e))?;
+            record = self.next_record(RESET_TIMEOUT)?;
         }
-        proto::send(self.sock.as_raw_fd(), &Request::Reset.encode(), &[])
-            .map_err(|e| SandboxError::parent("send reset request", e))?;
-        let record = self.next_record(RESET_TIMEOUT)?;
         if record.kind() != Some(RecordKind::Cleaned) {
             return Err(SandboxError::Protocol(Record::SIZE));
         }

@@ -10,13 +10,18 @@
 //! The init, in order:
 //! 1. makes itself non-dumpable (the runs share its uid; they must not reach its memory through
 //!    `/proc/1/mem`), marks its socket (descriptor 3) close-on-exec, says Ready;
-//! 2. for each run request: reaps what is left, forks the program, which joins the run's cgroup
+//! 2. on the confine request, installs the environment's seccomp programs in itself, once: every
+//!    program it forks inherits them, so no run pays for compiling a filter in the kernel (about
+//!    half a millisecond), and the init itself runs under the same allowlist;
+//! 3. for each run request: reaps what is left, forks the program, which joins the run's cgroup
 //!    by writing `0` to the `cgroup.procs` descriptors it was sent, takes its stdio, starts a
-//!    session, sets its rlimits and working directory, installs the seccomp programs last and
-//!    executes; the init reports Started, reaps until the program ends and reports Exited;
-//! 3. for each reset request: checks that no process is left, empties `/tmp` (and with it
-//!    `/dev/shm`), removes every SysV IPC object, and reports Cleaned with what it found;
-//! 4. exits when the engine's end of the socket closes: its death ends the PID namespace.
+//!    session, sets its rlimits and working directory and executes; the init reports Started,
+//!    reaps until the program ends, reports Exited, then cleans up at once (below);
+//! 4. cleaning up (also on a reset request): checks that no process is left (every process of
+//!    the namespace descends from the init, so a leftover shows as a live child), empties `/tmp`
+//!    (and with it `/dev/shm`), removes every SysV IPC object, and reports Cleaned with what it
+//!    found;
+//! 5. exits when the engine's end of the socket closes: its death ends the PID namespace.
 
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -69,6 +74,8 @@ fn serve() -> i32 {
     unsafe { libc::fcntl(SOCK, libc::F_SETFD, libc::FD_CLOEXEC) };
     reply(RecordKind::Ready, 0, 0);
     let mut buf = vec![0u8; proto::MAX_REQUEST];
+    // Kept alive as long as the init: the kernel holds its own copy, but nothing is lost.
+    let mut confinement: Vec<Vec<u8>> = Vec::new();
     loop {
         let (n, fds) = match proto::receive(SOCK, &mut buf) {
             Ok(Some(message)) => message,
@@ -76,9 +83,16 @@ fn serve() -> i32 {
             Err(_) => return 71,
         };
         match Request::decode(&buf[..n]) {
-            Some(Request::Run(run)) => start(&run, fds),
+            Some(Request::Run(run)) => {
+                start(&run, fds);
+                reset();
+            }
             Some(Request::Reset) => reset(),
-            None => reply(RecordKind::Cleaned, Dirt::Request as u32, libc::EINVAL),
+            Some(Request::Confine(filters)) if confinement.is_empty() => {
+                confinement = filters;
+                confine(&confinement);
+            }
+            _ => reply(RecordKind::Cleaned, Dirt::Request as u32, libc::EINVAL),
         }
     }
 }
@@ -106,6 +120,21 @@ fn reap_all() -> bool {
     }
 }
 
+/// Install the environment's seccomp programs in the init itself.
+fn confine(filters: &[Vec<u8>]) {
+    let progs: Vec<libc::sock_fprog> = filters
+        .iter()
+        .map(|f| libc::sock_fprog {
+            len: (f.len() / 8) as u16,
+            filter: f.as_ptr() as *mut libc::sock_filter,
+        })
+        .collect();
+    match seccomp::install(&progs) {
+        Ok(()) => reply(RecordKind::Cleaned, 0, 0),
+        Err(errno) => reply(RecordKind::Error, Stage::Seccomp as u32, errno),
+    }
+}
+
 /// Fork and run one program; report its start and its end.
 fn start(run: &RunRequest, fds: Vec<OwnedFd>) {
     reap_all();
@@ -121,17 +150,9 @@ fn start(run: &RunRequest, fds: Vec<OwnedFd>) {
     };
     let argv = ptrs(&run.argv);
     let envp = ptrs(&run.env);
-    let filters: Vec<libc::sock_fprog> = run
-        .filters
-        .iter()
-        .map(|f| libc::sock_fprog {
-            len: (f.len() / 8) as u16,
-            filter: f.as_ptr() as *mut libc::sock_filter,
-        })
-        .collect();
     let begin = sys::monotonic_ns();
     match sys::fork() {
-        Ok(0) => program(run, &fds, &argv, &envp, &filters),
+        Ok(0) => program(run, &fds, &argv, &envp),
         Ok(pid) => {
             drop(fds);
             reply(RecordKind::Started, 0, 0);
@@ -144,13 +165,13 @@ fn start(run: &RunRequest, fds: Vec<OwnedFd>) {
     }
 }
 
-/// The forked program's side: join the cgroup, take stdio, limits, seccomp last, execve.
+/// The forked program's side (already under the seccomp programs): join the cgroup, take
+/// stdio, limits, execve.
 fn program(
     run: &RunRequest,
     fds: &[OwnedFd],
     argv: &[*const libc::c_char],
     envp: &[*const libc::c_char],
-    filters: &[libc::sock_fprog],
 ) -> ! {
     for procs in &fds[3..] {
         // SAFETY: writing two bytes from a literal to a descriptor we were sent.
@@ -175,9 +196,6 @@ fn program(
     // SAFETY: a NUL-terminated path.
     if unsafe { libc::chdir(run.cwd.as_ptr()) } != 0 {
         sys::fail(SOCK, Stage::Chdir, 0, sys::errno());
-    }
-    if let Err(errno) = seccomp::install(filters) {
-        sys::fail(SOCK, Stage::Seccomp, 0, errno);
     }
     // SAFETY: NUL-terminated strings in NULL-terminated arrays built before the fork.
     unsafe { libc::execve(argv[0], argv.as_ptr(), envp.as_ptr()) };

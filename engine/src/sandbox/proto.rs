@@ -1,8 +1,8 @@
 //! The requests the engine sends a reused environment's init, and how they travel.
 //!
 //! A request is one `SOCK_SEQPACKET` message: a kind, then for a run the program's argv,
-//! environment, working directory, rlimits and seccomp programs, length-prefixed in native byte
-//! order (both ends are the same binary). The descriptors travel beside it as `SCM_RIGHTS`:
+//! environment, working directory and rlimits (for the one-time confinement, the seccomp
+//! programs), length-prefixed in native byte order (both ends are the same binary). The descriptors travel beside it as `SCM_RIGHTS`:
 //! stdin, stdout, stderr, then the run cgroup's `cgroup.procs` files the program joins itself
 //! through. Answers are the fixed-size [`Record`](super::stage::Record)s of the sync channel.
 
@@ -16,6 +16,7 @@ use super::rlimit::Rlimit;
 
 const RUN: u32 = 1;
 const RESET: u32 = 2;
+const CONFINE: u32 = 3;
 /// The largest request: the seccomp programs dominate (a few KiB each).
 pub(crate) const MAX_REQUEST: usize = 1 << 20;
 /// Descriptors a request may carry: stdio and a cgroup.procs per v1 hierarchy.
@@ -28,8 +29,6 @@ pub(crate) struct RunRequest {
     pub env: Vec<CString>,
     pub cwd: CString,
     pub rlimits: Vec<Rlimit>,
-    /// Each a `sock_filter` array, 8 bytes an instruction.
-    pub filters: Vec<Vec<u8>>,
 }
 
 /// A request.
@@ -38,6 +37,9 @@ pub(crate) enum Request {
     Run(RunRequest),
     /// Clean up after a run and say whether the environment is as new.
     Reset,
+    /// Install these seccomp programs (each a `sock_filter` array, 8 bytes an instruction) in
+    /// the init itself, once: every run inherits them.
+    Confine(Vec<Vec<u8>>),
 }
 
 struct Writer(Vec<u8>);
@@ -60,6 +62,13 @@ impl Request {
         let mut w = Writer(Vec::with_capacity(8 << 10));
         match self {
             Request::Reset => w.u32(RESET),
+            Request::Confine(filters) => {
+                w.u32(CONFINE);
+                w.u32(filters.len() as u32);
+                for f in filters {
+                    w.bytes(f);
+                }
+            }
             Request::Run(r) => {
                 w.u32(RUN);
                 w.u32(r.argv.len() as u32);
@@ -76,10 +85,6 @@ impl Request {
                     w.u32(l.resource);
                     w.u64(l.value);
                 }
-                w.u32(r.filters.len() as u32);
-                for f in &r.filters {
-                    w.bytes(f);
-                }
             }
         }
         w.0
@@ -89,6 +94,17 @@ impl Request {
         let mut r = Reader(bytes);
         match r.u32()? {
             RESET => Some(Request::Reset),
+            CONFINE => {
+                let mut filters = Vec::new();
+                for _ in 0..r.u32()? {
+                    let filter = r.bytes()?;
+                    if filter.is_empty() || filter.len() % 8 != 0 {
+                        return None;
+                    }
+                    filters.push(filter.to_vec());
+                }
+                r.0.is_empty().then_some(Request::Confine(filters))
+            }
             RUN => {
                 let mut run = RunRequest::default();
                 for _ in 0..r.u32()? {
@@ -102,13 +118,6 @@ impl Request {
                     let resource = r.u32()?;
                     let value = r.u64()?;
                     run.rlimits.push(Rlimit { resource, value });
-                }
-                for _ in 0..r.u32()? {
-                    let filter = r.bytes()?;
-                    if filter.len() % 8 != 0 {
-                        return None;
-                    }
-                    run.filters.push(filter.to_vec());
                 }
                 (r.0.is_empty() && !run.argv.is_empty()).then_some(Request::Run(run))
             }

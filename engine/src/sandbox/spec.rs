@@ -414,6 +414,8 @@ pub enum SpecError {
     ZeroCpuTime,
     #[error("a run in a reused environment cannot add mounts: they belong to its layout")]
     MountsInEnv,
+    #[error("a run in a reused environment must use the environment's own system-call allowlist")]
+    FilterNotEnv,
     #[error("CPU list {0:?} is not of the form \"0\", \"0-3\" or \"0,2-3\"")]
     BadCpuList(String),
 }
