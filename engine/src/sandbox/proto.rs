@@ -201,6 +201,7 @@ pub(crate) fn receive(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsRawFd;
 
     #[test]
     fn a_run_request_round_trips() {
@@ -215,7 +216,6 @@ mod tests {
                 resource: libc::RLIMIT_CPU,
                 value: 3,
             }],
-            filters: vec![vec![0u8; 16], vec![1u8; 8]],
         };
         let req = Request::Run(run);
         assert_eq!(Request::decode(&req.encode()), Some(req));
