@@ -9,6 +9,7 @@
 pub mod cgroup;
 pub mod checker;
 pub mod judge;
+pub mod pool;
 pub mod profile;
 pub mod sandbox;
 pub mod testset;

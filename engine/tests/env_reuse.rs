@@ -200,8 +200,13 @@ fn limits_and_accounting_hold_per_run() {
         out.result.killed_by,
         Some(judge_engine::sandbox::LimitHit::CpuTime)
     );
-    // And the environment still serves a clean run after all that.
-    let out = run(&mut env, Command::new("/bin/true"));
+    // And the environment still serves a clean run after all that, with a memory limit too:
+    // the earlier OOM kill is not this run's.
+    let mut cmd = Command::new(&touch);
+    cmd.arg("10");
+    cmd.limits_mut().memory = Some(128 << 20);
+    let out = run(&mut env, cmd);
     assert!(out.result.success(), "{:?}", out.result);
+    assert!(!out.result.oom_killed);
     assert!(!env.is_broken());
 }

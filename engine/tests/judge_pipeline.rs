@@ -27,6 +27,24 @@ fn judge_source(
     options: &Options,
     checker: Option<&str>,
 ) -> Report {
+    judge_with(
+        tests,
+        name,
+        source,
+        options,
+        checker,
+        &common::pool(2, true),
+    )
+}
+
+fn judge_with(
+    tests: &Path,
+    name: &str,
+    source: &str,
+    options: &Options,
+    checker: Option<&str>,
+    pool: &judge_engine::pool::Pool,
+) -> Report {
     let sandbox = common::sandbox();
     let profiles = ProfileSet::builtin().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -38,8 +56,8 @@ fn judge_source(
         problem.use_checker(checker).unwrap();
     }
     let profile = profiles.for_source(&path, None).unwrap();
-    problem
-        .judge(sandbox, profile, &path, options, &|_| {})
+    std::sync::Arc::new(problem)
+        .judge(pool, profile, &path, options, &|_| {})
         .unwrap()
 }
 
@@ -83,17 +101,26 @@ fn parallel_tests_are_reported_in_test_order() {
     flat(tests.path(), &cases);
     // Wrong on tests 5 and 9 (inputs 4 and 8).
     let source = "n = int(input())\nprint(n * 2 + (1 if n in (4, 8) else 0))\n";
-    let serial = Options {
+    let all = Options {
         run_all: true,
-        jobs: 1,
         ..Options::default()
     };
-    let parallel = Options {
-        jobs: 3,
-        ..serial.clone()
-    };
-    let a = judge_source(tests.path(), "d.py", source, &serial, None);
-    let b = judge_source(tests.path(), "d.py", source, &parallel, None);
+    let a = judge_with(
+        tests.path(),
+        "d.py",
+        source,
+        &all,
+        None,
+        &common::pool(1, true),
+    );
+    let b = judge_with(
+        tests.path(),
+        "d.py",
+        source,
+        &all,
+        None,
+        &common::pool(3, true),
+    );
     let summary = |r: &Report| -> Vec<(String, Verdict)> {
         r.tests
             .iter()
@@ -111,15 +138,13 @@ fn parallel_tests_are_reported_in_test_order() {
     assert_eq!(b.tests[4].verdict, Verdict::WA);
     assert_eq!(b.tests[8].verdict, Verdict::WA);
     // Without --all, the report ends at the first failure even when tests ran ahead.
-    let first = judge_source(
+    let first = judge_with(
         tests.path(),
         "d.py",
         source,
-        &Options {
-            run_all: false,
-            ..parallel
-        },
+        &Options::default(),
         None,
+        &common::pool(3, true),
     );
     assert_eq!(first.tests.len(), 5);
     assert_eq!(first.tests[4].verdict, Verdict::WA);

@@ -55,6 +55,7 @@ fn every_submission_gets_the_verdict_of_its_folder() {
         return;
     }
     let sandbox = common::sandbox();
+    let pool = common::pool(2, true);
     let profiles = ProfileSet::builtin().unwrap();
     let mut problems: Vec<PathBuf> = std::fs::read_dir(testcases().join("problems"))
         .unwrap()
@@ -85,7 +86,7 @@ fn every_submission_gets_the_verdict_of_its_folder() {
                 };
                 let profile = profiles.for_source(&source, None).unwrap();
                 let report = problem
-                    .judge(sandbox, profile, &source, &Options::default(), &|_| {})
+                    .judge(&pool, profile, &source, &Options::default(), &|_| {})
                     .unwrap_or_else(|e| panic!("{}: {e}", source.display()));
                 seen.lock().unwrap().push((profile.name().to_owned(), want));
                 if report.verdict != want {

@@ -31,9 +31,12 @@ pub struct JudgeArgs {
     /// Output limit, as for --memory-limit (default: the package's, else 64 MiB).
     #[arg(long, value_parser = parse_size)]
     pub output_limit: Option<u64>,
-    /// Tests to run at once (default: the number of CPUs).
+    /// Workers, each pinned to one CPU (default: the number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub jobs: Option<u32>,
+    /// Build a fresh sandbox for every run instead of reusing one environment per worker.
+    #[arg(long)]
+    pub fresh: bool,
     /// Check outputs with this built-in checker instead of the default validator: default
     /// (tokens, validator flags), exact (byte for byte) or lines (trailing whitespace ignored).
     #[arg(long, value_parser = ["default", "exact", "lines"])]

@@ -1,6 +1,9 @@
 //! `judge run SOURCE --tests DIR`: judge one submission and show the result.
 
+use std::sync::Arc;
+
 use judge_engine::judge::{Event, Options, Problem};
+use judge_engine::pool::{Pool, PoolConfig};
 use judge_engine::profile::ProfileSet;
 use judge_engine::sandbox::{Sandbox, SandboxConfig};
 use judge_engine::testset;
@@ -30,11 +33,19 @@ pub fn options(args: &JudgeArgs, run_all: bool) -> Options {
         memory_limit: args.memory_limit,
         output_limit: args.output_limit,
         run_all,
-        jobs: args.jobs.map_or_else(
-            || std::thread::available_parallelism().map_or(1, |n| n.get()),
-            |j| j as usize,
-        ),
     }
+}
+
+/// The worker pool: `--jobs` workers (default: one per CPU), reusing environments unless
+/// `--fresh`.
+pub fn pool(sandbox: Sandbox, args: &JudgeArgs) -> Result<Pool, Failure> {
+    let mut config = PoolConfig::default();
+    if let Some(jobs) = args.jobs {
+        config.workers = jobs as usize;
+        config.queue = 2 * config.workers;
+    }
+    config.reuse = !args.fresh;
+    Ok(Pool::new(Arc::new(sandbox), config)?)
 }
 
 /// Returns the submission's verdict.
@@ -55,13 +66,15 @@ pub fn run(args: &RunArgs) -> Result<Verdict, Failure> {
     if let Some(checker) = &args.judge.checker {
         problem.use_checker(checker)?;
     }
+    let problem = Arc::new(problem);
+    let pool = pool(sandbox, &args.judge)?;
     let bar = output::progress(count, !args.json);
     let events = |event: Event| match event {
         Event::Compiled(_) => bar.set_message("running"),
         Event::TestDone(..) => bar.inc(1),
     };
     let report = problem.judge(
-        &sandbox,
+        &pool,
         profile,
         &args.source,
         &options(&args.judge, args.all),

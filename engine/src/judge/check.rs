@@ -14,8 +14,9 @@ use super::compile::{BuiltValidator, Protocol};
 use super::step::{self, Step};
 use super::JudgeError;
 use crate::checker::{check_files, Checker, Difference};
+use crate::pool::Worker;
 use crate::profile::WORK_DIR;
-use crate::sandbox::{ExitStatus, Limits, Mount, Sandbox, Stdio};
+use crate::sandbox::{ExitStatus, Limits, Mount, Stdio};
 use crate::testset::{PackageLimits, TestCase};
 use crate::verdict::Verdict;
 
@@ -59,7 +60,7 @@ impl Checking {
     /// Check `output` for `test` (the `index`th test).
     pub fn check(
         &self,
-        sandbox: &Sandbox,
+        worker: &mut Worker,
         index: usize,
         test: &TestCase,
         output: &Path,
@@ -82,7 +83,7 @@ impl Checking {
                 let mut last = None;
                 for (n, validator) in validators.iter().enumerate() {
                     let checked =
-                        run_validator(sandbox, validator, limits, test, output, scratch, index, n)?;
+                        run_validator(worker, validator, limits, test, output, scratch, index, n)?;
                     if checked.verdict != Verdict::AC {
                         return Ok(checked);
                     }
@@ -100,7 +101,7 @@ impl Checking {
 
 #[allow(clippy::too_many_arguments)]
 fn run_validator(
-    sandbox: &Sandbox,
+    worker: &mut Worker,
     validator: &BuiltValidator,
     limits: &Limits,
     test: &TestCase,
@@ -109,7 +110,7 @@ fn run_validator(
     index: usize,
     n: usize,
 ) -> Result<Checked, JudgeError> {
-    let feedback = step::sandbox_dir(sandbox, "judge-feedback-")?;
+    let feedback = step::sandbox_dir(worker.sandbox(), "judge-feedback-")?;
     let mut argv = validator.argv.clone();
     let mut step = Step::new(
         Vec::new(),
@@ -145,12 +146,8 @@ fn run_validator(
     step.argv = argv;
     let out_path = step::scratch_file(scratch, index, &format!("validator{n}.out"));
     let err_path = step::scratch_file(scratch, index, &format!("validator{n}.err"));
-    let result = step.run(
-        sandbox,
-        stdin,
-        step::capture(&out_path)?,
-        step::capture(&err_path)?,
-    )?;
+    let command = step.command(stdin, step::capture(&out_path)?, step::capture(&err_path)?);
+    let result = worker.run_fresh(command)?;
     let name = validator.path.display();
     let feedback_text = |file: &str| step::read_capped(&feedback.path().join(file), FEEDBACK_CAP);
     let stderr = step::read_capped(&err_path, FEEDBACK_CAP);

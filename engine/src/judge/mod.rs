@@ -13,8 +13,8 @@
 //!    - each test's verdict, CPU and wall time, peak memory, exit code or signal and the
 //!      checker's message are recorded.
 //! 3. The submission's verdict is that of its first failing test, in test order (ICPC style);
-//!    later tests are not run unless [`Options::run_all`] says so. Tests run in parallel on
-//!    [`Options::jobs`] threads; results are still collected in test order.
+//!    later tests are not run unless [`Options::run_all`] says so. Tests run in parallel on the
+//!    workers of a [`Pool`] (in its reused environments); results are collected in test order.
 //!
 //! Limits: an explicit option first, then the package's own, then 1 s, 256 MiB, and 64 MiB of
 //! output.
@@ -27,13 +27,14 @@ mod step;
 use std::fs;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use compile::{CompileReport, MESSAGE_CAP};
 pub use error::JudgeError;
 
 use crate::checker::{Checker, Difference};
+use crate::pool::{Pool, Worker};
 use crate::profile::{Profile, ProfileSet, Vars, WORK_DIR};
 use crate::sandbox::{Limits, Mount, RunResult, Sandbox, Stdio};
 use crate::testset::{TestCase, TestSet, Validation};
@@ -50,7 +51,7 @@ pub const DEFAULT_OUTPUT_LIMIT: u64 = 64 << 20;
 const STDERR_CAP: usize = 4 << 10;
 
 /// How to judge.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Overrides the package's time limit.
     pub time_limit: Option<Duration>,
@@ -60,20 +61,6 @@ pub struct Options {
     pub output_limit: Option<u64>,
     /// Run every test even after one fails.
     pub run_all: bool,
-    /// Tests run at once.
-    pub jobs: usize,
-}
-
-impl Default for Options {
-    fn default() -> Options {
-        Options {
-            time_limit: None,
-            memory_limit: None,
-            output_limit: None,
-            run_all: false,
-            jobs: 1,
-        }
-    }
 }
 
 /// The limits a submission's tests run under.
@@ -210,15 +197,16 @@ impl Problem {
         }
     }
 
-    /// Judge the source file at `source` written in `profile`'s language.
+    /// Judge the source file at `source` written in `profile`'s language, its tests on `pool`.
     pub fn judge(
-        &self,
-        sandbox: &Sandbox,
+        self: &Arc<Self>,
+        pool: &Pool,
         profile: &Profile,
         source: &Path,
         options: &Options,
         events: &(dyn Fn(Event) + Sync),
     ) -> Result<Report, JudgeError> {
+        let sandbox = pool.sandbox();
         let limits = self.limits(options);
         let text = read_source(source)?;
         profile.check_available()?;
@@ -247,16 +235,19 @@ impl Problem {
         if !compile.ok {
             return Ok(failed_compile(compile));
         }
-        let run = TestRun {
-            sandbox,
-            profile,
-            vars: &vars,
-            problem: self,
+        let run = Arc::new(TestRun {
+            profile: profile.clone(),
+            vars,
+            problem: self.clone(),
             limits,
-            work: work.path(),
-            scratch: scratch.path(),
-        };
-        let tests = run.all(options, events);
+            cgroups: sandbox.has_cgroups(),
+            work,
+            stage_key: crate::pool::stage_key(),
+            scratch,
+            run_all: options.run_all,
+            first_failure: AtomicUsize::new(usize::MAX),
+        });
+        let tests = TestRun::all(&run, pool, events);
         let verdict = tests
             .iter()
             .map(|t| t.verdict)
@@ -285,62 +276,58 @@ fn read_source(path: &Path) -> Result<String, JudgeError> {
     String::from_utf8(bytes).map_err(|_| JudgeError::BinarySource(path.to_owned()))
 }
 
-/// Everything the tests of one submission share.
-struct TestRun<'a> {
-    sandbox: &'a Sandbox,
-    profile: &'a Profile,
-    vars: &'a Vars,
-    problem: &'a Problem,
+/// Everything the tests of one submission share, owned so that pool jobs can hold it.
+struct TestRun {
+    profile: Profile,
+    vars: Vars,
+    problem: Arc<Problem>,
     limits: TestLimits,
-    work: &'a Path,
-    scratch: &'a Path,
+    cgroups: bool,
+    work: tempfile::TempDir,
+    stage_key: u64,
+    scratch: tempfile::TempDir,
+    run_all: bool,
+    /// The index of the first failing test so far: later tests are skipped unless `run_all`.
+    first_failure: AtomicUsize,
 }
 
-impl TestRun<'_> {
-    /// Run the tests on `options.jobs` threads; stop handing out tests past the first failure
+impl TestRun {
+    /// Queue every test on the pool; collect the reports in test order, up to the first failure
     /// unless `run_all`.
-    fn all(&self, options: &Options, events: &(dyn Fn(Event) + Sync)) -> Vec<TestReport> {
-        let tests = &self.problem.tests.tests;
-        let next = AtomicUsize::new(0);
-        let first_failure = AtomicUsize::new(usize::MAX);
-        let results: Mutex<Vec<Option<TestReport>>> = Mutex::new(vec![None; tests.len()]);
-        let worker = || loop {
-            let index = next.fetch_add(1, Ordering::SeqCst);
-            if index >= tests.len()
-                || (!options.run_all && index > first_failure.load(Ordering::SeqCst))
-            {
+    fn all(run: &Arc<TestRun>, pool: &Pool, events: &(dyn Fn(Event) + Sync)) -> Vec<TestReport> {
+        let count = run.problem.tests.tests.len();
+        let tickets: Vec<_> = (0..count)
+            .map(|index| {
+                let run = run.clone();
+                pool.submit(move |worker| run.one(worker, index))
+            })
+            .collect();
+        let mut reports = Vec::new();
+        for (index, ticket) in tickets.into_iter().enumerate() {
+            let Some(report) = ticket.wait() else {
+                continue;
+            };
+            events(Event::TestDone(index, &report));
+            let failed = report.verdict != Verdict::AC;
+            if run.run_all || index <= run.first_failure.load(Ordering::SeqCst) {
+                reports.push(report);
+            }
+            if failed && !run.run_all {
+                // Later tickets resolve as skipped (or are dropped if they already ran).
                 break;
             }
-            let report = self.one(index, &tests[index]);
-            if report.verdict != Verdict::AC {
-                first_failure.fetch_min(index, Ordering::SeqCst);
-            }
-            events(Event::TestDone(index, &report));
-            results.lock().unwrap_or_else(|p| p.into_inner())[index] = Some(report);
-        };
-        std::thread::scope(|s| {
-            for _ in 1..options.jobs.max(1) {
-                s.spawn(worker);
-            }
-            worker();
-        });
-        let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
-        let stop = if options.run_all {
-            usize::MAX
-        } else {
-            first_failure.load(Ordering::SeqCst)
-        };
-        results
-            .into_iter()
-            .enumerate()
-            .take_while(|(i, _)| *i <= stop)
-            .filter_map(|(_, r)| r)
-            .collect()
+        }
+        reports
     }
 
-    /// Run and check one test; trouble on the judge's side becomes an IE for this test.
-    fn one(&self, index: usize, test: &TestCase) -> TestReport {
-        match self.try_one(index, test) {
+    /// Run and check test `index` on `worker`; `None` when skipped after an earlier failure.
+    /// Trouble on the judge's side becomes an IE for this test.
+    fn one(&self, worker: &mut Worker, index: usize) -> Option<TestReport> {
+        if !self.run_all && index > self.first_failure.load(Ordering::SeqCst) {
+            return None;
+        }
+        let test = &self.problem.tests.tests[index];
+        let report = match self.try_one(worker, index, test) {
             Ok(report) => report,
             Err(e) => TestReport {
                 name: test.name.clone(),
@@ -353,7 +340,11 @@ impl TestRun<'_> {
                 message: e.to_string(),
                 diff: None,
             },
+        };
+        if report.verdict != Verdict::AC {
+            self.first_failure.fetch_min(index, Ordering::SeqCst);
         }
+        Some(report)
     }
 
     fn sandbox_limits(&self) -> Limits {
@@ -364,8 +355,7 @@ impl TestRun<'_> {
             cpu_time: Some(time),
             wall_time: time * 2 + Duration::from_secs(1),
             memory: Some(memory),
-            address_space: (run.address_space_limit && !self.sandbox.has_cgroups())
-                .then_some(memory),
+            address_space: (run.address_space_limit && !self.cgroups).then_some(memory),
             stack: Some(memory),
             output: Some(self.limits.output),
             processes: Some(u64::from(run.processes)),
@@ -373,26 +363,36 @@ impl TestRun<'_> {
         }
     }
 
-    fn try_one(&self, index: usize, test: &TestCase) -> Result<TestReport, JudgeError> {
-        let output = step::scratch_file(self.scratch, index, "out");
-        let stderr_path = step::scratch_file(self.scratch, index, "err");
+    fn try_one(
+        &self,
+        worker: &mut Worker,
+        index: usize,
+        test: &TestCase,
+    ) -> Result<TestReport, JudgeError> {
+        let scratch = self.scratch.path();
+        let output = step::scratch_file(scratch, index, "out");
+        let stderr_path = step::scratch_file(scratch, index, "err");
         let input =
             fs::File::open(&test.input).map_err(|e| JudgeError::io("open", &test.input, e))?;
         let limits = self.sandbox_limits();
+        let staged = worker
+            .stage(self.stage_key, self.work.path())
+            .map_err(|e| JudgeError::io("stage the work directory of", self.work.path(), e))?
+            .to_owned();
         let step = step::Step::new(
-            self.profile.run_argv(self.vars),
-            self.profile.run_env(self.vars),
+            self.profile.run_argv(&self.vars),
+            self.profile.run_env(&self.vars),
             &self.profile.mounts(),
             limits.clone(),
             self.profile.run().syscalls().clone(),
         )
-        .mount(Mount::read_only(self.work, WORK_DIR));
-        let result = step.run(
-            self.sandbox,
+        .mount(Mount::read_only(staged, WORK_DIR));
+        let (layout, command) = step.split(
             Stdio::from(input),
             step::capture(&output)?,
             step::capture(&stderr_path)?,
-        )?;
+        );
+        let result = worker.run(layout, command)?;
         let output_len = fs::metadata(&output).map(|m| m.len()).ok();
         let stderr = step::read_capped(&stderr_path, STDERR_CAP);
         let mut outcome = classify(&result, &limits, output_len);
@@ -409,14 +409,14 @@ impl TestRun<'_> {
                 message: describe(outcome, &result, &limits, &stderr),
                 diff: None,
             },
-            None => {
-                self.problem
-                    .checking
-                    .check(self.sandbox, index, test, &output, self.scratch)?
-            }
+            None => self
+                .problem
+                .checking
+                .check(worker, index, test, &output, scratch)?,
         };
         // The output file is only needed until it is checked.
         let _ = fs::remove_file(&output);
+        let _ = fs::remove_file(&stderr_path);
         Ok(TestReport {
             name: test.name.clone(),
             verdict: checked.verdict,

@@ -17,7 +17,7 @@ use tempfile::TempDir;
 
 use super::JudgeError;
 use crate::profile;
-use crate::sandbox::{Command, Limits, Mount, RunResult, Sandbox, Stdio, SyscallFilter};
+use crate::sandbox::{Command, Layout, Limits, Mount, RunResult, Sandbox, Stdio, SyscallFilter};
 
 /// A temporary directory the sandboxed program may write to (owned by its host uid).
 pub(crate) fn sandbox_dir(sandbox: &Sandbox, prefix: &str) -> Result<TempDir, JudgeError> {
@@ -107,7 +107,35 @@ impl Step {
         self
     }
 
-    /// Run with the given streams.
+    /// The sandbox command with its own mounts, for a fresh sandbox.
+    pub fn command(self, stdin: Stdio, stdout: File, stderr: File) -> Command {
+        let (layout, mut cmd) = self.split(stdin, stdout, stderr);
+        cmd.mounts(layout.mounts).syscalls(layout.syscalls);
+        cmd
+    }
+
+    /// The environment layout (mounts, allowlist) and the command without them, for a worker.
+    pub fn split(self, stdin: Stdio, stdout: File, stderr: File) -> (Layout, Command) {
+        let mut argv = self.argv.into_iter();
+        let program = argv.next().unwrap_or_default();
+        let mut cmd = Command::new(program);
+        cmd.args(argv)
+            .envs(self.env)
+            .current_dir(self.cwd)
+            .limits(self.limits.clone())
+            .stdin(stdin)
+            .stdout(stdout)
+            .stderr(stderr);
+        let layout = Layout {
+            mounts: self.mounts,
+            tmp_size: self.limits.tmp_size,
+            cpus: None,
+            syscalls: self.syscalls,
+        };
+        (layout, cmd)
+    }
+
+    /// Run in a fresh sandbox with the given streams.
     pub fn run(
         self,
         sandbox: &Sandbox,
@@ -115,19 +143,7 @@ impl Step {
         stdout: File,
         stderr: File,
     ) -> Result<RunResult, JudgeError> {
-        let mut argv = self.argv.into_iter();
-        let program = argv.next().unwrap_or_default();
-        let mut cmd = Command::new(program);
-        cmd.args(argv)
-            .envs(self.env)
-            .mounts(self.mounts)
-            .current_dir(self.cwd)
-            .limits(self.limits)
-            .syscalls(self.syscalls)
-            .stdin(stdin)
-            .stdout(stdout)
-            .stderr(stderr);
-        Ok(sandbox.run(cmd)?)
+        Ok(sandbox.run(self.command(stdin, stdout, stderr))?)
     }
 }
 

@@ -248,6 +248,7 @@ impl Env {
             clocks,
             cgroup: Some(run_cgroup),
             cpu_base: Some(baseline.cpu),
+            oom_base: baseline.oom_kills,
             until: Until::Exited,
             kill: &kill,
         })?;

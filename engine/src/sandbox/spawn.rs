@@ -156,6 +156,7 @@ pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxErr
         clocks,
         cgroup: cgroup.as_deref(),
         cpu_base: None,
+        oom_base: 0,
         until: wait::Until::Eof,
         kill: &kill,
     })?;

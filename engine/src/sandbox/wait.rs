@@ -157,6 +157,8 @@ pub(crate) struct Watched<'a> {
     /// CPU time the cgroup had counted before the program (a reused cgroup's baseline); `None`
     /// to take the init's own time from its Started record.
     pub cpu_base: Option<Duration>,
+    /// OOM kills the cgroup had counted before the program (a reused cgroup's baseline).
+    pub oom_base: u64,
     pub until: Until,
     /// Kill the run.
     pub kill: &'a dyn Fn(),
@@ -176,7 +178,7 @@ pub(crate) fn watch(w: Watched<'_>) -> Result<Watch, SandboxError> {
         let mut now = Instant::now();
         if watch.killed.is_none() && next_check.is_some_and(|t| now >= t) {
             if let Some(cgroup) = w.cgroup {
-                next_check = check_cgroup(cgroup, &mut watch, w.clocks, &kill)?;
+                next_check = check_cgroup(cgroup, &mut watch, w.clocks, w.oom_base, &kill)?;
                 now = Instant::now();
             }
         }
@@ -265,6 +267,7 @@ fn check_cgroup(
     cgroup: &dyn RunCgroup,
     watch: &mut Watch,
     clocks: Clocks,
+    oom_base: u64,
     kill: &impl Fn(&mut Watch, LimitHit),
 ) -> Result<Option<Instant>, SandboxError> {
     let mut step = None;
@@ -279,7 +282,7 @@ fn check_cgroup(
         step = Some(remaining.max(MIN_CPU_STEP));
     }
     if clocks.oom {
-        if cgroup.oom_kills()? > 0 {
+        if cgroup.oom_kills()? > oom_base {
             if let Err(e) = cgroup.kill_all() {
                 return Err(e.into());
             }

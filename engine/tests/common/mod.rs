@@ -29,8 +29,27 @@ pub fn root() -> bool {
 
 /// One sandbox for the whole test binary.
 pub fn sandbox() -> &'static Sandbox {
-    static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
-    SANDBOX.get_or_init(|| Sandbox::new(SandboxConfig::default()).expect("sandbox"))
+    shared_sandbox()
+}
+
+fn shared_sandbox() -> &'static std::sync::Arc<Sandbox> {
+    static SANDBOX: OnceLock<std::sync::Arc<Sandbox>> = OnceLock::new();
+    SANDBOX.get_or_init(|| {
+        std::sync::Arc::new(Sandbox::new(SandboxConfig::default()).expect("sandbox"))
+    })
+}
+
+/// A worker pool on the shared sandbox; dropped (and cleaned up) at the end of the test.
+pub fn pool(workers: usize, reuse: bool) -> judge_engine::pool::Pool {
+    judge_engine::pool::Pool::new(
+        shared_sandbox().clone(),
+        judge_engine::pool::PoolConfig {
+            workers,
+            reuse,
+            queue: 2 * workers,
+        },
+    )
+    .expect("pool")
 }
 
 pub fn testcases() -> PathBuf {

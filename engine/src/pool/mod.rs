@@ -1,0 +1,334 @@
+//! The worker pool: N workers, each owning one CPU and a few reused sandbox environments.
+//!
+//! - Jobs go through a bounded channel (crossbeam): a producer that queues faster than the
+//!   workers run blocks, so 10,000 queued runs cost no more memory than the channel's capacity.
+//! - Each worker owns one CPU: every process of its runs is pinned there by the run's cpuset
+//!   cgroup, which the program cannot widen (`sched_setaffinity` cannot leave a cpuset).
+//! - Each worker keeps the environments it built, keyed by their [`Layout`], and reuses them
+//!   (see [`crate::sandbox::env`]); a broken one is dropped and rebuilt on next use. With
+//!   `reuse` off, every run gets a fresh sandbox, still pinned.
+//! - A worker's `/work` is its own directory: [`Worker::stage`] fills it with a submission's
+//!   compiled files, only when the submission changes, and environments mount it read-only.
+//!
+//! Dropping the pool closes the channel; workers finish what is queued and exit, and their
+//! environments (inits, cgroups, directories) go with them.
+
+use std::collections::VecDeque;
+use std::fs;
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+
+use crate::sandbox::{Command, Env, Layout, RunResult, Sandbox, SandboxError};
+
+/// A fresh key for [`Worker::stage`].
+pub fn stage_key() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Environments a worker keeps at most (one per language profile in use, typically).
+const MAX_ENVS: usize = 4;
+
+/// How to build a pool.
+#[derive(Clone, Debug)]
+pub struct PoolConfig {
+    /// Workers; the default is the number of CPUs.
+    pub workers: usize,
+    /// Reuse sandbox environments (the default) or build a fresh sandbox for every run.
+    pub reuse: bool,
+    /// Jobs waiting at most; submitting blocks beyond.
+    pub queue: usize,
+}
+
+impl Default for PoolConfig {
+    fn default() -> PoolConfig {
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        PoolConfig {
+            workers,
+            reuse: true,
+            queue: 2 * workers,
+        }
+    }
+}
+
+type Job = Box<dyn FnOnce(&mut Worker) + Send>;
+
+/// The pool. Shared by reference between the threads that submit.
+pub struct Pool {
+    sender: Option<Sender<Job>>,
+    threads: Vec<JoinHandle<()>>,
+    workers: usize,
+    queued: Arc<AtomicUsize>,
+    peak: Arc<AtomicUsize>,
+    reuse: bool,
+    sandbox: Arc<Sandbox>,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("workers", &self.workers)
+            .field("reuse", &self.reuse)
+            .finish()
+    }
+}
+
+/// The result of a submitted job, once it has run.
+pub struct Ticket<R>(Receiver<std::thread::Result<R>>);
+
+impl<R> Ticket<R> {
+    /// Wait for the job. A job that panicked panics here, in the submitter.
+    pub fn wait(self) -> R {
+        match self.0.recv() {
+            Ok(Ok(value)) => value,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => panic!("a pool worker exited without running a job"),
+        }
+    }
+}
+
+impl Pool {
+    /// Start the workers. Worker `i` owns CPU `i` modulo the CPUs this process may use.
+    pub fn new(sandbox: Arc<Sandbox>, config: PoolConfig) -> io::Result<Pool> {
+        let cpus = allowed_cpus();
+        let workers = config.workers.max(1);
+        let (sender, receiver) = bounded::<Job>(config.queue.max(1));
+        let queued = Arc::new(AtomicUsize::new(0));
+        let mut threads = Vec::with_capacity(workers);
+        for index in 0..workers {
+            let receiver = receiver.clone();
+            let queued = queued.clone();
+            let mut worker = Worker {
+                index,
+                cpu: (!cpus.is_empty()).then(|| cpus[index % cpus.len()]),
+                sandbox: sandbox.clone(),
+                reuse: config.reuse && sandbox.has_cgroups(),
+                envs: VecDeque::new(),
+                work: tempfile::Builder::new()
+                    .prefix(&format!("judge-worker{index}-"))
+                    .tempdir()?,
+                staged: None,
+            };
+            worker.own_work_dir()?;
+            let thread = std::thread::Builder::new()
+                .name(format!("judge-worker-{index}"))
+                .spawn(move || {
+                    for job in receiver {
+                        queued.fetch_sub(1, Ordering::SeqCst);
+                        job(&mut worker);
+                    }
+                })?;
+            threads.push(thread);
+        }
+        Ok(Pool {
+            sender: Some(sender),
+            threads,
+            workers,
+            queued,
+            peak: Arc::new(AtomicUsize::new(0)),
+            reuse: config.reuse && sandbox.has_cgroups(),
+            sandbox,
+        })
+    }
+
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// The sandbox the workers run in.
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
+    /// Whether runs reuse environments.
+    pub fn reuses(&self) -> bool {
+        self.reuse
+    }
+
+    /// Jobs waiting now, and the most that ever waited.
+    pub fn queued(&self) -> (usize, usize) {
+        (
+            self.queued.load(Ordering::SeqCst),
+            self.peak.load(Ordering::SeqCst),
+        )
+    }
+
+    /// Queue a job; blocks while the queue is full.
+    pub fn submit<R, F>(&self, job: F) -> Ticket<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Worker) -> R + Send + 'static,
+    {
+        let (tx, rx) = bounded(1);
+        let job: Job = Box::new(move |worker: &mut Worker| {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(worker)));
+            let _ = tx.send(result);
+        });
+        let now = self.queued.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        if let Some(sender) = &self.sender {
+            // The receivers live as long as the pool, so this only fails after drop.
+            let _ = sender.send(job);
+        }
+        Ticket(rx)
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.sender = None;
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// One worker: its CPU, its environments, its `/work`.
+pub struct Worker {
+    index: usize,
+    cpu: Option<usize>,
+    sandbox: Arc<Sandbox>,
+    reuse: bool,
+    envs: VecDeque<Env>,
+    work: tempfile::TempDir,
+    staged: Option<u64>,
+}
+
+impl Worker {
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The CPU this worker's runs are pinned to.
+    pub fn cpu(&self) -> Option<usize> {
+        self.cpu
+    }
+
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
+    /// The worker's own work directory, mounted at `/work` by environments that list it.
+    pub fn work_dir(&self) -> &Path {
+        self.work.path()
+    }
+
+    /// Put the files of `source` in the worker's work directory, unless the files staged under
+    /// `key` (unique to what `source` holds, e.g. one submission) are there already.
+    pub fn stage(&mut self, key: u64, source: &Path) -> io::Result<&Path> {
+        if self.staged != Some(key) {
+            self.staged = None;
+            for entry in fs::read_dir(self.work.path())? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    fs::remove_dir_all(&path)?;
+                } else {
+                    fs::remove_file(&path)?;
+                }
+            }
+            link_tree(source, self.work.path())?;
+            self.staged = Some(key);
+        }
+        Ok(self.work.path())
+    }
+
+    /// Run `command` with the mounts and allowlist of `layout`, pinned to this worker's CPU: in
+    /// a reused environment, or in a fresh sandbox when reuse is off.
+    pub fn run(
+        &mut self,
+        mut layout: Layout,
+        mut command: Command,
+    ) -> Result<RunResult, SandboxError> {
+        let cpus = self.cpu.map(|c| c.to_string());
+        layout.cpus = cpus.clone();
+        command.limits_mut().cpus = cpus;
+        if !self.reuse {
+            command.mounts(layout.mounts).syscalls(layout.syscalls);
+            command.limits_mut().tmp_size = layout.tmp_size;
+            return self.sandbox.run(command);
+        }
+        command.limits_mut().cpus = None;
+        command.syscalls(layout.syscalls.clone());
+        let position = self.envs.iter().position(|e| *e.layout() == layout);
+        let mut env = match position.and_then(|i| self.envs.remove(i)) {
+            Some(env) => env,
+            None => Env::new(&self.sandbox, layout)?,
+        };
+        let result = env.run(command);
+        if !env.is_broken() {
+            // Most recently used at the front; the least recently used goes first.
+            self.envs.push_front(env);
+            self.envs.truncate(MAX_ENVS);
+        }
+        result
+    }
+
+    /// Run `command` in a fresh sandbox with its own mounts, pinned to this worker's CPU.
+    pub fn run_fresh(&mut self, mut command: Command) -> Result<RunResult, SandboxError> {
+        command.limits_mut().cpus = self.cpu.map(|c| c.to_string());
+        self.sandbox.run(command)
+    }
+
+    fn own_work_dir(&self) -> io::Result<()> {
+        let config = self.sandbox.config();
+        std::os::unix::fs::chown(
+            self.work.path(),
+            Some(config.host_uid),
+            Some(config.host_gid),
+        )?;
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(self.work.path(), fs::Permissions::from_mode(0o755))
+    }
+}
+
+/// Hard-link (or, across filesystems, copy) the tree `from` into `to`.
+fn link_tree(from: &Path, to: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            fs::create_dir(&target)?;
+            link_tree(&entry.path(), &target)?;
+        } else if fs::hard_link(entry.path(), &target).is_err() {
+            fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// The CPUs this process may run on.
+fn allowed_cpus() -> Vec<usize> {
+    let Ok(set) = nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0)) else {
+        return Vec::new();
+    };
+    (0..nix::sched::CpuSet::count())
+        .filter(|&c| set.is_set(c).unwrap_or(false))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_tree_copies_files_and_directories() {
+        let from = tempfile::tempdir().unwrap();
+        let to = tempfile::tempdir().unwrap();
+        fs::write(from.path().join("a"), "1").unwrap();
+        fs::create_dir(from.path().join("d")).unwrap();
+        fs::write(from.path().join("d/b"), "2").unwrap();
+        link_tree(from.path(), to.path()).unwrap();
+        assert_eq!(fs::read_to_string(to.path().join("a")).unwrap(), "1");
+        assert_eq!(fs::read_to_string(to.path().join("d/b")).unwrap(), "2");
+    }
+
+    #[test]
+    fn this_process_may_use_some_cpu() {
+        assert!(!allowed_cpus().is_empty());
+    }
+}
