@@ -17,6 +17,12 @@ pub struct Cli {
 pub enum Command {
     /// Judge one source file against a directory of tests or a problem package.
     Run(RunArgs),
+    /// Judge many submissions against one problem, several at once, into report files that
+    /// survive an interruption.
+    Batch(crate::batch::BatchArgs),
+    /// Check a problem package: every file under submissions/<expected verdict>/ must get
+    /// that verdict.
+    Verify(crate::verify::VerifyArgs),
 }
 
 /// Options shared by the commands that judge.
@@ -173,7 +179,9 @@ mod tests {
             "2",
         ])
         .unwrap();
-        let Command::Run(run) = cli.command;
+        let Command::Run(run) = cli.command else {
+            panic!("not run")
+        };
         assert_eq!(run.judge.time_limit, Some(Duration::from_secs(2)));
         assert_eq!(run.judge.memory_limit, Some(1 << 30));
         assert!(run.all && run.json);

@@ -2,8 +2,13 @@
 //! status (0 accepted, 1 any other verdict, 2 usage or engine error).
 
 mod args;
+mod batch;
 mod output;
+mod report;
+mod report_file;
 mod run;
+mod submissions;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -39,6 +44,8 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let outcome = match &cli.command {
         args::Command::Run(run) => run::run(run),
+        args::Command::Batch(batch) => batch::run(batch),
+        args::Command::Verify(verify) => verify::run(verify),
     };
     match outcome {
         Ok(Verdict::AC) => ExitCode::from(0),

@@ -9,6 +9,8 @@ use judge_engine::judge::{Report, TestReport};
 use judge_engine::verdict::{signal_name, Verdict};
 use serde::Serialize;
 
+use crate::report::{CompileJson, TestJson};
+
 /// A progress bar on stderr, drawn only when stderr is a terminal.
 pub fn progress(tests: usize, enabled: bool) -> ProgressBar {
     let target = if enabled && std::io::stderr().is_terminal() {
@@ -33,54 +35,18 @@ fn ms(d: Duration) -> u64 {
 #[derive(Serialize)]
 struct JsonReport<'a> {
     verdict: &'a str,
-    compile: JsonCompile<'a>,
-    tests: Vec<JsonTest<'a>>,
+    compile: CompileJson,
+    tests: Vec<TestJson>,
     time_ms: u64,
     memory_kib: u64,
-}
-
-#[derive(Serialize)]
-struct JsonCompile<'a> {
-    ok: bool,
-    message: &'a str,
-    time_ms: u64,
-}
-
-#[derive(Serialize)]
-struct JsonTest<'a> {
-    name: &'a str,
-    verdict: &'a str,
-    time_ms: u64,
-    wall_ms: u64,
-    memory_kib: u64,
-    exit_code: Option<i32>,
-    signal: Option<i32>,
-    message: &'a str,
 }
 
 /// The report as the one JSON document `--json` prints.
 pub fn json(report: &Report) -> String {
     let doc = JsonReport {
         verdict: report.verdict.code(),
-        compile: JsonCompile {
-            ok: report.compile.ok,
-            message: &report.compile.message,
-            time_ms: ms(report.compile.time),
-        },
-        tests: report
-            .tests
-            .iter()
-            .map(|t| JsonTest {
-                name: &t.name,
-                verdict: t.verdict.code(),
-                time_ms: ms(t.time),
-                wall_ms: ms(t.wall_time),
-                memory_kib: t.memory / 1024,
-                exit_code: t.exit_code,
-                signal: t.signal,
-                message: &t.message,
-            })
-            .collect(),
+        compile: CompileJson::from(&report.compile),
+        tests: report.tests.iter().map(TestJson::from).collect(),
         time_ms: ms(report.time),
         memory_kib: report.memory / 1024,
     };
@@ -97,6 +63,12 @@ impl Paint {
         Paint {
             enabled: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         }
+    }
+
+    /// No colours, whatever stdout is.
+    #[cfg(test)]
+    pub fn plain() -> Paint {
+        Paint { enabled: false }
     }
 
     pub fn verdict(&self, v: Verdict) -> String {

@@ -1,0 +1,509 @@
+//! `judge verify PROBLEM_DIR`: check a problem package against its own submissions, in the real
+//! sandbox: every file under `submissions/<folder>/` must get the verdict its folder names.
+//!
+//! In order:
+//! 1. read the package's tests (as `judge run --tests` does);
+//! 2. map each folder of `submissions/` to its expected verdict ([`FOLDERS`]); an unknown folder
+//!    is an error naming it, before anything is judged; files directly in `submissions/` are
+//!    skipped with a warning; each folder's files are collected as `judge batch` collects a
+//!    directory (recursively, hidden files skipped);
+//! 3. judge them all ([`crate::batch::judge_all`]);
+//! 4. report each submission whose verdict differs from its folder's, and each accepted one
+//!    whose max CPU time is above half the time limit it ran under (fragile: a slower judge
+//!    machine could fail it);
+//! 5. a summary per folder; the verdict `AC` (exit status 0) when everything matched, `WA` (exit
+//!    status 1) otherwise; fragile submissions alone are a warning.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use clap::Args;
+use judge_engine::judge::{JudgeError, Problem, Report};
+use judge_engine::testset::{self, natural_cmp};
+use judge_engine::verdict::Verdict;
+
+use crate::args::JudgeArgs;
+use crate::batch::{judge_all, Job, Progress};
+use crate::output::Paint;
+use crate::submissions;
+use crate::{run, Failure};
+
+#[derive(Debug, Args)]
+#[command(mut_arg("jobs", |a| a.help("Submissions to judge at once (default: the number of CPUs)")))]
+pub struct VerifyArgs {
+    /// The problem package: tests under data/, submissions under submissions/<expected>/.
+    pub problem: PathBuf,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+}
+
+/// The folders of `submissions/` and the verdict each expects (the problemtools names).
+pub const FOLDERS: [(&str, Verdict); 7] = [
+    ("accepted", Verdict::AC),
+    ("wrong_answer", Verdict::WA),
+    ("time_limit_exceeded", Verdict::TLE),
+    ("run_time_error", Verdict::RE),
+    ("memory_limit_exceeded", Verdict::MLE),
+    ("output_limit_exceeded", Verdict::OLE),
+    ("compile_error", Verdict::CE),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("problem {problem}: no submissions/ directory to verify")]
+    NoSubmissionsDir { problem: PathBuf },
+    #[error(
+        "submissions folder {path}: {name:?} names no verdict; use one of accepted, \
+         wrong_answer, time_limit_exceeded, run_time_error, memory_limit_exceeded, \
+         output_limit_exceeded, compile_error"
+    )]
+    UnknownFolder { path: PathBuf, name: String },
+    #[error("problem {problem}: no submission in any folder of submissions/")]
+    NoSubmissions { problem: PathBuf },
+    #[error("cannot list {path}: {source}")]
+    List { path: PathBuf, source: io::Error },
+}
+
+/// The verdict a folder of `submissions/` expects.
+pub fn expected_verdict(folder: &str) -> Option<Verdict> {
+    FOLDERS.iter().find(|(f, _)| *f == folder).map(|(_, v)| *v)
+}
+
+/// A submission and what its folder expects.
+struct Case {
+    path: PathBuf,
+    folder: String,
+    expected: Verdict,
+}
+
+/// The package's submissions, folder by folder in natural order.
+fn cases(problem: &Path) -> Result<Vec<Case>, Failure> {
+    let dir = problem.join("submissions");
+    if !dir.is_dir() {
+        return Err(VerifyError::NoSubmissionsDir {
+            problem: problem.to_owned(),
+        }
+        .into());
+    }
+    let list = |source| VerifyError::List {
+        path: dir.clone(),
+        source,
+    };
+    let mut entries = Vec::new();
+    for entry in fs::read_dir(&dir).map_err(list)? {
+        let entry = entry.map_err(list)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') {
+            entries.push((name, entry.path()));
+        }
+    }
+    entries.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+    let mut cases = Vec::new();
+    for (name, path) in entries {
+        if !path.is_dir() {
+            eprintln!(
+                "judge: warning: {}: not in a verdict folder, not judged",
+                path.display()
+            );
+            continue;
+        }
+        let expected = expected_verdict(&name).ok_or_else(|| VerifyError::UnknownFolder {
+            path: path.clone(),
+            name: name.clone(),
+        })?;
+        for s in submissions::collect(std::slice::from_ref(&path))? {
+            cases.push(Case {
+                path: s.path,
+                folder: name.clone(),
+                expected,
+            });
+        }
+    }
+    if cases.is_empty() {
+        return Err(VerifyError::NoSubmissions {
+            problem: problem.to_owned(),
+        }
+        .into());
+    }
+    Ok(cases)
+}
+
+/// How a submission's result compares with its folder.
+#[derive(Clone, Debug, PartialEq)]
+enum Finding {
+    Matches,
+    /// Accepted, with a max CPU time above half the limit it ran under.
+    Fragile {
+        time: Duration,
+        limit: Duration,
+    },
+    Differs {
+        got: Verdict,
+        why: String,
+    },
+}
+
+/// `time` and `limit` only matter for an accepted submission.
+fn assess(expected: Verdict, got: Verdict, time: Duration, limit: Duration, why: &str) -> Finding {
+    if got != expected {
+        Finding::Differs {
+            got,
+            why: why.to_owned(),
+        }
+    } else if got == Verdict::AC && time * 2 > limit {
+        Finding::Fragile { time, limit }
+    } else {
+        Finding::Matches
+    }
+}
+
+/// Why a report has its verdict, in one line: the failing test and its message.
+fn why(report: &Report) -> String {
+    if !report.compile.ok {
+        return first_line(&report.compile.message);
+    }
+    match report.tests.iter().find(|t| t.verdict != Verdict::AC) {
+        Some(t) => format!("test {}: {}", t.name, first_line(&t.message)),
+        None => String::new(),
+    }
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    line.trim().chars().take(100).collect()
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
+
+/// Judge the package's submissions; `Verdict::AC` when each got its folder's verdict, else
+/// `Verdict::WA` (exit status 1).
+pub fn run(args: &VerifyArgs) -> Result<Verdict, Failure> {
+    crate::require_root()?;
+    let tests = testset::discover(&args.problem)?;
+    let cases = cases(&args.problem)?;
+    let profiles = run::profiles(&args.judge)?;
+    let sandbox = run::sandbox()?;
+    let mut problem = Problem::prepare(&sandbox, &profiles, tests)?;
+    if let Some(checker) = &args.judge.checker {
+        problem.use_checker(checker)?;
+    }
+    let options = run::options(&args.judge, false);
+    let limit = problem.limits(&options).time;
+    let mut findings: Vec<Option<Finding>> = vec![None; cases.len()];
+    let mut jobs = Vec::new();
+    let mut job_of = Vec::new();
+    for (index, case) in cases.iter().enumerate() {
+        match profiles.for_source(&case.path, None) {
+            Ok(profile) => {
+                jobs.push(Job {
+                    source: &case.path,
+                    profile,
+                });
+                job_of.push(index);
+            }
+            Err(e) => {
+                findings[index] = Some(assess(
+                    case.expected,
+                    Verdict::IE,
+                    Duration::ZERO,
+                    limit,
+                    &e.to_string(),
+                ));
+            }
+        }
+    }
+    let progress = Progress::new(jobs.len());
+    let judged: Mutex<Vec<(usize, Result<Report, JudgeError>)>> = Mutex::new(Vec::new());
+    judge_all(
+        &sandbox,
+        &problem,
+        &jobs,
+        &options,
+        options.jobs,
+        &|_, event| progress.event(&event),
+        &|job, result| {
+            progress.submission_done();
+            judged
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((job, result));
+            std::ops::ControlFlow::Continue(())
+        },
+    );
+    progress.finish();
+    for (job, result) in judged.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        let index = job_of[job];
+        let expected = cases[index].expected;
+        findings[index] = Some(match result {
+            Ok(report) => {
+                let factor = jobs[job].profile.run().limits().time_factor;
+                assess(
+                    expected,
+                    report.verdict,
+                    report.time,
+                    report.limits.time.mul_f64(factor),
+                    &why(&report),
+                )
+            }
+            Err(e) => assess(expected, Verdict::IE, Duration::ZERO, limit, &e.to_string()),
+        });
+    }
+    let findings: Vec<Finding> = findings.into_iter().flatten().collect();
+    let text = summary(&cases, &findings, &Paint::stdout());
+    print!("{text}");
+    let differ = findings
+        .iter()
+        .any(|f| matches!(f, Finding::Differs { .. }));
+    Ok(if differ { Verdict::WA } else { Verdict::AC })
+}
+
+/// The differences, the fragile submissions, a line per folder, and the conclusion.
+fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
+    let mut out = String::new();
+    let mut folders: BTreeMap<usize, (&str, Verdict, usize, usize)> = BTreeMap::new();
+    let (mut differ, mut fragile) = (0, 0);
+    for (case, finding) in cases.iter().zip(findings) {
+        let order = FOLDERS
+            .iter()
+            .position(|(f, _)| *f == case.folder)
+            .unwrap_or(FOLDERS.len());
+        let entry = folders
+            .entry(order)
+            .or_insert((&case.folder, case.expected, 0, 0));
+        entry.2 += 1;
+        match finding {
+            Finding::Differs { got, why } => {
+                differ += 1;
+                let why = if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({why})")
+                };
+                out.push_str(&format!(
+                    "{}: expected {}, got {}{why}\n",
+                    case.path.display(),
+                    case.expected,
+                    got,
+                ));
+            }
+            Finding::Fragile { time, limit } => {
+                fragile += 1;
+                entry.3 += 1;
+                out.push_str(&format!(
+                    "{}: fragile: max CPU time {} is above half the time limit of {}\n",
+                    case.path.display(),
+                    seconds(*time),
+                    seconds(*limit),
+                ));
+            }
+            Finding::Matches => entry.3 += 1,
+        }
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&paint.dim(&format!(
+        "{:<22} {:<8} {:>11} {:>11}\n",
+        "folder", "expected", "submissions", "as expected"
+    )));
+    for (folder, expected, total, matched) in folders.values() {
+        out.push_str(&format!(
+            "{folder:<22} {:<8} {total:>11} {matched:>11}\n",
+            expected.code()
+        ));
+    }
+    let total = cases.len();
+    out.push_str(&if differ == 0 {
+        format!("verify: all {total} submissions got their folder's verdict")
+    } else {
+        format!("verify: {differ} of {total} submissions got another verdict than their folder's")
+    });
+    if fragile > 0 {
+        out.push_str(&format!(
+            "; {fragile} accepted submissions are fragile (above half the time limit)"
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+
+    #[test]
+    fn every_folder_maps_to_its_verdict_and_others_to_none() {
+        assert_eq!(expected_verdict("accepted"), Some(Verdict::AC));
+        assert_eq!(expected_verdict("time_limit_exceeded"), Some(Verdict::TLE));
+        assert_eq!(expected_verdict("compile_error"), Some(Verdict::CE));
+        assert_eq!(
+            expected_verdict("output_limit_exceeded"),
+            Some(Verdict::OLE)
+        );
+        assert_eq!(expected_verdict("acepted"), None);
+        assert_eq!(expected_verdict("Accepted"), None);
+        let verdicts: std::collections::HashSet<Verdict> =
+            FOLDERS.iter().map(|(_, v)| *v).collect();
+        assert_eq!(verdicts.len(), FOLDERS.len(), "one folder per verdict");
+    }
+
+    #[test]
+    fn a_different_verdict_differs_whatever_the_time() {
+        assert_eq!(
+            assess(Verdict::WA, Verdict::AC, MS(1), MS(1000), ""),
+            Finding::Differs {
+                got: Verdict::AC,
+                why: String::new()
+            }
+        );
+        assert!(matches!(
+            assess(Verdict::AC, Verdict::TLE, MS(1000), MS(1000), "slow"),
+            Finding::Differs {
+                got: Verdict::TLE,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn accepted_above_half_the_limit_is_fragile() {
+        assert_eq!(
+            assess(Verdict::AC, Verdict::AC, MS(500), MS(1000), ""),
+            Finding::Matches,
+            "exactly half is still safe"
+        );
+        assert_eq!(
+            assess(Verdict::AC, Verdict::AC, MS(501), MS(1000), ""),
+            Finding::Fragile {
+                time: MS(501),
+                limit: MS(1000)
+            }
+        );
+        assert_eq!(
+            assess(Verdict::WA, Verdict::WA, MS(900), MS(1000), ""),
+            Finding::Matches,
+            "only accepted submissions can be fragile"
+        );
+    }
+
+    fn case(path: &str, folder: &str) -> Case {
+        Case {
+            path: PathBuf::from(path),
+            folder: folder.to_owned(),
+            expected: expected_verdict(folder).unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_summary_names_differences_and_fragile_ones_and_counts_per_folder() {
+        let cases = [
+            case("p/submissions/wrong_answer/right.c", "wrong_answer"),
+            case("p/submissions/accepted/a.c", "accepted"),
+            case("p/submissions/accepted/slow.c", "accepted"),
+        ];
+        let findings = [
+            Finding::Differs {
+                got: Verdict::AC,
+                why: String::new(),
+            },
+            Finding::Matches,
+            Finding::Fragile {
+                time: MS(700),
+                limit: MS(1000),
+            },
+        ];
+        let text = summary(&cases, &findings, &Paint::plain());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "p/submissions/wrong_answer/right.c: expected WA, got AC"
+        );
+        assert_eq!(
+            lines[1],
+            "p/submissions/accepted/slow.c: fragile: max CPU time 0.700 s is above half the \
+             time limit of 1.000 s"
+        );
+        let accepted = lines.iter().find(|l| l.starts_with("accepted ")).unwrap();
+        assert_eq!(
+            accepted.split_whitespace().collect::<Vec<_>>(),
+            ["accepted", "AC", "2", "2"]
+        );
+        let wrong = lines
+            .iter()
+            .find(|l| l.starts_with("wrong_answer "))
+            .unwrap();
+        assert_eq!(
+            wrong.split_whitespace().collect::<Vec<_>>(),
+            ["wrong_answer", "WA", "1", "0"]
+        );
+        let row = |folder: &str| lines.iter().position(|l| l.starts_with(folder)).unwrap();
+        assert!(
+            row("accepted ") < row("wrong_answer "),
+            "folders in the order of FOLDERS"
+        );
+        assert!(lines
+            .last()
+            .unwrap()
+            .starts_with("verify: 1 of 3 submissions"));
+        assert!(lines
+            .last()
+            .unwrap()
+            .contains("1 accepted submissions are fragile"));
+    }
+
+    #[test]
+    fn an_all_matching_summary_says_so() {
+        let cases = [case("a.c", "accepted"), case("b.c", "compile_error")];
+        let text = summary(
+            &cases,
+            &[Finding::Matches, Finding::Matches],
+            &Paint::plain(),
+        );
+        assert!(text.starts_with("folder"), "{text}");
+        assert!(text.ends_with("verify: all 2 submissions got their folder's verdict\n"));
+    }
+
+    #[test]
+    fn why_names_the_failing_test() {
+        use judge_engine::judge::{CompileReport, TestLimits, TestReport};
+        let test = |name: &str, verdict, message: &str| TestReport {
+            name: name.to_owned(),
+            verdict,
+            time: Duration::ZERO,
+            wall_time: Duration::ZERO,
+            memory: 0,
+            exit_code: Some(0),
+            signal: None,
+            message: message.to_owned(),
+            diff: None,
+        };
+        let report = Report {
+            verdict: Verdict::WA,
+            compile: CompileReport {
+                ok: true,
+                message: String::new(),
+                time: Duration::ZERO,
+            },
+            tests: vec![
+                test("sample/1", Verdict::AC, ""),
+                test("secret/1", Verdict::WA, "expected \"2\"\nmore"),
+            ],
+            time: Duration::ZERO,
+            memory: 0,
+            limits: TestLimits {
+                time: MS(1000),
+                memory: 1,
+                output: 1,
+            },
+        };
+        assert_eq!(why(&report), "test secret/1: expected \"2\"");
+    }
+}
