@@ -21,17 +21,18 @@ use std::sync::Mutex;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use judge_engine::judge::{Event, JudgeError, Options, Problem, Report};
+use judge_engine::pool::Pool;
 use judge_engine::profile::Profile;
-use judge_engine::sandbox::Sandbox;
 use judge_engine::testset;
 use judge_engine::verdict::Verdict;
+use std::sync::Arc;
 
 use crate::args::JudgeArgs;
 use crate::output::Paint;
 use crate::report::Record;
 use crate::report_file::{Format, ReportFile, ReportFileError};
 use crate::submissions::{self, Submission};
-use crate::{run, Failure};
+use crate::{run, Done, Failure};
 
 #[derive(Debug, Args)]
 #[command(mut_arg("jobs", |a| a.help("Submissions to judge at once (default: the number of CPUs)")))]
@@ -67,25 +68,21 @@ pub struct Job<'a> {
 /// from the worker's thread, in any order. When `finished` breaks, no further submission starts
 /// (those already running still finish and are reported).
 pub fn judge_all(
-    sandbox: &Sandbox,
-    problem: &Problem,
+    pool: &Pool,
+    problem: &Arc<Problem>,
     jobs: &[Job<'_>],
     options: &Options,
-    workers: usize,
     events: &(dyn Fn(usize, Event) + Sync),
     finished: &(dyn Fn(usize, Result<Report, JudgeError>) -> ControlFlow<()> + Sync),
 ) {
-    let options = Options {
-        jobs: 1,
-        ..options.clone()
-    };
+    // One submission per worker at a time: each compiles here, and its tests go to the pool.
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let worker = || {
+    let driver = || {
         while !stop.load(Ordering::SeqCst) {
             let index = next.fetch_add(1, Ordering::SeqCst);
             let Some(job) = jobs.get(index) else { break };
-            let result = problem.judge(sandbox, job.profile, job.source, &options, &|e| {
+            let result = problem.judge(pool, job.profile, job.source, options, &|e| {
                 events(index, e)
             });
             if finished(index, result).is_break() {
@@ -94,10 +91,10 @@ pub fn judge_all(
         }
     };
     std::thread::scope(|s| {
-        for _ in 1..workers.min(jobs.len()).max(1) {
-            s.spawn(worker);
+        for _ in 1..pool.workers().min(jobs.len()).max(1) {
+            s.spawn(driver);
         }
-        worker();
+        driver();
     });
 }
 
@@ -192,7 +189,7 @@ fn open_reports(args: &BatchArgs) -> Result<Vec<ReportFile>, Failure> {
 
 /// Judge every submission; `Verdict::AC` (exit status 0) once each has its row, whatever the
 /// verdicts.
-pub fn run(args: &BatchArgs) -> Result<Verdict, Failure> {
+pub fn run(args: &BatchArgs) -> Result<Done, Failure> {
     crate::require_root()?;
     if args.resume && args.json.is_none() && args.csv.is_none() {
         return Err(Failure::Usage(
@@ -234,6 +231,8 @@ pub fn run(args: &BatchArgs) -> Result<Verdict, Failure> {
     if let Some(checker) = &args.judge.checker {
         problem.use_checker(checker)?;
     }
+    let problem = std::sync::Arc::new(problem);
+    let pool = run::pool(sandbox, &args.judge)?;
     let sink = Mutex::new(Sink {
         files,
         rows: vec![None; planned.len()],
@@ -265,11 +264,10 @@ pub fn run(args: &BatchArgs) -> Result<Verdict, Failure> {
     if lock().error.is_none() {
         let options = run::options(&args.judge, false);
         judge_all(
-            &sandbox,
+            &pool,
             &problem,
             &jobs,
             &options,
-            options.jobs,
             &|_, event| progress.event(&event),
             &|job, result| {
                 let index = job_of[job];
@@ -298,7 +296,7 @@ pub fn run(args: &BatchArgs) -> Result<Verdict, Failure> {
     if args.resume {
         println!("{skipped} submissions already recorded were skipped (--resume)");
     }
-    Ok(Verdict::AC)
+    Ok(Done::Judged)
 }
 
 /// The summary: one line per submission, then the count per verdict.

@@ -15,6 +15,17 @@ use std::process::ExitCode;
 use clap::Parser;
 use judge_engine::verdict::Verdict;
 
+/// How a command that did its job ended, for the exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Done {
+    /// `judge run`: 0 for AC, 1 for any other verdict.
+    Verdict(Verdict),
+    /// `judge batch`: every submission judged, whatever the verdicts.
+    Judged,
+    /// `judge verify`: every verdict as its folder says (true) or not.
+    Verified(bool),
+}
+
 /// Why a command could not do its job: one sentence for the user.
 #[derive(Debug)]
 pub enum Failure {
@@ -48,8 +59,8 @@ fn main() -> ExitCode {
         args::Command::Verify(verify) => verify::run(verify),
     };
     match outcome {
-        Ok(Verdict::AC) => ExitCode::from(0),
-        Ok(_) => ExitCode::from(1),
+        Ok(Done::Verdict(Verdict::AC) | Done::Judged | Done::Verified(true)) => ExitCode::from(0),
+        Ok(Done::Verdict(_) | Done::Verified(false)) => ExitCode::from(1),
         Err(Failure::Usage(message) | Failure::Engine(message)) => {
             eprintln!("judge: {message}");
             ExitCode::from(2)

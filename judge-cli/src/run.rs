@@ -7,11 +7,10 @@ use judge_engine::pool::{Pool, PoolConfig};
 use judge_engine::profile::ProfileSet;
 use judge_engine::sandbox::{Sandbox, SandboxConfig};
 use judge_engine::testset;
-use judge_engine::verdict::Verdict;
 
 use crate::args::{JudgeArgs, RunArgs};
 use crate::output;
-use crate::Failure;
+use crate::{Done, Failure};
 
 /// The profiles: built in, with `--profiles` directories on top.
 pub fn profiles(args: &JudgeArgs) -> Result<ProfileSet, Failure> {
@@ -49,7 +48,7 @@ pub fn pool(sandbox: Sandbox, args: &JudgeArgs) -> Result<Pool, Failure> {
 }
 
 /// Returns the submission's verdict.
-pub fn run(args: &RunArgs) -> Result<Verdict, Failure> {
+pub fn run(args: &RunArgs) -> Result<Done, Failure> {
     crate::require_root()?;
     if !args.source.is_file() {
         return Err(Failure::Usage(format!(
@@ -87,5 +86,5 @@ pub fn run(args: &RunArgs) -> Result<Verdict, Failure> {
     } else {
         print!("{}", output::table(&report));
     }
-    Ok(report.verdict)
+    Ok(Done::Verdict(report.verdict))
 }

@@ -30,7 +30,7 @@ use crate::args::JudgeArgs;
 use crate::batch::{judge_all, Job, Progress};
 use crate::output::Paint;
 use crate::submissions;
-use crate::{run, Failure};
+use crate::{run, Done, Failure};
 
 #[derive(Debug, Args)]
 #[command(mut_arg("jobs", |a| a.help("Submissions to judge at once (default: the number of CPUs)")))]
@@ -183,7 +183,7 @@ fn seconds(d: Duration) -> String {
 
 /// Judge the package's submissions; `Verdict::AC` when each got its folder's verdict, else
 /// `Verdict::WA` (exit status 1).
-pub fn run(args: &VerifyArgs) -> Result<Verdict, Failure> {
+pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
     crate::require_root()?;
     let tests = testset::discover(&args.problem)?;
     let cases = cases(&args.problem)?;
@@ -193,6 +193,8 @@ pub fn run(args: &VerifyArgs) -> Result<Verdict, Failure> {
     if let Some(checker) = &args.judge.checker {
         problem.use_checker(checker)?;
     }
+    let problem = std::sync::Arc::new(problem);
+    let pool = run::pool(sandbox, &args.judge)?;
     let options = run::options(&args.judge, false);
     let limit = problem.limits(&options).time;
     let mut findings: Vec<Option<Finding>> = vec![None; cases.len()];
@@ -221,11 +223,10 @@ pub fn run(args: &VerifyArgs) -> Result<Verdict, Failure> {
     let progress = Progress::new(jobs.len());
     let judged: Mutex<Vec<(usize, Result<Report, JudgeError>)>> = Mutex::new(Vec::new());
     judge_all(
-        &sandbox,
+        &pool,
         &problem,
         &jobs,
         &options,
-        options.jobs,
         &|_, event| progress.event(&event),
         &|job, result| {
             progress.submission_done();
@@ -260,7 +261,7 @@ pub fn run(args: &VerifyArgs) -> Result<Verdict, Failure> {
     let differ = findings
         .iter()
         .any(|f| matches!(f, Finding::Differs { .. }));
-    Ok(if differ { Verdict::WA } else { Verdict::AC })
+    Ok(Done::Verified(!differ))
 }
 
 /// The differences, the fragile submissions, a line per folder, and the conclusion.
