@@ -6,6 +6,7 @@
 //! 3. [`profile`]: TOML language profiles;
 //! 4. [`checker`], [`testset`]: output checking and test discovery.
 
+pub mod bench;
 pub mod cgroup;
 pub mod checker;
 pub mod judge;

@@ -56,6 +56,7 @@ fn an_environment_serves_many_runs() {
         assert!(out.result.success(), "{:?} {}", out.result, out.stderr);
         assert_eq!(out.stdout, format!("run {i}\n"));
     }
+    env.settle();
     assert!(!env.is_broken());
     assert_eq!(env.runs(), 20);
 }
@@ -106,9 +107,10 @@ fn no_file_in_tmp_or_dev_shm_survives_into_the_next_run() {
     if !root() {
         return;
     }
-    let (planted, looked, env) = plant_then_look("files", &[]);
+    let (planted, looked, mut env) = plant_then_look("files", &[]);
     assert_eq!(planted.trim(), "planted");
     assert_eq!(looked.trim(), "clean");
+    env.settle();
     assert!(!env.is_broken());
 }
 
@@ -117,9 +119,10 @@ fn no_process_survives_into_the_next_run() {
     if !root() {
         return;
     }
-    let (planted, looked, env) = plant_then_look("process", &[]);
+    let (planted, looked, mut env) = plant_then_look("process", &[]);
     assert_eq!(planted.trim(), "planted");
     assert_eq!(looked.trim(), "clean");
+    env.settle();
     assert!(
         !env.is_broken(),
         "a killed daemon must not spoil the environment"
@@ -208,5 +211,6 @@ fn limits_and_accounting_hold_per_run() {
     let out = run(&mut env, cmd);
     assert!(out.result.success(), "{:?}", out.result);
     assert!(!out.result.oom_killed);
+    env.settle();
     assert!(!env.is_broken());
 }

@@ -17,6 +17,8 @@ pub struct Cli {
 pub enum Command {
     /// Judge one source file against a directory of tests or a problem package.
     Run(RunArgs),
+    /// Measure what isolation costs on this host, layer by layer, and judging throughput.
+    Bench(BenchArgs),
     /// Judge many submissions against one problem, several at once, into report files that
     /// survive an interruption.
     Batch(crate::batch::BatchArgs),
@@ -70,6 +72,25 @@ pub struct RunArgs {
     pub json: bool,
     #[command(flatten)]
     pub judge: JudgeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Rounds: every layer is measured once per round, interleaved with the others.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=10000))]
+    pub rounds: u64,
+    /// Runs of /bin/true per layer and round.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100000))]
+    pub runs: u64,
+    /// A+B tests for the throughput figure.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100000))]
+    pub tests: u64,
+    /// Measure throughput with a fresh sandbox per run instead of reused environments.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Print one JSON document instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `1`, `1.5`, `500ms`, `2s`.

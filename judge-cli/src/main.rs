@@ -3,6 +3,7 @@
 
 mod args;
 mod batch;
+mod bench;
 mod output;
 mod report;
 mod report_file;
@@ -55,6 +56,7 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let outcome = match &cli.command {
         args::Command::Run(run) => run::run(run),
+        args::Command::Bench(bench) => bench::run(bench),
         args::Command::Batch(batch) => batch::run(batch),
         args::Command::Verify(verify) => verify::run(verify),
     };

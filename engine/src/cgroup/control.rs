@@ -2,13 +2,17 @@
 //!
 //! The accounting reads go through here rather than through cgroups-rs: the crate maps a missing
 //! or unreadable file to 0 (a silent `memory.peak` of 0 on old kernels, an empty process list when
-//! `cgroup.procs` cannot be read) and reads a dozen files where the sandbox polls one. Each helper
-//! opens the file, does one read or write, and closes it; nothing is cached across calls because a
-//! cgroup file's content is generated anew on every read.
+//! `cgroup.procs` cannot be read) and reads a dozen files where the sandbox polls one. The plain
+//! helpers open the file, do one read or write, and close it. A reused cgroup's hot files go
+//! through [`Cache`] instead: kept open and read from offset 0, which makes the kernel generate
+//! the content anew, so a reading is never stale, only cheaper.
 
-use std::fs::{self, OpenOptions};
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::path::Path;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::CgroupError;
 
@@ -37,6 +41,61 @@ pub(super) fn write(path: &Path, value: &str) -> Result<(), CgroupError> {
         .map_err(|e| CgroupError::io("open", path, e))?;
     file.write_all(value.as_bytes())
         .map_err(|e| CgroupError::io("write", path, e))
+}
+
+/// Control files kept open, for the ones read or written on every run.
+#[derive(Debug, Default)]
+pub(super) struct Cache {
+    files: Mutex<HashMap<(PathBuf, bool), File>>,
+}
+
+impl Cache {
+    fn with<T>(
+        &self,
+        path: &Path,
+        write: bool,
+        f: impl FnOnce(&File) -> io::Result<T>,
+    ) -> Result<T, CgroupError> {
+        let mut files = self.files.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (path.to_path_buf(), write);
+        if !files.contains_key(&key) {
+            let file = OpenOptions::new()
+                .read(!write)
+                .write(write)
+                .open(path)
+                .map_err(|e| CgroupError::io("open", path, e))?;
+            files.insert(key.clone(), file);
+        }
+        let verb = if write { "write" } else { "read" };
+        f(&files[&key]).map_err(|e| CgroupError::io(verb, path, e))
+    }
+
+    /// The whole content, generated anew.
+    pub(super) fn read(&self, path: &Path) -> Result<String, CgroupError> {
+        self.with(path, false, |file| {
+            let mut buf = vec![0u8; 4096];
+            let mut len = 0;
+            loop {
+                let n = file.read_at(&mut buf[len..], len as u64)?;
+                if n == 0 {
+                    break;
+                }
+                len += n;
+                if len == buf.len() {
+                    buf.resize(buf.len() * 2, 0);
+                }
+            }
+            buf.truncate(len);
+            String::from_utf8(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+        })
+    }
+
+    /// Write `value` with one write(2).
+    pub(super) fn write(&self, path: &Path, value: &str) -> Result<(), CgroupError> {
+        self.with(path, true, |file| {
+            file.write_at(value.as_bytes(), 0).map(|_| ())
+        })
+    }
 }
 
 /// A file holding one unsigned number, such as `cpuacct.usage`.

@@ -102,9 +102,9 @@ pub trait RunCgroup: Send + std::fmt::Debug {
     /// SIGKILL every process in the run, also ones that keep forking; does not wait for them.
     fn kill_all(&self) -> Result<(), CgroupError>;
     /// Start a new measurement in a cgroup that is reused for another run: the peak read next
-    /// counts from now. Returns the counters that cannot be reset, to subtract from the next
-    /// readings.
-    fn reset(&self) -> Result<Baseline, CgroupError>;
+    /// counts from now. Returns the CPU time already counted, which cannot be reset everywhere,
+    /// to subtract from the next reading. (The OOM-kill count never resets: keep the last one.)
+    fn reset(&self) -> Result<Duration, CgroupError>;
     /// The `cgroup.procs` file of every hierarchy the run lives in: a process that writes `0`
     /// to each (through descriptors the engine opened) moves itself into the run.
     fn procs_files(&self) -> Vec<PathBuf> {
@@ -115,13 +115,6 @@ pub trait RunCgroup: Send + std::fmt::Debug {
     }
     /// Kill everything, wait (at most [`REMOVE_WAIT`]) until no process is left, rmdir everywhere.
     fn remove(self: Box<Self>) -> Result<(), CgroupError>;
-}
-
-/// What a reused cgroup had counted when it was [reset](RunCgroup::reset).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Baseline {
-    pub cpu: Duration,
-    pub oom_kills: u64,
 }
 
 /// How long [`RunCgroup::remove`] waits for killed processes to leave before giving up.

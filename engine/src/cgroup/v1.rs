@@ -21,9 +21,7 @@ use cgroups_rs::{Cgroup, CgroupPid, Controller, MaxValue};
 use super::hierarchy::{Ctl, Tree};
 use super::kill::{self, Freeze, NoFreezer};
 use super::naming::{self, Identity, RunName};
-use super::{
-    control, Baseline, CgroupError, CgroupLimits, Cgroups, Layout, RunCgroup, REMOVE_WAIT,
-};
+use super::{control, CgroupError, CgroupLimits, Cgroups, Layout, RunCgroup, REMOVE_WAIT};
 
 /// Controllers every run gets; without any of them the engine loses a guarantee it advertises.
 pub(super) const REQUIRED: [Ctl; 4] = [Ctl::Memory, Ctl::CpuAcct, Ctl::Pids, Ctl::Freezer];
@@ -89,6 +87,7 @@ impl V1Host {
                 .then(|| self.parents[&Ctl::Cpuset].clone()),
             memsw: self.memsw,
             removed: false,
+            hot: control::Cache::default(),
         }
     }
 
@@ -203,6 +202,7 @@ pub(super) struct V1Run {
     cpuset_parent: Option<PathBuf>,
     memsw: bool,
     removed: bool,
+    hot: control::Cache,
 }
 
 impl V1Run {
@@ -331,6 +331,7 @@ impl V1Run {
     /// Kill, wait, rmdir; tried once (a failure is reported, not retried on drop).
     fn teardown(&mut self) -> Result<(), CgroupError> {
         self.removed = true;
+        self.hot = control::Cache::default();
         let killed = self.kill_all();
         let removed = kill::wait_and_rmdir(&self.unique_refs(), REMOVE_WAIT);
         killed.and(removed)
@@ -407,7 +408,7 @@ impl RunCgroup for V1Run {
 
     fn cpu_usage(&self) -> Result<Duration, CgroupError> {
         let path = self.required_dir(Ctl::CpuAcct)?.join("cpuacct.usage");
-        let nanos = control::parse_u64(&path, &control::read(&path)?)?;
+        let nanos = control::parse_u64(&path, &self.hot.read(&path)?)?;
         Ok(Duration::from_nanos(nanos))
     }
 
@@ -415,14 +416,15 @@ impl RunCgroup for V1Run {
         let path = self
             .required_dir(Ctl::Memory)?
             .join("memory.max_usage_in_bytes");
-        control::read_optional(&path)?
-            .map(|text| control::parse_u64(&path, &text))
-            .transpose()
+        if !path.exists() {
+            return Ok(None);
+        }
+        control::parse_u64(&path, &self.hot.read(&path)?).map(Some)
     }
 
     fn oom_kills(&self) -> Result<u64, CgroupError> {
         let path = self.required_dir(Ctl::Memory)?.join("memory.oom_control");
-        control::keyed_u64(&path, &control::read(&path)?, "oom_kill")
+        control::keyed_u64(&path, &self.hot.read(&path)?, "oom_kill")
     }
 
     fn kill_all(&self) -> Result<(), CgroupError> {
@@ -434,15 +436,14 @@ impl RunCgroup for V1Run {
         }
     }
 
-    fn reset(&self) -> Result<Baseline, CgroupError> {
+    fn reset(&self) -> Result<Duration, CgroupError> {
         // v1 resets both counters when 0 is written: the peak to the current usage.
         let memory = self.required_dir(Ctl::Memory)?;
-        control::write(&memory.join("memory.max_usage_in_bytes"), "0")?;
-        control::write(&self.required_dir(Ctl::CpuAcct)?.join("cpuacct.usage"), "0")?;
-        Ok(Baseline {
-            cpu: Duration::ZERO,
-            oom_kills: self.oom_kills()?,
-        })
+        self.hot
+            .write(&memory.join("memory.max_usage_in_bytes"), "0")?;
+        self.hot
+            .write(&self.required_dir(Ctl::CpuAcct)?.join("cpuacct.usage"), "0")?;
+        Ok(Duration::ZERO)
     }
 
     fn remove(mut self: Box<Self>) -> Result<(), CgroupError> {

@@ -24,9 +24,7 @@ use cgroups_rs::{Cgroup, CgroupPid, Controller, MaxValue};
 use super::hierarchy::{Ctl, Tree};
 use super::kill::{self, Freeze};
 use super::naming::{self, Identity, RunName};
-use super::{
-    control, Baseline, CgroupError, CgroupLimits, Cgroups, Layout, RunCgroup, REMOVE_WAIT,
-};
+use super::{control, CgroupError, CgroupLimits, Cgroups, Layout, RunCgroup, REMOVE_WAIT};
 
 /// The leaf the engine moves into when it lives in the parent.
 pub(super) const ENGINE_LEAF: &str = "judge-engine";
@@ -405,7 +403,7 @@ impl RunCgroup for V2Run {
         }
     }
 
-    fn reset(&self) -> Result<Baseline, CgroupError> {
+    fn reset(&self) -> Result<Duration, CgroupError> {
         // memory.peak resets for the descriptor written to (Linux 6.12); keep that one open.
         let path = self.dir.join("memory.peak");
         let mut guard = self.peak_fd.lock().unwrap_or_else(|p| p.into_inner());
@@ -422,10 +420,7 @@ impl RunCgroup for V2Run {
                 .map_err(|e| CgroupError::io("reset", &path, e))?;
         }
         drop(guard);
-        Ok(Baseline {
-            cpu: self.cpu_usage()?,
-            oom_kills: self.oom_kills()?,
-        })
+        self.cpu_usage()
     }
 
     fn remove(mut self: Box<Self>) -> Result<(), CgroupError> {

@@ -256,7 +256,14 @@ impl Worker {
         command.syscalls(layout.syscalls.clone());
         let position = self.envs.iter().position(|e| *e.layout() == layout);
         let mut env = match position.and_then(|i| self.envs.remove(i)) {
-            Some(env) => env,
+            Some(mut env) => {
+                env.settle();
+                if env.is_broken() {
+                    Env::new(&self.sandbox, layout)?
+                } else {
+                    env
+                }
+            }
             None => Env::new(&self.sandbox, layout)?,
         };
         let result = env.run(command);

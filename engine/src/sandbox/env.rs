@@ -1,22 +1,26 @@
 //! A reused sandbox environment: namespaces, root filesystem and an init set up once, then many
-//! runs, each with its own stdio, limits, seccomp program and a reset cgroup.
+//! runs, each with its own stdio, limits and a reset cgroup.
 //!
 //! [`Env::new`] builds the sandbox as a fresh run does, but its child executes the engine's own
-//! binary as a small single-threaded init (see `init.rs`) that stays as PID 1. It lives in a
-//! cgroup of its own; the runs get another, reused and reset before each run (peak memory, CPU
-//! counters), which each program joins itself before it executes, so a run costs no clone, no
-//! mount and no cgroup creation.
+//! binary as a small single-threaded init (see `init.rs`) that stays as PID 1, in a cgroup of
+//! its own. The seccomp programs are installed once, in the init: every run inherits them, so an
+//! environment serves one allowlist (a language profile's).
 //!
-//! The seccomp programs are installed once, in the init, when the environment is built; every
-//! run inherits them, so an environment serves one allowlist (a language profile's).
+//! Runs use two run cgroups (slots) in turn. The init keeps a spare process forked ahead and
+//! already joined to the idle slot; with each clean-up report it hands the engine that spare's
+//! socket, and the engine sends the next request straight to it. So a run costs no clone, no
+//! mount, no cgroup creation or migration, and no hop through the init.
 //!
 //! [`Env::run`], in order:
-//! 1. applies the run's cgroup limits (when they changed) and resets its counters;
-//! 2. sends the request (argv, environment, working directory, rlimits, with stdio and the
-//!    cgroup's `cgroup.procs` descriptors attached) and watches the clocks as a fresh run does,
-//!    killing the run's cgroup (not the init) on a limit;
-//! 3. reads the accounting while the init cleans up on its own (`/tmp`, `/dev/shm`, SysV IPC);
-//!    if it reports processes left behind, kills the run's cgroup and has it clean again.
+//! 1. takes the offered spare (or, without one, asks the init to fork), applies the slot's
+//!    limits (when they changed) and resets its counters;
+//! 2. sends the request (argv, environment, working directory, rlimits, with stdio attached) and
+//!    watches the clocks as a fresh run does, killing the slot's cgroup (not the init) on a
+//!    limit;
+//! 3. reads the accounting, tells the init the slot is free for a new spare, and returns while
+//!    the init cleans up (`/tmp`, `/dev/shm`, SysV IPC, leftover processes). The clean-up's
+//!    report is read before the next run ([`Env::settle`]): if it found processes left behind,
+//!    the slot's cgroup is killed and the init cleans again.
 //!
 //! If anything looks wrong (the init wedged, a process that would not die, a dirty reset), the
 //! environment marks itself broken: [`Env::is_broken`] tells its owner to build a new one.
@@ -68,11 +72,23 @@ pub struct Env {
     // Dropped in this order: the init (and with it the namespace), then the cgroups.
     _init: Child,
     sock: OwnedFd,
-    procs: Vec<OwnedFd>,
-    run_cgroup: Box<dyn RunCgroup>,
+    /// The two run cgroups, used in turn.
+    slots: [Box<dyn RunCgroup>; 2],
     _init_cgroup: Box<dyn RunCgroup>,
     layout: Layout,
-    applied: Option<CgroupLimits>,
+    /// The limits last applied to each slot.
+    applied: [Option<CgroupLimits>; 2],
+    /// Each slot's OOM-kill count after its last run: it never resets.
+    oom_seen: [u64; 2],
+    /// The slot of the last run, whose leftovers a dirty clean-up means.
+    last_slot: usize,
+    /// The init is cleaning up after the last run; its report is read before the next one.
+    cleaning: bool,
+    /// `/dev/null`, for every stream a run leaves at its default.
+    devnull: OwnedFd,
+    /// The offered spare: the next run's process, already forked into a slot, waiting for its
+    /// request on this socket.
+    spare: Option<(OwnedFd, usize)>,
     cpus: u32,
     broken: bool,
     runs: u64,
@@ -90,13 +106,15 @@ impl Env {
             // The init, and each program for the moment before it joins its own cgroup.
             pids: Some(8),
             memory_bytes: Some(256 << 20),
-            cpuset: layout.cpus.clone(),
             ..CgroupLimits::default()
         })?;
-        let run_cgroup = cgroups.create(&CgroupLimits {
+        // The runs are pinned, not the init: its work between runs (clean-up, the next spare)
+        // goes to another CPU when there is one, not onto the running program's.
+        let pinned = CgroupLimits {
             cpuset: layout.cpus.clone(),
             ..CgroupLimits::default()
-        })?;
+        };
+        let slots = [cgroups.create(&pinned)?, cgroups.create(&pinned)?];
         let mut cmd = super::Command::new("/");
         cmd.mounts(layout.mounts.iter().cloned());
         cmd.limits_mut().tmp_size = layout.tmp_size;
@@ -114,8 +132,7 @@ impl Env {
         let mut env = Env {
             _init: init,
             sock,
-            procs: Vec::new(),
-            run_cgroup,
+            slots,
             _init_cgroup: init_cgroup,
             cpus: layout
                 .cpus
@@ -123,11 +140,22 @@ impl Env {
                 .and_then(spec::cpu_count)
                 .map_or(sandbox.cpus, |n| n as u32),
             layout,
-            applied: None,
+            applied: [None, None],
+            oom_seen: [0, 0],
+            last_slot: 0,
+            cleaning: false,
+            spare: None,
+            devnull: std::fs::File::options()
+                .read(true)
+                .write(true)
+                .open("/dev/null")
+                .map_err(|e| SandboxError::parent("open /dev/null", e))?
+                .into(),
             broken: false,
             runs: 0,
         };
-        match env.next_record(wait::SETUP_TIMEOUT)? {
+        env.oom_seen = [env.slots[0].oom_kills()?, env.slots[1].oom_kills()?];
+        match env.next_record(wait::SETUP_TIMEOUT)?.0 {
             r if r.kind() == Some(RecordKind::Ready) => {}
             r if r.kind() == Some(RecordKind::Error) => {
                 let stage = Stage::from_u32(r.stage).unwrap_or(Stage::ExecInit);
@@ -139,25 +167,32 @@ impl Env {
             }
             _ => return Err(SandboxError::Protocol(Record::SIZE)),
         }
+        let mut procs: Vec<OwnedFd> = Vec::new();
+        for slot in &env.slots {
+            for path in slot.procs_files() {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .map_err(|e| SandboxError::parent(format!("open {}", path.display()), e))?;
+                procs.push(file.into());
+            }
+        }
         let confine = Request::Confine(env.layout.syscalls.program_bytes());
-        proto::send(env.sock.as_raw_fd(), &confine.encode(), &[])
+        let raw: Vec<i32> = procs.iter().map(|f| f.as_raw_fd()).collect();
+        proto::send(env.sock.as_raw_fd(), &confine.encode(), &raw)
             .map_err(|e| SandboxError::parent("send seccomp programs", e))?;
+        drop(procs);
         match env.next_record(wait::SETUP_TIMEOUT)? {
-            r if r.kind() == Some(RecordKind::Cleaned) && r.stage == 0 => {}
-            r => {
+            (r, spare) if r.kind() == Some(RecordKind::Cleaned) && r.stage == 0 => {
+                env.spare = spare.map(|fd| (fd, r.index as usize));
+            }
+            (r, _) => {
                 return Err(SandboxError::Child {
                     stage: Stage::Seccomp,
                     what: Stage::Seccomp.name().to_owned(),
                     errno: Errno::from_raw(r.errno),
                 })
             }
-        }
-        for path in env.run_cgroup.procs_files() {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(&path)
-                .map_err(|e| SandboxError::parent(format!("open {}", path.display()), e))?;
-            env.procs.push(file.into());
         }
         Ok(env)
     }
@@ -166,9 +201,22 @@ impl Env {
         &self.layout
     }
 
-    /// Whether the environment must be replaced.
+    /// Whether the environment must be replaced. After a run the init cleans up on its own;
+    /// call [`Env::settle`] first to know for sure.
     pub fn is_broken(&self) -> bool {
         self.broken
+    }
+
+    /// Wait for the init's clean-up after the last run (it ran while the engine read the
+    /// results), killing leftovers if it found any; marks the environment broken if it cannot
+    /// be made as new.
+    pub fn settle(&mut self) {
+        if self.cleaning {
+            self.cleaning = false;
+            if self.clean_up().is_err() {
+                self.broken = true;
+            }
+        }
     }
 
     /// How many runs it has served.
@@ -197,6 +245,12 @@ impl Env {
     }
 
     fn try_run(&mut self, command: super::Command) -> Result<RunResult, SandboxError> {
+        self.settle();
+        if self.broken {
+            return Err(SandboxError::Env(
+                "the last run left this environment dirty".into(),
+            ));
+        }
         let mut spec = command.validate()?;
         if !spec.mounts.is_empty() {
             return Err(SandboxError::Spec(super::SpecError::MountsInEnv));
@@ -205,21 +259,32 @@ impl Env {
             return Err(SandboxError::Spec(super::SpecError::FilterNotEnv));
         }
         let limits = spec.limits.clone();
+        // The offered spare, in its slot; without one the init forks into slot 0.
+        let spare = self.spare.take();
+        let slot = spare.as_ref().map_or(0, |(_, slot)| *slot).min(1);
         let wanted = CgroupLimits {
             memory_bytes: limits.memory,
             pids: limits.processes,
             cpu_quota: limits.cpu_quota.clone(),
             cpuset: self.layout.cpus.clone(),
         };
-        if self.applied.as_ref() != Some(&wanted) {
-            self.run_cgroup.limit(&wanted)?;
-            self.applied = Some(wanted);
+        if self.applied[slot].as_ref() != Some(&wanted) {
+            self.slots[slot].limit(&wanted)?;
+            self.applied[slot] = Some(wanted);
         }
-        let baseline = self.run_cgroup.reset()?;
+        let cpu_base = self.slots[slot].reset()?;
         let mut fds = Vec::with_capacity(3);
+        let mut raw = Vec::with_capacity(3);
         for (n, stream) in std::mem::take(&mut spec.stdio).into_iter().enumerate() {
-            let fd = stream.into_fd(n as i32);
-            fds.push(fd.map_err(|e| SandboxError::parent(format!("open stdio {n}"), e))?);
+            if let super::Stdio::Null = stream {
+                raw.push(self.devnull.as_raw_fd());
+                continue;
+            }
+            let fd = stream
+                .into_fd(n as i32)
+                .map_err(|e| SandboxError::parent(format!("open stdio {n}"), e))?;
+            raw.push(fd.as_raw_fd());
+            fds.push(fd);
         }
         let request = Request::Run(RunRequest {
             argv: spec.argv.clone(),
@@ -227,11 +292,13 @@ impl Env {
             cwd: spec.cwd.clone(),
             rlimits: rlimit::plan(&limits, true),
         });
-        let mut raw: Vec<i32> = fds.iter().map(|f| f.as_raw_fd()).collect();
-        raw.extend(self.procs.iter().map(|f| f.as_raw_fd()));
-        proto::send(self.sock.as_raw_fd(), &request.encode(), &raw)
+        let to = spare.as_ref().map_or(&self.sock, |(fd, _)| fd);
+        proto::send(to.as_raw_fd(), &request.encode(), &raw)
             .map_err(|e| SandboxError::parent("send run request", e))?;
+        let sent = Instant::now();
         drop(fds);
+        drop(spare);
+        self.last_slot = slot;
 
         let clocks = Clocks {
             wall: limits.wall_time,
@@ -239,7 +306,7 @@ impl Env {
             oom: limits.memory.is_some(),
             cpus: self.cpus,
         };
-        let run_cgroup = self.run_cgroup.as_ref();
+        let run_cgroup = self.slots[slot].as_ref();
         let kill = || {
             let _ = run_cgroup.kill_all();
         };
@@ -247,15 +314,26 @@ impl Env {
             sock: &self.sock,
             clocks,
             cgroup: Some(run_cgroup),
-            cpu_base: Some(baseline.cpu),
-            oom_base: baseline.oom_kills,
+            cpu_base: Some(cpu_base),
+            oom_base: self.oom_seen[slot],
+            started: Some(sent),
             until: Until::Exited,
             kill: &kill,
         })?;
-        let cpu = run_cgroup.cpu_usage()?.saturating_sub(baseline.cpu);
+        let cpu = run_cgroup.cpu_usage()?.saturating_sub(cpu_base);
         let peak = run_cgroup.memory_peak()?;
-        let oom = run_cgroup.oom_kills()? > baseline.oom_kills;
-        self.clean_up()?;
+        let oom_kills = run_cgroup.oom_kills()?;
+        let oom = oom_kills > self.oom_seen[slot];
+        self.oom_seen[slot] = oom_kills;
+        // The slot may take a new spare now; the init is cleaning up, its report is read
+        // before the next run.
+        proto::send(
+            self.sock.as_raw_fd(),
+            &Request::Accounted(slot).encode(),
+            &[],
+        )
+        .map_err(|e| SandboxError::parent("send accounted", e))?;
+        self.cleaning = true;
 
         if let Some(error) = watch.error {
             let stage = Stage::from_u32(error.stage).unwrap_or(Stage::Wait);
@@ -277,7 +355,7 @@ impl Env {
         Ok(RunResult {
             status: ExitStatus::from_wait(exited.status),
             cpu_time: cpu,
-            wall_time: Duration::from_nanos(exited.wall_ns),
+            wall_time: watch.ended.unwrap_or_else(Instant::now) - sent,
             memory: peak.unwrap_or(exited.maxrss_kib * 1024),
             killed_by: watch.killed,
             oom_killed: oom,
@@ -288,13 +366,14 @@ impl Env {
     /// run's cgroup and have it clean again. Mark the environment broken if it cannot be made as
     /// new.
     fn clean_up(&mut self) -> Result<(), SandboxError> {
-        let mut record = self.next_record(RESET_TIMEOUT)?;
+        let (mut record, mut spare) = self.next_record(RESET_TIMEOUT)?;
         if record.kind() == Some(RecordKind::Cleaned)
             && Dirt::from_u32(record.stage) == Some(Dirt::Processes)
         {
-            self.run_cgroup.kill_all()?;
+            let slot = &self.slots[self.last_slot];
+            slot.kill_all()?;
             let deadline = Instant::now() + LEFTOVER_WAIT;
-            while !self.run_cgroup.procs()?.is_empty() {
+            while !slot.procs()?.is_empty() {
                 if Instant::now() > deadline {
                     self.broken = true;
                     return Ok(());
@@ -303,8 +382,9 @@ impl Env {
             }
             proto::send(self.sock.as_raw_fd(), &Request::Reset.encode(), &[])
                 .map_err(|e| SandboxError::parent("send reset request", e))?;
-            record = self.next_record(RESET_TIMEOUT)?;
+            (record, spare) = self.next_record(RESET_TIMEOUT)?;
         }
+        self.spare = spare.map(|fd| (fd, record.index as usize));
         if record.kind() != Some(RecordKind::Cleaned) {
             return Err(SandboxError::Protocol(Record::SIZE));
         }
@@ -315,8 +395,12 @@ impl Env {
         Ok(())
     }
 
-    /// The next record from the init, within `timeout`.
-    fn next_record(&mut self, timeout: Duration) -> Result<Record, SandboxError> {
+    /// The next record from the init, within `timeout`, with the spare's socket if it came
+    /// along.
+    fn next_record(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<(Record, Option<OwnedFd>), SandboxError> {
         let mut pfd = libc::pollfd {
             fd: self.sock.as_raw_fd(),
             events: libc::POLLIN,
@@ -330,23 +414,19 @@ impl Env {
             }
             // SAFETY: one valid pollfd.
             let rc = unsafe { libc::poll(&mut pfd, 1, left.as_millis().max(1) as i32) };
-            if rc < 0 && Errno::last() == Errno::EINTR {
-                continue;
-            }
             if rc <= 0 {
                 continue;
             }
             let mut buf = [0u8; Record::SIZE];
-            // SAFETY: `buf` is a writable buffer of the given size.
-            let n =
-                unsafe { libc::recv(self.sock.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-            if n == 0 {
-                return Err(SandboxError::Unresponsive);
+            let (n, mut fds) = match proto::receive(self.sock.as_raw_fd(), &mut buf) {
+                Ok(Some(message)) => message,
+                Ok(None) => return Err(SandboxError::Unresponsive),
+                Err(e) => return Err(SandboxError::parent("receive from the init", e)),
+            };
+            if n != Record::SIZE {
+                return Err(SandboxError::Protocol(n));
             }
-            if n as usize != Record::SIZE {
-                return Err(SandboxError::Protocol(n.max(0) as usize));
-            }
-            return Ok(Record::from_bytes(&buf));
+            return Ok((Record::from_bytes(&buf), fds.pop()));
         }
     }
 }

@@ -18,6 +18,7 @@
 //! # Ok::<(), judge_engine::sandbox::SandboxError>(())
 //! ```
 
+pub mod bare;
 mod child;
 pub mod env;
 mod error;

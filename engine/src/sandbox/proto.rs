@@ -17,6 +17,7 @@ use super::rlimit::Rlimit;
 const RUN: u32 = 1;
 const RESET: u32 = 2;
 const CONFINE: u32 = 3;
+const ACCOUNTED: u32 = 4;
 /// The largest request: the seccomp programs dominate (a few KiB each).
 pub(crate) const MAX_REQUEST: usize = 1 << 20;
 /// Descriptors a request may carry: stdio and a cgroup.procs per v1 hierarchy.
@@ -37,6 +38,8 @@ pub(crate) enum Request {
     Run(RunRequest),
     /// Clean up after a run and say whether the environment is as new.
     Reset,
+    /// The engine has read the accounting of this run cgroup slot: it may take a new spare.
+    Accounted(usize),
     /// Install these seccomp programs (each a `sock_filter` array, 8 bytes an instruction) in
     /// the init itself, once: every run inherits them.
     Confine(Vec<Vec<u8>>),
@@ -62,6 +65,10 @@ impl Request {
         let mut w = Writer(Vec::with_capacity(8 << 10));
         match self {
             Request::Reset => w.u32(RESET),
+            Request::Accounted(slot) => {
+                w.u32(ACCOUNTED);
+                w.u32(*slot as u32);
+            }
             Request::Confine(filters) => {
                 w.u32(CONFINE);
                 w.u32(filters.len() as u32);
@@ -94,6 +101,10 @@ impl Request {
         let mut r = Reader(bytes);
         match r.u32()? {
             RESET => Some(Request::Reset),
+            ACCOUNTED => {
+                let slot = r.u32()? as usize;
+                r.0.is_empty().then_some(Request::Accounted(slot))
+            }
             CONFINE => {
                 let mut filters = Vec::new();
                 for _ in 0..r.u32()? {

@@ -157,6 +157,7 @@ pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxErr
         cgroup: cgroup.as_deref(),
         cpu_base: None,
         oom_base: 0,
+        started: None,
         until: wait::Until::Eof,
         kill: &kill,
     })?;

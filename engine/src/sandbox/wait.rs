@@ -125,6 +125,8 @@ pub(crate) struct Watch {
     pub init_cpu: Duration,
     /// The program's end, as the init reported it.
     pub exited: Option<Record>,
+    /// When that report arrived.
+    pub ended: Option<Instant>,
     /// Which limit made us kill the run.
     pub killed: Option<LimitHit>,
 }
@@ -159,6 +161,9 @@ pub(crate) struct Watched<'a> {
     pub cpu_base: Option<Duration>,
     /// OOM kills the cgroup had counted before the program (a reused cgroup's baseline).
     pub oom_base: u64,
+    /// When the program was started, if the caller knows (it sent the request itself); else
+    /// the init's Started record says.
+    pub started: Option<Instant>,
     pub until: Until,
     /// Kill the run.
     pub kill: &'a dyn Fn(),
@@ -166,9 +171,15 @@ pub(crate) struct Watched<'a> {
 
 /// Watch a run until it is over.
 pub(crate) fn watch(w: Watched<'_>) -> Result<Watch, SandboxError> {
-    let mut watch = Watch::default();
+    let mut watch = Watch {
+        started: w.started,
+        init_cpu: w.cpu_base.unwrap_or_default(),
+        ..Watch::default()
+    };
     let setup_deadline = Instant::now() + SETUP_TIMEOUT;
-    let mut next_check: Option<Instant> = None;
+    let mut next_check: Option<Instant> =
+        (w.started.is_some() && w.cgroup.is_some() && (w.clocks.cpu.is_some() || w.clocks.oom))
+            .then(Instant::now);
     let mut buf = [0u8; Record::SIZE];
     let kill = |watch: &mut Watch, why: LimitHit| {
         (w.kill)();
@@ -240,7 +251,7 @@ pub(crate) fn watch(w: Watched<'_>) -> Result<Watch, SandboxError> {
             Some(RecordKind::Error) => {
                 watch.error.get_or_insert(record);
             }
-            Some(RecordKind::Started) => {
+            Some(RecordKind::Started) if watch.started.is_none() => {
                 watch.started = Some(Instant::now());
                 watch.init_cpu = w
                     .cpu_base
@@ -249,8 +260,10 @@ pub(crate) fn watch(w: Watched<'_>) -> Result<Watch, SandboxError> {
                     next_check = Some(Instant::now());
                 }
             }
+            Some(RecordKind::Started) => {}
             Some(RecordKind::Exited) => {
                 watch.exited = Some(record);
+                watch.ended = Some(Instant::now());
                 if w.until == Until::Exited {
                     break;
                 }
