@@ -63,7 +63,6 @@ pub struct Pool {
     sender: Option<Sender<Job>>,
     threads: Vec<JoinHandle<()>>,
     workers: usize,
-    queued: Arc<AtomicUsize>,
     peak: Arc<AtomicUsize>,
     reuse: bool,
     sandbox: Arc<Sandbox>,
@@ -98,11 +97,9 @@ impl Pool {
         let cpus = allowed_cpus();
         let workers = config.workers.max(1);
         let (sender, receiver) = bounded::<Job>(config.queue.max(1));
-        let queued = Arc::new(AtomicUsize::new(0));
         let mut threads = Vec::with_capacity(workers);
         for index in 0..workers {
             let receiver = receiver.clone();
-            let queued = queued.clone();
             let mut worker = Worker {
                 index,
                 cpu: (!cpus.is_empty()).then(|| cpus[index % cpus.len()]),
@@ -119,7 +116,6 @@ impl Pool {
                 .name(format!("judge-worker-{index}"))
                 .spawn(move || {
                     for job in receiver {
-                        queued.fetch_sub(1, Ordering::SeqCst);
                         job(&mut worker);
                     }
                 })?;
@@ -129,7 +125,6 @@ impl Pool {
             sender: Some(sender),
             threads,
             workers,
-            queued,
             peak: Arc::new(AtomicUsize::new(0)),
             reuse: config.reuse && sandbox.has_cgroups(),
             sandbox,
@@ -150,12 +145,11 @@ impl Pool {
         self.reuse
     }
 
-    /// Jobs waiting now, and the most that ever waited.
+    /// Jobs waiting in the queue now, and the most that ever waited (at most its capacity:
+    /// submitters beyond it block).
     pub fn queued(&self) -> (usize, usize) {
-        (
-            self.queued.load(Ordering::SeqCst),
-            self.peak.load(Ordering::SeqCst),
-        )
+        let now = self.sender.as_ref().map_or(0, |s| s.len());
+        (now, self.peak.load(Ordering::SeqCst))
     }
 
     /// Queue a job; blocks while the queue is full.
@@ -169,11 +163,10 @@ impl Pool {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(worker)));
             let _ = tx.send(result);
         });
-        let now = self.queued.fetch_add(1, Ordering::SeqCst) + 1;
-        self.peak.fetch_max(now, Ordering::SeqCst);
         if let Some(sender) = &self.sender {
             // The receivers live as long as the pool, so this only fails after drop.
             let _ = sender.send(job);
+            self.peak.fetch_max(sender.len(), Ordering::SeqCst);
         }
         Ticket(rx)
     }

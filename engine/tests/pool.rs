@@ -1,0 +1,167 @@
+//! The worker pool: CPU pinning, back-pressure under a long queue, and a clean exit.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{bin_dir, compile, root};
+use judge_engine::sandbox::{system_mounts, Command, Layout, Mount, Stdio, SyscallFilter};
+
+fn layout() -> Layout {
+    let mut mounts = system_mounts();
+    mounts.push(Mount::read_only(bin_dir(), "/work"));
+    Layout {
+        mounts,
+        tmp_size: 16 << 20,
+        cpus: None,
+        syscalls: SyscallFilter::base(),
+    }
+}
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+fn sandboxed_processes() -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(status) = std::fs::read_to_string(entry.path().join("status")) {
+            if status
+                .lines()
+                .any(|l| l.starts_with("Uid:") && l.contains("60000"))
+            {
+                found.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    found
+}
+
+/// Run cgroups this process created, in the memory hierarchy (v1) or the unified one (v2).
+fn own_cgroups() -> Vec<String> {
+    let prefix = format!("judge-{}-", std::process::id());
+    let mut found = Vec::new();
+    for root in ["/sys/fs/cgroup/memory", "/sys/fs/cgroup"] {
+        for entry in walkdir(std::path::Path::new(root), 3) {
+            if entry
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+            {
+                found.push(entry.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+fn walkdir(dir: &std::path::Path, depth: usize) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if depth == 0 {
+        return out;
+    }
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.push(path.clone());
+                out.extend(walkdir(&path, depth - 1));
+            }
+        }
+    }
+    out
+}
+
+fn worker_dirs() -> BTreeSet<String> {
+    std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("judge-worker"))
+        .collect()
+}
+
+#[test]
+fn a_worker_pins_its_runs_to_its_cpu_and_the_program_cannot_widen_it() {
+    if !root() {
+        return;
+    }
+    let program = compile("affinity.c", false);
+    for reuse in [true, false] {
+        let pool = common::pool(1, reuse);
+        let program = program.clone();
+        let out = pool
+            .submit(move |worker| {
+                let mut file = tempfile::tempfile().unwrap();
+                let mut cmd = Command::new(&program);
+                cmd.stdout(Stdio::from(file.try_clone().unwrap()));
+                let result = worker.run(layout(), cmd).unwrap();
+                let mut text = String::new();
+                std::io::Seek::rewind(&mut file).unwrap();
+                std::io::Read::read_to_string(&mut file, &mut text).unwrap();
+                (result, text, worker.cpu())
+            })
+            .wait();
+        assert!(out.0.success(), "{:?}", out.0);
+        assert!(out.2.is_some());
+        assert_eq!(out.1.trim(), "cpus=1", "reuse={reuse}");
+    }
+}
+
+#[test]
+fn two_thousand_queued_runs_keep_memory_bounded_and_leave_nothing_behind() {
+    if !root() {
+        return;
+    }
+    let before_dirs = worker_dirs();
+    let pool = common::pool(2, true);
+    // Warm up: environments built, allocator pools filled.
+    for _ in 0..20 {
+        pool.submit(|w| {
+            w.run(layout(), Command::new("/bin/true"))
+                .unwrap()
+                .success()
+        })
+        .wait();
+    }
+    let rss0 = rss_kib();
+    let ok = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        // The producer queues all 2,000 at once; the consumer waits for them as they come.
+        let (tx, rx) = crossbeam_channel::unbounded();
+        s.spawn(|| {
+            for _ in 0..2000 {
+                let ticket = pool.submit(|w| {
+                    w.run(layout(), Command::new("/bin/true"))
+                        .unwrap()
+                        .success()
+                });
+                tx.send(ticket).unwrap();
+            }
+            drop(tx);
+        });
+        for ticket in rx {
+            if ticket.wait() {
+                ok.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    });
+    assert_eq!(ok.into_inner(), 2000);
+    let (_, peak) = pool.queued();
+    assert!(peak <= 4, "the queue held {peak} jobs for a capacity of 4");
+    assert!(peak >= 1, "the producer never got ahead of the workers");
+    let grown = rss_kib().saturating_sub(rss0);
+    assert!(
+        grown < 16 << 10,
+        "memory grew by {grown} KiB over 2,000 runs"
+    );
+    drop(pool);
+    assert_eq!(
+        sandboxed_processes(),
+        Vec::<String>::new(),
+        "processes left"
+    );
+    assert_eq!(own_cgroups(), Vec::<String>::new(), "cgroups left");
+    assert_eq!(worker_dirs(), before_dirs, "worker directories left");
+}
