@@ -3,20 +3,9 @@
 
 mod common;
 
-use judge_engine::sandbox::{system_mounts, Command, Env, Layout, Mount, SyscallFilter};
+use judge_engine::sandbox::{Command, Env};
 
-use common::{bin_dir, compile, root};
-
-fn layout() -> Layout {
-    let mut mounts = system_mounts();
-    mounts.push(Mount::read_only(bin_dir(), "/work"));
-    Layout {
-        mounts,
-        tmp_size: 16 << 20,
-        cpus: None,
-        syscalls: SyscallFilter::base(),
-    }
-}
+use common::{compile, layout, root};
 
 fn env() -> Env {
     Env::new(common::sandbox(), layout()).expect("environment")

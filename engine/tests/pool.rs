@@ -4,19 +4,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{bin_dir, compile, root};
-use judge_engine::sandbox::{system_mounts, Command, Layout, Mount, Stdio, SyscallFilter};
-
-fn layout() -> Layout {
-    let mut mounts = system_mounts();
-    mounts.push(Mount::read_only(bin_dir(), "/work"));
-    Layout {
-        mounts,
-        tmp_size: 16 << 20,
-        cpus: None,
-        syscalls: SyscallFilter::base(),
-    }
-}
+use common::{compile, layout, root};
+use judge_engine::sandbox::{Command, Stdio};
 
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();

@@ -11,7 +11,8 @@ use std::process;
 use std::sync::{Mutex, OnceLock};
 
 use judge_engine::sandbox::{
-    system_mounts, Command, Mount, RunResult, Sandbox, SandboxConfig, SandboxError, Stdio,
+    system_mounts, Command, Layout, Mount, RunResult, Sandbox, SandboxConfig, SandboxError, Stdio,
+    SyscallFilter,
 };
 
 /// Whether this test can run. Tests need root; outside CI they skip with a note, but when
@@ -69,6 +70,19 @@ pub fn bin_dir() -> &'static Path {
         dir
     })
     .path()
+}
+
+/// The layout of the reuse and pool tests: the system directories, the compiled test programs
+/// at `/work`, a 16 MiB `/tmp` and the base allowlist.
+pub fn layout() -> Layout {
+    let mut mounts = system_mounts();
+    mounts.push(Mount::read_only(bin_dir(), "/work"));
+    Layout {
+        mounts,
+        tmp_size: 16 << 20,
+        cpus: None,
+        syscalls: SyscallFilter::base(),
+    }
 }
 
 /// Compile `testcases/sandbox/<name>.<ext>` (or `testcases/<dir>/<name>.<ext>` when `source`
