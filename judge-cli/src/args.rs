@@ -52,6 +52,10 @@ pub struct JudgeArgs {
     /// Add or override language profiles from the *.toml files of DIR (may repeat).
     #[arg(long, value_name = "DIR")]
     pub profiles: Vec<PathBuf>,
+    /// Interactive problems: the wall-clock limit of submission and interactor together, as for
+    /// --time-limit (default: twice the time limit).
+    #[arg(long, value_parser = parse_time)]
+    pub wall_limit: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +74,10 @@ pub struct RunArgs {
     /// Print one JSON document on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Interactive problems: write what crossed the pipes in each test (capped) to
+    /// DIR/<test name>.transcript.
+    #[arg(long, value_name = "DIR")]
+    pub transcript: Option<PathBuf>,
     #[command(flatten)]
     pub judge: JudgeArgs,
 }

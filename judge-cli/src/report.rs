@@ -273,6 +273,7 @@ mod tests {
             signal: None,
             message: message.to_owned(),
             diff: None,
+            transcript: None,
         }
     }
 

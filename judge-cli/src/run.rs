@@ -1,8 +1,10 @@
 //! `judge run SOURCE --tests DIR`: judge one submission and show the result.
 
+use std::fs;
+use std::path::Path;
 use std::sync::Arc;
 
-use judge_engine::judge::{Event, Options, Problem};
+use judge_engine::judge::{Event, Options, Problem, Report};
 use judge_engine::pool::{Pool, PoolConfig};
 use judge_engine::profile::ProfileSet;
 use judge_engine::sandbox::{Sandbox, SandboxConfig};
@@ -32,6 +34,8 @@ pub fn options(args: &JudgeArgs, run_all: bool) -> Options {
         memory_limit: args.memory_limit,
         output_limit: args.output_limit,
         run_all,
+        pair_wall_limit: args.wall_limit,
+        transcript: false,
     }
 }
 
@@ -45,6 +49,28 @@ pub fn pool(sandbox: Sandbox, args: &JudgeArgs) -> Result<Pool, Failure> {
     }
     config.reuse = !args.fresh;
     Ok(Pool::new(Arc::new(sandbox), config)?)
+}
+
+/// One file per test that has a transcript: `DIR/<test name>.transcript`, the test's group
+/// directories included.
+fn write_transcripts(dir: &Path, report: &Report) -> Result<(), Failure> {
+    let failed = |path: &Path, e: std::io::Error| {
+        Failure::Engine(format!(
+            "--transcript: cannot write {}: {e}",
+            path.display()
+        ))
+    };
+    for test in &report.tests {
+        let Some(transcript) = &test.transcript else {
+            continue;
+        };
+        let path = dir.join(format!("{}.transcript", test.name));
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| failed(parent, e))?;
+        }
+        fs::write(&path, transcript.render()).map_err(|e| failed(&path, e))?;
+    }
+    Ok(())
 }
 
 /// Returns the submission's verdict.
@@ -65,6 +91,12 @@ pub fn run(args: &RunArgs) -> Result<Done, Failure> {
     if let Some(checker) = &args.judge.checker {
         problem.use_checker(checker)?;
     }
+    if args.transcript.is_some() && !problem.is_interactive() {
+        return Err(Failure::Usage(format!(
+            "--transcript: problem {} is not interactive, nothing crosses a pipe",
+            args.tests.display()
+        )));
+    }
     let problem = Arc::new(problem);
     let pool = pool(sandbox, &args.judge)?;
     let bar = output::progress(count, !args.json);
@@ -72,15 +104,14 @@ pub fn run(args: &RunArgs) -> Result<Done, Failure> {
         Event::Compiled(_) => bar.set_message("running"),
         Event::TestDone(..) => bar.inc(1),
     };
-    let report = problem.judge(
-        &pool,
-        profile,
-        &args.source,
-        &options(&args.judge, args.all),
-        &events,
-    );
+    let mut options = options(&args.judge, args.all);
+    options.transcript = args.transcript.is_some();
+    let report = problem.judge(&pool, profile, &args.source, &options, &events);
     bar.finish_and_clear();
     let report = report?;
+    if let Some(dir) = &args.transcript {
+        write_transcripts(dir, &report)?;
+    }
     if args.json {
         println!("{}", output::json(&report));
     } else {

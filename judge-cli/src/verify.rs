@@ -485,6 +485,7 @@ mod tests {
             signal: None,
             message: message.to_owned(),
             diff: None,
+            transcript: None,
         };
         let report = Report {
             verdict: Verdict::WA,

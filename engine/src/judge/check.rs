@@ -16,7 +16,7 @@ use super::JudgeError;
 use crate::checker::{check_files, Checker, Difference};
 use crate::pool::Worker;
 use crate::profile::WORK_DIR;
-use crate::sandbox::{ExitStatus, Limits, Mount, Stdio};
+use crate::sandbox::{ExitStatus, Limits, Mount, RunResult, Stdio};
 use crate::testset::{PackageLimits, TestCase};
 use crate::verdict::Verdict;
 
@@ -31,6 +31,11 @@ pub(crate) enum Checking {
     /// Output validator programs.
     Validators {
         validators: Vec<BuiltValidator>,
+        limits: Limits,
+    },
+    /// An interactor that talks to the program while it runs (see `interact`).
+    Interactive {
+        interactor: BuiltValidator,
         limits: Limits,
     },
 }
@@ -95,8 +100,64 @@ impl Checking {
                     diff: None,
                 }))
             }
+            // The interactor judged while the program ran: there is no output to check.
+            Checking::Interactive { .. } => Ok(Checked {
+                verdict: Verdict::IE,
+                message: "an interactive test has no output to check".to_owned(),
+                diff: None,
+            }),
         }
     }
+}
+
+/// How a validator meets the program's output.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Meets<'a> {
+    /// After the run: the output file (Kattis: on stdin; testlib: as `/judge/output`).
+    Output(&'a Path),
+    /// During the run, through its stdin and stdout (an interactor); testlib interactors write
+    /// their own output file into the feedback directory.
+    Interactor,
+}
+
+/// The sandbox step of a validator for `test`: its argv, its mounts (the test's input and
+/// answer under `/judge`, the writable feedback directory `feedback`) and its limits.
+pub(crate) fn validator_step(
+    validator: &BuiltValidator,
+    limits: &Limits,
+    test: &TestCase,
+    feedback: &Path,
+    meets: Meets<'_>,
+) -> Result<Step, JudgeError> {
+    // Mount sources must be absolute; a test set found under a relative directory is not.
+    let absolute =
+        |path: &Path| std::path::absolute(path).map_err(|e| JudgeError::io("resolve", path, e));
+    let mut step = Step::new(
+        validator.argv.clone(),
+        validator.env.clone(),
+        &validator.mounts,
+        limits.clone(),
+        validator.syscalls.clone(),
+    )
+    .mount(Mount::read_only(validator.dir.path(), WORK_DIR))
+    .mount(Mount::read_only(absolute(&test.input)?, "/judge/input"))
+    .mount(Mount::read_only(absolute(&test.answer)?, "/judge/answer"))
+    .mount(Mount::writable(feedback, "/judge/feedback"));
+    let args: &[&str] = match (validator.protocol, meets) {
+        (Protocol::Kattis, _) => &["/judge/input", "/judge/answer", "/judge/feedback/"],
+        (Protocol::Testlib, Meets::Output(output)) => {
+            step = step.mount(Mount::read_only(output, "/judge/output"));
+            &["/judge/input", "/judge/output", "/judge/answer"]
+        }
+        (Protocol::Testlib, Meets::Interactor) => {
+            &["/judge/input", "/judge/feedback/output", "/judge/answer"]
+        }
+    };
+    step.argv.extend(args.iter().map(|s| s.to_string()));
+    if validator.protocol == Protocol::Kattis {
+        step.argv.extend(test.validator_flags.iter().cloned());
+    }
+    Ok(step)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -111,50 +172,48 @@ fn run_validator(
     n: usize,
 ) -> Result<Checked, JudgeError> {
     let feedback = step::sandbox_dir(worker.sandbox(), "judge-feedback-")?;
-    let mut argv = validator.argv.clone();
-    let mut step = Step::new(
-        Vec::new(),
-        validator.env.clone(),
-        &validator.mounts,
-        limits.clone(),
-        validator.syscalls.clone(),
-    )
-    .mount(Mount::read_only(validator.dir.path(), WORK_DIR))
-    .mount(Mount::read_only(&test.input, "/judge/input"))
-    .mount(Mount::read_only(&test.answer, "/judge/answer"));
+    let step = validator_step(
+        validator,
+        limits,
+        test,
+        feedback.path(),
+        Meets::Output(output),
+    )?;
     let stdin = match validator.protocol {
         Protocol::Kattis => {
-            step = step.mount(Mount::writable(feedback.path(), "/judge/feedback"));
-            argv.extend(
-                ["/judge/input", "/judge/answer", "/judge/feedback/"]
-                    .iter()
-                    .map(|s| s.to_string()),
-            );
-            argv.extend(test.validator_flags.iter().cloned());
             Stdio::from(File::open(output).map_err(|e| JudgeError::io("open", output, e))?)
         }
-        Protocol::Testlib => {
-            step = step.mount(Mount::read_only(output, "/judge/output"));
-            argv.extend(
-                ["/judge/input", "/judge/output", "/judge/answer"]
-                    .iter()
-                    .map(|s| s.to_string()),
-            );
-            Stdio::Null
-        }
+        Protocol::Testlib => Stdio::Null,
     };
-    step.argv = argv;
     let out_path = step::scratch_file(scratch, index, &format!("validator{n}.out"));
     let err_path = step::scratch_file(scratch, index, &format!("validator{n}.err"));
     let command = step.command(stdin, step::capture(&out_path)?, step::capture(&err_path)?);
     let result = worker.run_fresh(command)?;
+    Ok(judgement(
+        validator,
+        &result,
+        feedback.path(),
+        &err_path,
+        "output validator",
+    ))
+}
+
+/// What a validator's (or interactor's) run says about the submission: its exit code read by
+/// its protocol, with its feedback as the message. Anything but a known code is IE.
+pub(crate) fn judgement(
+    validator: &BuiltValidator,
+    result: &RunResult,
+    feedback: &Path,
+    stderr: &Path,
+    role: &str,
+) -> Checked {
     let name = validator.path.display();
-    let feedback_text = |file: &str| step::read_capped(&feedback.path().join(file), FEEDBACK_CAP);
-    let stderr = step::read_capped(&err_path, FEEDBACK_CAP);
+    let feedback_text = |file: &str| step::read_capped(&feedback.join(file), FEEDBACK_CAP);
+    let stderr = step::read_capped(stderr, FEEDBACK_CAP);
     let (verdict, message) = match (validator.protocol, result.status, result.killed_by) {
         (_, _, Some(hit)) => (
             Verdict::IE,
-            format!("output validator {name} was killed for its {hit:?} limit"),
+            format!("{role} {name} was killed for its {hit:?} limit"),
         ),
         (Protocol::Kattis, ExitStatus::Exited(42), None) => {
             (Verdict::AC, feedback_text("judgemessage.txt"))
@@ -166,19 +225,19 @@ fn run_validator(
         (Protocol::Testlib, ExitStatus::Exited(1 | 2), None) => (Verdict::WA, stderr),
         (Protocol::Testlib, ExitStatus::Exited(3), None) => (
             Verdict::IE,
-            format!("testlib checker {name} reported a judge failure: {stderr}"),
+            format!("testlib {role} {name} reported a judge failure: {stderr}"),
         ),
         (_, status, None) => (
             Verdict::IE,
             format!(
-                "output validator {name} ended with {status:?}: {stderr}{}",
+                "{role} {name} ended with {status:?}: {stderr}{}",
                 feedback_text("judgemessage.txt")
             ),
         ),
     };
-    Ok(Checked {
+    Checked {
         verdict,
         message: message.trim().to_owned(),
         diff: None,
-    })
+    }
 }

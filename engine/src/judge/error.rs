@@ -34,8 +34,16 @@ pub enum JudgeError {
          replace it"
     )]
     CheckerWithValidator { root: PathBuf, checker: String },
-    #[error("problem {root}: interactive problems are not supported yet")]
-    Interactive { root: PathBuf },
+    #[error(
+        "problem {root} is interactive and needs exactly one interactor in its output \
+         validator directory, not {count}"
+    )]
+    Interactors { root: PathBuf, count: usize },
+    #[error(
+        "the pipes between submission and interactor were still open {0:?} after the pair \
+         started, though both runs had ended"
+    )]
+    RelayStuck(std::time::Duration),
     #[error("output validator {path}: no {profile:?} language profile to build it with")]
     NoValidatorProfile {
         path: PathBuf,

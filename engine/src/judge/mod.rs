@@ -22,6 +22,8 @@
 mod check;
 mod compile;
 mod error;
+mod interact;
+mod relay;
 mod step;
 
 use std::fs;
@@ -32,11 +34,13 @@ use std::time::Duration;
 
 pub use compile::{CompileReport, MESSAGE_CAP};
 pub use error::JudgeError;
+pub use interact::TRANSCRIPT_CAP;
+pub use relay::{Chunk, Side, Transcript};
 
 use crate::checker::{Checker, Difference};
 use crate::pool::{Pool, Worker};
 use crate::profile::{Profile, ProfileSet, Vars, WORK_DIR};
-use crate::sandbox::{Limits, Mount, RunResult, Sandbox, Stdio};
+use crate::sandbox::{LimitHit, Limits, Mount, RunResult, Sandbox, Stdio};
 use crate::testset::{TestCase, TestSet, Validation};
 use crate::verdict::{classify, Outcome, RuntimeError, Verdict};
 use check::{Checked, Checking};
@@ -61,6 +65,12 @@ pub struct Options {
     pub output_limit: Option<u64>,
     /// Run every test even after one fails.
     pub run_all: bool,
+    /// Interactive problems: the wall-clock limit of the submission and interactor together;
+    /// by default twice the time limit.
+    pub pair_wall_limit: Option<Duration>,
+    /// Interactive problems: keep what crossed the pipes, up to [`TRANSCRIPT_CAP`] bytes per
+    /// test, in each [`TestReport::transcript`].
+    pub transcript: bool,
 }
 
 /// The limits a submission's tests run under.
@@ -87,6 +97,8 @@ pub struct TestReport {
     pub message: String,
     /// For a wrong answer from a built-in checker: where the output first differs.
     pub diff: Option<Difference>,
+    /// For an interactive test when [`Options::transcript`] asks: what crossed the pipes.
+    pub transcript: Option<Transcript>,
 }
 
 /// A submission's result.
@@ -141,10 +153,17 @@ impl Problem {
                     .collect::<Result<_, _>>()?,
                 limits: check::validator_limits(&tests.limits),
             },
-            Validation::Interactive { .. } => {
-                return Err(JudgeError::Interactive {
-                    root: tests.root.clone(),
-                })
+            Validation::Interactive { validators, .. } => {
+                let [interactor] = validators.as_slice() else {
+                    return Err(JudgeError::Interactors {
+                        root: tests.root.clone(),
+                        count: validators.len(),
+                    });
+                };
+                Checking::Interactive {
+                    interactor: compile::validator(sandbox, profiles, interactor)?,
+                    limits: check::validator_limits(&tests.limits),
+                }
             }
         };
         Ok(Problem { tests, checking })
@@ -152,6 +171,11 @@ impl Problem {
 
     pub fn tests(&self) -> &TestSet {
         &self.tests
+    }
+
+    /// The package's interactor talks to the submission while it runs.
+    pub fn is_interactive(&self) -> bool {
+        matches!(self.checking, Checking::Interactive { .. })
     }
 
     /// Check with the built-in checker `name` (`default`, `exact`, `lines`) instead of the
@@ -245,6 +269,8 @@ impl Problem {
             stage_key: crate::pool::stage_key(),
             scratch,
             run_all: options.run_all,
+            pair_wall_limit: options.pair_wall_limit,
+            transcript: options.transcript,
             first_failure: AtomicUsize::new(usize::MAX),
         });
         let tests = TestRun::all(&run, pool, events);
@@ -287,6 +313,8 @@ struct TestRun {
     stage_key: u64,
     scratch: tempfile::TempDir,
     run_all: bool,
+    pair_wall_limit: Option<Duration>,
+    transcript: bool,
     /// The index of the first failing test so far: later tests are skipped unless `run_all`.
     first_failure: AtomicUsize,
 }
@@ -339,6 +367,7 @@ impl TestRun {
                 signal: None,
                 message: e.to_string(),
                 diff: None,
+                transcript: None,
             },
         };
         if report.verdict != Verdict::AC {
@@ -372,9 +401,10 @@ impl TestRun {
         let scratch = self.scratch.path();
         let output = step::scratch_file(scratch, index, "out");
         let stderr_path = step::scratch_file(scratch, index, "err");
-        let input =
-            fs::File::open(&test.input).map_err(|e| JudgeError::io("open", &test.input, e))?;
-        let limits = self.sandbox_limits();
+        let mut limits = self.sandbox_limits();
+        if matches!(self.problem.checking, Checking::Interactive { .. }) {
+            limits.wall_time = self.pair_wall_limit.unwrap_or(self.limits.time * 2);
+        }
         let staged = worker
             .stage(self.stage_key, self.work.path())
             .map_err(|e| JudgeError::io("stage the work directory of", self.work.path(), e))?
@@ -387,13 +417,43 @@ impl TestRun {
             self.profile.run().syscalls().clone(),
         )
         .mount(Mount::read_only(staged, WORK_DIR));
-        let (layout, command) = step.split(
-            Stdio::from(input),
-            step::capture(&output)?,
-            step::capture(&stderr_path)?,
-        );
-        let result = worker.run(layout, command)?;
-        let output_len = fs::metadata(&output).map(|m| m.len()).ok();
+        let stderr_file = step::capture(&stderr_path)?;
+        let mut transcript = None;
+        let (result, output_len, interaction) = match &self.problem.checking {
+            Checking::Interactive {
+                interactor,
+                limits: interactor_limits,
+            } => {
+                let pair = interact::run(
+                    worker,
+                    interact::Sides {
+                        submission: step,
+                        submission_stderr: stderr_file,
+                        interactor,
+                        interactor_limits,
+                        test,
+                        scratch,
+                        index,
+                        record: self.transcript,
+                    },
+                )?;
+                transcript = pair.transcript;
+                (
+                    pair.submission,
+                    None,
+                    Some((pair.interactor, pair.interactor_first)),
+                )
+            }
+            _ => {
+                let input = fs::File::open(&test.input)
+                    .map_err(|e| JudgeError::io("open", &test.input, e))?;
+                let (layout, command) =
+                    step.split(Stdio::from(input), step::capture(&output)?, stderr_file);
+                let result = worker.run(layout, command)?;
+                let len = fs::metadata(&output).map(|m| m.len()).ok();
+                (result, len, None)
+            }
+        };
         let stderr = step::read_capped(&stderr_path, STDERR_CAP);
         let mut outcome = classify(&result, &limits, output_len);
         if let (Outcome::RuntimeError(_), Some(marker)) =
@@ -403,13 +463,19 @@ impl TestRun {
                 outcome = Outcome::MemoryLimit;
             }
         }
-        let checked = match Verdict::of_outcome(outcome) {
-            Some(verdict) => Checked {
+        let checked = match (Verdict::of_outcome(outcome), interaction) {
+            (_, Some((interactor, first))) => interact::decide(
+                outcome,
+                describe(outcome, &result, &limits, &stderr),
+                interactor,
+                first,
+            ),
+            (Some(verdict), None) => Checked {
                 verdict,
                 message: describe(outcome, &result, &limits, &stderr),
                 diff: None,
             },
-            None => self
+            (None, None) => self
                 .problem
                 .checking
                 .check(worker, index, test, &output, scratch)?,
@@ -427,6 +493,7 @@ impl TestRun {
             signal: result.signal(),
             message: checked.message,
             diff: checked.diff,
+            transcript,
         })
     }
 }
@@ -436,12 +503,18 @@ fn describe(outcome: Outcome, result: &RunResult, limits: &Limits, stderr: &str)
     let secs = |d: Duration| format!("{:.3} s", d.as_secs_f64());
     match outcome {
         Outcome::TimeLimit => match limits.cpu_time {
-            Some(cpu) if result.cpu_time > cpu || result.killed_by.is_some() => format!(
-                "CPU time {} over the limit of {}",
-                secs(result.cpu_time),
-                secs(cpu)
+            Some(cpu) if result.cpu_time > cpu || result.killed_by == Some(LimitHit::CpuTime) => {
+                format!(
+                    "CPU time {} over the limit of {}",
+                    secs(result.cpu_time),
+                    secs(cpu)
+                )
+            }
+            _ => format!(
+                "wall-clock limit of {} exceeded ({} of CPU time used)",
+                secs(limits.wall_time),
+                secs(result.cpu_time)
             ),
-            _ => format!("wall-clock limit of {} exceeded", secs(limits.wall_time)),
         },
         Outcome::MemoryLimit => format!(
             "memory limit of {} MiB exceeded",

@@ -140,6 +140,11 @@ impl Pool {
         &self.sandbox
     }
 
+    /// The sandbox, for a run beside this worker's own (an interactor on another thread).
+    pub fn shared_sandbox(&self) -> Arc<Sandbox> {
+        self.sandbox.clone()
+    }
+
     /// Whether runs reuse environments.
     pub fn reuses(&self) -> bool {
         self.reuse
@@ -204,6 +209,11 @@ impl Worker {
 
     pub fn sandbox(&self) -> &Sandbox {
         &self.sandbox
+    }
+
+    /// The sandbox, for a run beside this worker's own (an interactor on another thread).
+    pub fn shared_sandbox(&self) -> Arc<Sandbox> {
+        self.sandbox.clone()
     }
 
     /// The worker's own work directory, mounted at `/work` by environments that list it.
