@@ -184,6 +184,7 @@ mod tests {
             memory: 10 << 20,
             killed_by: None,
             oom_killed: false,
+            ended: std::time::Instant::now(),
         }
     }
 

@@ -46,7 +46,7 @@ pub const TRANSCRIPT_CAP: usize = 256 << 10;
 pub(crate) struct Pair {
     pub submission: RunResult,
     pub interactor: Checked,
-    /// The interactor closed its output before the submission closed its own.
+    /// The interactor ended before the submission.
     pub interactor_first: bool,
     pub transcript: Option<Transcript>,
 }
@@ -118,11 +118,8 @@ pub(crate) fn run(worker: &mut Worker, sides: Sides<'_>) -> Result<Pair, JudgeEr
     if relayed.timed_out {
         return Err(JudgeError::RelayStuck(limits.wall_time + RELAY_GRACE));
     }
-    let interactor_first = match (relayed.interactor_closed, relayed.submission_closed) {
-        (Some(i), Some(s)) => i < s,
-        (Some(_), None) => true,
-        (None, _) => false,
-    };
+    let interactor_first = end(relayed.interactor_closed, interactor.ended)
+        < end(relayed.submission_closed, submission.ended);
     let mut checked = check::judgement(
         sides.interactor,
         &interactor,
@@ -151,6 +148,20 @@ pub(crate) fn run(worker: &mut Worker, sides: Sides<'_>) -> Result<Pair, JudgeEr
         transcript: relayed.transcript,
     })
 }
+
+/// When a side ended: when its output closed, if that was its exit (the relay saw it, in exact
+/// order with the other side), else when its run was reported over (it closed its output early
+/// and ran on).
+fn end(output_closed: Option<Instant>, reported: Instant) -> Instant {
+    match output_closed {
+        Some(closed) if reported.saturating_duration_since(closed) < CLOSED_AT_EXIT => closed,
+        _ => reported,
+    }
+}
+
+/// An output closed this close to the reported end of its run was closed by the exit. The gap
+/// is the report's latency: the init's wait and its message, on a possibly busy machine.
+const CLOSED_AT_EXIT: Duration = Duration::from_millis(100);
 
 /// A scoped thread's result; its panic goes on in this thread.
 fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {

@@ -403,7 +403,9 @@ impl TestRun {
         let stderr_path = step::scratch_file(scratch, index, "err");
         let mut limits = self.sandbox_limits();
         if matches!(self.problem.checking, Checking::Interactive { .. }) {
-            limits.wall_time = self.pair_wall_limit.unwrap_or(self.limits.time * 2);
+            // The pair's wall limit: twice the submission's own time limit unless set.
+            let time = limits.cpu_time.unwrap_or(self.limits.time);
+            limits.wall_time = self.pair_wall_limit.unwrap_or(time * 2);
         }
         let staged = worker
             .stage(self.stage_key, self.work.path())

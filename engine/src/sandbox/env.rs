@@ -352,13 +352,15 @@ impl Env {
             });
         }
         let exited = watch.exited.ok_or(SandboxError::Unresponsive)?;
+        let ended = watch.ended.unwrap_or_else(Instant::now);
         Ok(RunResult {
             status: ExitStatus::from_wait(exited.status),
             cpu_time: cpu,
-            wall_time: watch.ended.unwrap_or_else(Instant::now) - sent,
+            wall_time: ended - sent,
             memory: peak.unwrap_or(exited.maxrss_kib * 1024),
             killed_by: watch.killed,
             oom_killed: oom,
+            ended,
         })
     }
 

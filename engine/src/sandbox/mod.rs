@@ -35,7 +35,7 @@ mod wait;
 
 use std::ffi::CString;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::cgroup::{CgroupConfig, CgroupLimits, Cgroups, Detected};
 
@@ -260,6 +260,8 @@ pub struct RunResult {
     pub killed_by: Option<LimitHit>,
     /// The kernel's OOM killer ended a process of the run.
     pub oom_killed: bool,
+    /// When the engine learned of the program's end: orders runs made side by side.
+    pub ended: Instant,
 }
 
 impl RunResult {

@@ -14,7 +14,7 @@
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
@@ -371,6 +371,7 @@ fn finish(
             memory: rec.maxrss_kib * 1024,
             killed_by: watch.killed,
             oom_killed: false,
+            ended: watch.ended.unwrap_or_else(Instant::now),
         },
         // The init died before the program ended: killed by us (or the OOM killer). What it
         // reaped on its way out counts in its own rusage.
@@ -381,6 +382,7 @@ fn finish(
             memory: init_usage.ru_maxrss as u64 * 1024,
             killed_by: watch.killed,
             oom_killed: false,
+            ended: Instant::now(),
         },
     };
     if let Some(accounting) = accounting {
