@@ -23,7 +23,7 @@ mod check;
 mod compile;
 mod error;
 mod interact;
-mod relay;
+pub mod relay;
 mod step;
 
 use std::fs;

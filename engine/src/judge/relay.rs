@@ -25,7 +25,7 @@ use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{poll, PollFd, PollFlags};
 
 /// Bytes waiting in the engine per direction, at most.
-pub(crate) const BUFFER: usize = 64 << 10;
+pub const BUFFER: usize = 64 << 10;
 
 /// Which program wrote.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,7 +86,7 @@ impl Transcript {
 
 /// How the relay ended.
 #[derive(Debug)]
-pub(crate) struct Relayed {
+pub struct Relayed {
     /// When the submission closed its output (it ended, or closed stdout); `None` if it never
     /// did before the relay stopped reading it.
     pub submission_closed: Option<Instant>,
@@ -207,7 +207,7 @@ impl Lane {
 }
 
 /// Copies between the two sides until both are done with their pipes.
-pub(crate) struct Relay {
+pub struct Relay {
     lanes: [Lane; 2],
     deadline: Instant,
     /// The transcript so far and how many more bytes it may record.
