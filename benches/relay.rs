@@ -4,8 +4,8 @@
 //!
 //! `cargo bench -p judge-benches --bench relay`.
 
-use std::io::{pipe, PipeReader, PipeWriter, Read, Write};
-use std::os::fd::OwnedFd;
+use std::fs::File;
+use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -13,13 +13,14 @@ use judge_engine::judge::relay::Relay;
 
 const ROUND_TRIPS: usize = 1000;
 
+/// A pipe as (read end, write end).
+fn pipe() -> (File, File) {
+    let (read, write) = nix::unistd::pipe().unwrap();
+    (File::from(read), File::from(write))
+}
+
 /// The submission asks, the interactor answers, `ROUND_TRIPS` times.
-fn converse(
-    mut sub_in: PipeReader,
-    mut sub_out: PipeWriter,
-    int_in: PipeReader,
-    int_out: PipeWriter,
-) {
+fn converse(mut sub_in: File, mut sub_out: File, int_in: File, int_out: File) {
     let interactor = std::thread::spawn(move || {
         let (mut int_in, mut int_out) = (int_in, int_out);
         let mut buf = [0u8; 8];
@@ -37,21 +38,21 @@ fn converse(
 }
 
 fn direct() {
-    let (int_in, sub_out) = pipe().unwrap();
-    let (sub_in, int_out) = pipe().unwrap();
+    let (int_in, sub_out) = pipe();
+    let (sub_in, int_out) = pipe();
     converse(sub_in, sub_out, int_in, int_out);
 }
 
 fn relayed() {
-    let (sub_in, engine_to_sub) = pipe().unwrap();
-    let (engine_from_sub, sub_out) = pipe().unwrap();
-    let (int_in, engine_to_int) = pipe().unwrap();
-    let (engine_from_int, int_out) = pipe().unwrap();
+    let (sub_in, engine_to_sub) = pipe();
+    let (engine_from_sub, sub_out) = pipe();
+    let (int_in, engine_to_int) = pipe();
+    let (engine_from_int, int_out) = pipe();
     let relay = Relay::new(
-        OwnedFd::from(engine_from_sub),
-        OwnedFd::from(engine_to_sub),
-        OwnedFd::from(engine_from_int),
-        OwnedFd::from(engine_to_int),
+        std::os::fd::OwnedFd::from(engine_from_sub),
+        std::os::fd::OwnedFd::from(engine_to_sub),
+        std::os::fd::OwnedFd::from(engine_from_int),
+        std::os::fd::OwnedFd::from(engine_to_int),
         Instant::now() + Duration::from_secs(60),
         None,
     )

@@ -101,9 +101,10 @@ struct Lane {
     from: Side,
     source: Option<File>,
     sink: Option<File>,
-    pending: Vec<u8>,
-    /// How much of `pending` is delivered.
-    sent: usize,
+    /// Bytes read and not yet delivered are `buf[start..end]`.
+    buf: Box<[u8]>,
+    start: usize,
+    end: usize,
     closed: Option<Instant>,
 }
 
@@ -115,14 +116,15 @@ impl Lane {
             from,
             source: Some(File::from(source)),
             sink: Some(File::from(sink)),
-            pending: Vec::with_capacity(BUFFER),
-            sent: 0,
+            buf: vec![0; BUFFER].into_boxed_slice(),
+            start: 0,
+            end: 0,
             closed: None,
         })
     }
 
     fn waiting(&self) -> usize {
-        self.pending.len() - self.sent
+        self.end - self.start
     }
 
     fn done(&self) -> bool {
@@ -134,31 +136,28 @@ impl Lane {
         let Some(source) = self.source.as_mut() else {
             return;
         };
-        if self.sent == self.pending.len() {
-            self.pending.clear();
-            self.sent = 0;
+        if self.start == self.end {
+            (self.start, self.end) = (0, 0);
+        } else if self.end == BUFFER {
+            self.buf.copy_within(self.start..self.end, 0);
+            (self.start, self.end) = (0, self.end - self.start);
         }
-        let room = BUFFER - self.pending.len();
-        if room == 0 {
+        if self.end == BUFFER {
             return;
         }
-        let old = self.pending.len();
-        self.pending.resize(old + room, 0);
-        let read = source.read(&mut self.pending[old..]);
-        let n = match read {
+        let n = match source.read(&mut self.buf[self.end..]) {
             Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.pending.truncate(old);
-                return;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                self.pending.truncate(old);
-                return;
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                return
             }
             // Anything else ends this direction like end-of-file.
             Err(_) => 0,
         };
-        self.pending.truncate(old + n);
         if n == 0 {
             self.closed = Some(Instant::now());
             self.source = None;
@@ -170,12 +169,13 @@ impl Lane {
                 t.chunks.push(Chunk {
                     at: started.elapsed(),
                     from: self.from,
-                    bytes: self.pending[old..old + keep].to_vec(),
+                    bytes: self.buf[self.end..self.end + keep].to_vec(),
                 });
                 *cap -= keep;
             }
             t.left_out += (n - keep) as u64;
         }
+        self.end += n;
     }
 
     /// Deliver what is waiting, as much as the sink takes.
@@ -183,9 +183,9 @@ impl Lane {
         let Some(sink) = self.sink.as_mut() else {
             return;
         };
-        while self.sent < self.pending.len() {
-            match sink.write(&self.pending[self.sent..]) {
-                Ok(n) => self.sent += n,
+        while self.start < self.end {
+            match sink.write(&self.buf[self.start..self.end]) {
+                Ok(n) => self.start += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => {
@@ -201,8 +201,7 @@ impl Lane {
     fn reader_gone(&mut self) {
         self.sink = None;
         self.source = None;
-        self.pending.clear();
-        self.sent = 0;
+        (self.start, self.end) = (0, 0);
     }
 }
 
@@ -283,7 +282,7 @@ impl Relay {
         let mut whose = Vec::with_capacity(4);
         for (n, lane) in self.lanes.iter().enumerate() {
             if let Some(source) = &lane.source {
-                if lane.pending.len() < BUFFER || lane.waiting() == 0 {
+                if lane.waiting() < BUFFER {
                     fds.push(PollFd::new(source.as_fd(), PollFlags::POLLIN));
                     whose.push((n, true));
                 }
