@@ -478,6 +478,7 @@ mod tests {
                 tests: Vec::new(),
                 validation: Validation::Default,
                 limits,
+                scoring: None,
             },
             checking: Checking::Builtin(Vec::new()),
         }
