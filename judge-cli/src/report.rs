@@ -273,6 +273,7 @@ mod tests {
             signal: None,
             message: message.to_owned(),
             diff: None,
+            score: None,
         }
     }
 
@@ -297,6 +298,8 @@ mod tests {
                 memory: 256 << 20,
                 output: 64 << 20,
             },
+            score: None,
+            groups: Vec::new(),
         }
     }
 

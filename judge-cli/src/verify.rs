@@ -485,6 +485,7 @@ mod tests {
             signal: None,
             message: message.to_owned(),
             diff: None,
+            score: None,
         };
         let report = Report {
             verdict: Verdict::WA,
@@ -504,6 +505,8 @@ mod tests {
                 memory: 1,
                 output: 1,
             },
+            score: None,
+            groups: Vec::new(),
         };
         assert_eq!(why(&report), "test secret/1: expected \"2\"");
     }

@@ -15,6 +15,8 @@
 //! 3. The submission's verdict is that of its first failing test, in test order (ICPC style);
 //!    later tests are not run unless [`Options::run_all`] says so. Tests run in parallel on the
 //!    workers of a [`Pool`] (in its reused environments); results are collected in test order.
+//!    A scored problem instead runs every test that can still count and adds the results up
+//!    group by group (`score`): the verdict and score are its `data` group's.
 //!
 //! Limits: an explicit option first, then the package's own, then 1 s, 256 MiB, and 64 MiB of
 //! output.
@@ -22,16 +24,18 @@
 mod check;
 mod compile;
 mod error;
+mod score;
 mod step;
 
 use std::fs;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use compile::{CompileReport, MESSAGE_CAP};
 pub use error::JudgeError;
+pub use score::GroupReport;
 
 use crate::checker::{Checker, Difference};
 use crate::pool::{Pool, Worker};
@@ -39,7 +43,7 @@ use crate::profile::{Profile, ProfileSet, Vars, WORK_DIR};
 use crate::sandbox::{Limits, Mount, RunResult, Sandbox, Stdio};
 use crate::testset::{TestCase, TestSet, Validation};
 use crate::verdict::{classify, Outcome, RuntimeError, Verdict};
-use check::{Checked, Checking};
+use check::{Checked, Checking, Points};
 
 /// The default time limit when neither the options nor the package give one.
 pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(1);
@@ -87,6 +91,9 @@ pub struct TestReport {
     pub message: String,
     /// For a wrong answer from a built-in checker: where the output first differs.
     pub diff: Option<Difference>,
+    /// On a scored problem, the points the test counted for; `None` on a pass-fail problem and
+    /// for a test that did not count.
+    pub score: Option<f64>,
 }
 
 /// A submission's result.
@@ -101,6 +108,10 @@ pub struct Report {
     /// The largest peak memory of any test.
     pub memory: u64,
     pub limits: TestLimits,
+    /// A scored problem's score (0 unless accepted); `None` for a pass-fail problem.
+    pub score: Option<f64>,
+    /// A scored problem's test groups, parents before subgroups; empty for a pass-fail problem.
+    pub groups: Vec<GroupReport>,
 }
 
 /// Progress, for a front end's progress bar.
@@ -134,12 +145,18 @@ impl Problem {
                     .map(|t| Checker::from_name("default", &t.validator_flags.join(" ")))
                     .collect::<Result<_, _>>()?,
             ),
-            Validation::Custom { validators, .. } => Checking::Validators {
+            Validation::Custom { validators, score } => Checking::Validators {
                 validators: validators
                     .iter()
                     .map(|v| compile::validator(sandbox, profiles, v))
                     .collect::<Result<_, _>>()?,
                 limits: check::validator_limits(&tests.limits),
+                points: tests.scoring.as_ref().map(|scoring| {
+                    Box::new(Points {
+                        score_files: *score,
+                        bases: score::multiplier_bases(scoring, tests.tests.len()),
+                    })
+                }),
             },
             Validation::Interactive { .. } => {
                 return Err(JudgeError::Interactive {
@@ -210,6 +227,7 @@ impl Problem {
         let limits = self.limits(options);
         let text = read_source(source)?;
         profile.check_available()?;
+        let scoring = self.tests.scoring.as_ref();
         let failed_compile = |compile: CompileReport| Report {
             verdict: Verdict::CE,
             compile,
@@ -217,6 +235,8 @@ impl Problem {
             time: Duration::ZERO,
             memory: 0,
             limits,
+            score: scoring.map(|_| 0.0),
+            groups: scoring.map(score::unjudged).unwrap_or_default(),
         };
         let vars = match profile.prepare(&text, limits.memory) {
             Ok(vars) => vars,
@@ -246,13 +266,28 @@ impl Problem {
             scratch,
             run_all: options.run_all,
             first_failure: AtomicUsize::new(usize::MAX),
+            failed: (0..self.tests.tests.len())
+                .map(|_| AtomicBool::new(false))
+                .collect(),
         });
-        let tests = TestRun::all(&run, pool, events);
-        let verdict = tests
-            .iter()
-            .map(|t| t.verdict)
-            .find(|v| *v != Verdict::AC)
-            .unwrap_or(Verdict::AC);
+        let ran = TestRun::all(&run, pool, events);
+        let (verdict, tests, score, groups) = match scoring {
+            Some(scoring) => {
+                let count = self.tests.tests.len();
+                let outcome = score::finish(scoring, ran, count, options.run_all);
+                let score = Some(outcome.score);
+                (outcome.verdict, outcome.tests, score, outcome.groups)
+            }
+            None => {
+                let tests: Vec<TestReport> = ran.into_iter().map(|(_, t)| t).collect();
+                let verdict = tests
+                    .iter()
+                    .map(|t| t.verdict)
+                    .find(|v| *v != Verdict::AC)
+                    .unwrap_or(Verdict::AC);
+                (verdict, tests, None, Vec::new())
+            }
+        };
         Ok(Report {
             verdict,
             compile,
@@ -260,6 +295,8 @@ impl Problem {
             memory: tests.iter().map(|t| t.memory).max().unwrap_or_default(),
             tests,
             limits,
+            score,
+            groups,
         })
     }
 }
@@ -289,12 +326,20 @@ struct TestRun {
     run_all: bool,
     /// The index of the first failing test so far: later tests are skipped unless `run_all`.
     first_failure: AtomicUsize,
+    /// Which tests failed so far: on a scored problem, the tests that can no longer count are
+    /// skipped unless `run_all`.
+    failed: Vec<AtomicBool>,
 }
 
 impl TestRun {
-    /// Queue every test on the pool; collect the reports in test order, up to the first failure
-    /// unless `run_all`.
-    fn all(run: &Arc<TestRun>, pool: &Pool, events: &(dyn Fn(Event) + Sync)) -> Vec<TestReport> {
+    /// Queue every test on the pool; collect the reports in test order with their indices, up to
+    /// the first failure unless `run_all` or the problem is scored.
+    fn all(
+        run: &Arc<TestRun>,
+        pool: &Pool,
+        events: &(dyn Fn(Event) + Sync),
+    ) -> Vec<(usize, TestReport)> {
+        let scored = run.problem.tests.scoring.is_some();
         let count = run.problem.tests.tests.len();
         let tickets: Vec<_> = (0..count)
             .map(|index| {
@@ -309,8 +354,13 @@ impl TestRun {
             };
             events(Event::TestDone(index, &report));
             let failed = report.verdict != Verdict::AC;
+            if scored {
+                // Which reports count is the scoring's to say.
+                reports.push((index, report));
+                continue;
+            }
             if run.run_all || index <= run.first_failure.load(Ordering::SeqCst) {
-                reports.push(report);
+                reports.push((index, report));
             }
             if failed && !run.run_all {
                 // Later tickets resolve as skipped (or are dropped if they already ran).
@@ -323,7 +373,7 @@ impl TestRun {
     /// Run and check test `index` on `worker`; `None` when skipped after an earlier failure.
     /// Trouble on the judge's side becomes an IE for this test.
     fn one(&self, worker: &mut Worker, index: usize) -> Option<TestReport> {
-        if !self.run_all && index > self.first_failure.load(Ordering::SeqCst) {
+        if self.skip(index) {
             return None;
         }
         let test = &self.problem.tests.tests[index];
@@ -339,12 +389,27 @@ impl TestRun {
                 signal: None,
                 message: e.to_string(),
                 diff: None,
+                score: None,
             },
         };
         if report.verdict != Verdict::AC {
             self.first_failure.fetch_min(index, Ordering::SeqCst);
+            self.failed[index].store(true, Ordering::SeqCst);
         }
         Some(report)
+    }
+
+    /// Whether test `index` need not run, given the failures so far.
+    fn skip(&self, index: usize) -> bool {
+        if self.run_all {
+            return false;
+        }
+        match &self.problem.tests.scoring {
+            Some(scoring) => {
+                score::skippable(scoring, index, &|j| self.failed[j].load(Ordering::SeqCst))
+            }
+            None => index > self.first_failure.load(Ordering::SeqCst),
+        }
     }
 
     fn sandbox_limits(&self) -> Limits {
@@ -408,6 +473,7 @@ impl TestRun {
                 verdict,
                 message: describe(outcome, &result, &limits, &stderr),
                 diff: None,
+                score: None,
             },
             None => self
                 .problem
@@ -427,6 +493,7 @@ impl TestRun {
             signal: result.signal(),
             message: checked.message,
             diff: checked.diff,
+            score: checked.score,
         })
     }
 }
