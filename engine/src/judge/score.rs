@@ -217,7 +217,8 @@ struct Walk {
 }
 
 impl Walk {
-    /// Judge group `g`; `left_out` when its parent ignores it (its report then shows 0 of 0).
+    /// Judge group `g`; `left_out` when an ancestor ignores it (its report then shows 0 of 0,
+    /// its tests no score).
     fn group(&mut self, g: &ScoreGroup, left_out: bool) -> Member {
         let slot = self.groups.len();
         self.groups.push(GroupReport {
@@ -241,14 +242,17 @@ impl Walk {
             let result = match item {
                 ScoreItem::Test(i) => {
                     let result = self.test(g, *i);
-                    if let Some(t) = &self.tests[*i] {
+                    if let Some(t) = &mut self.tests[*i] {
                         names.push(t.name.clone());
+                        if left_out {
+                            t.score = None;
+                        }
                     }
                     result
                 }
                 ScoreItem::Group(sub) => {
                     let first = self.groups.len();
-                    let result = self.group(sub, ignored(g, item));
+                    let result = self.group(sub, left_out || ignored(g, item));
                     names.extend(self.groups[first].tests.iter().cloned());
                     result
                 }

@@ -180,6 +180,27 @@ fn a_failing_sample_costs_nothing() {
 }
 
 #[test]
+fn an_ignored_sample_shows_no_points_whatever_its_rule() {
+    let mut scoring = oddecho();
+    let ScoreItem::Group(sample) = &mut scoring.root.items[0] else {
+        unreachable!()
+    };
+    // The legacy default: each accepted sample test scores 1, summed.
+    sample.rule = GroupRule {
+        aggregation: Aggregation::Sum,
+        accept_score: Some(1.0),
+        max_score: Some(2.0),
+        range: (f64::NEG_INFINITY, f64::INFINITY),
+        ..sample.rule
+    };
+    let o = run(&scoring, 8, &[]);
+    let sample = group_of(&o, "sample");
+    assert_eq!((sample.score, sample.max_score), (0.0, Some(0.0)));
+    assert_eq!(o.tests[0].score, None);
+    assert_eq!(o.score, 100.0);
+}
+
+#[test]
 fn break_stops_counting_at_the_first_rejection() {
     let o = run(&oddecho(), 8, &[(5, Verdict::RE)]);
     let g2 = group_of(&o, "secret/group2");
