@@ -157,6 +157,11 @@ fn run_validator(
         n,
     } = *run;
     let feedback = step::sandbox_dir(worker.sandbox(), "judge-feedback-")?;
+    // Mount sources must be absolute; a tests directory given as a relative path is not.
+    let absolute = |path: &Path| {
+        std::path::absolute(path).map_err(|e| JudgeError::io("resolve the path of", path, e))
+    };
+    let (input, answer) = (absolute(&test.input)?, absolute(&test.answer)?);
     let mut argv = validator.argv.clone();
     let mut step = Step::new(
         Vec::new(),
@@ -166,8 +171,8 @@ fn run_validator(
         validator.syscalls.clone(),
     )
     .mount(Mount::read_only(validator.dir.path(), WORK_DIR))
-    .mount(Mount::read_only(&test.input, "/judge/input"))
-    .mount(Mount::read_only(&test.answer, "/judge/answer"));
+    .mount(Mount::read_only(input, "/judge/input"))
+    .mount(Mount::read_only(answer, "/judge/answer"));
     let stdin = match validator.protocol {
         Protocol::Kattis => {
             step = step.mount(Mount::writable(feedback.path(), "/judge/feedback"));
