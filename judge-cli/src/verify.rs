@@ -10,7 +10,8 @@
 //! 3. judge them all ([`crate::batch::judge_all`]);
 //! 4. report each submission whose verdict differs from its folder's, and each accepted one
 //!    whose max CPU time is above half the time limit it ran under (fragile: a slower judge
-//!    machine could fail it);
+//!    machine could fail it); on a scored problem, an `accepted` submission must also get the
+//!    full score and a `partially_accepted` one (accepted) less than that;
 //! 5. a summary per folder; the verdict `AC` (exit status 0) when everything matched, `WA` (exit
 //!    status 1) otherwise; fragile submissions alone are a warning.
 
@@ -29,6 +30,7 @@ use judge_engine::verdict::Verdict;
 use crate::args::JudgeArgs;
 use crate::batch::{judge_all, Job, Progress};
 use crate::output::Paint;
+use crate::report::points;
 use crate::submissions;
 use crate::{run, Done, Failure};
 
@@ -42,8 +44,9 @@ pub struct VerifyArgs {
 }
 
 /// The folders of `submissions/` and the verdict each expects (the problemtools names).
-pub const FOLDERS: [(&str, Verdict); 7] = [
+pub const FOLDERS: [(&str, Verdict); 8] = [
     ("accepted", Verdict::AC),
+    ("partially_accepted", Verdict::AC),
     ("wrong_answer", Verdict::WA),
     ("time_limit_exceeded", Verdict::TLE),
     ("run_time_error", Verdict::RE),
@@ -59,9 +62,14 @@ pub enum VerifyError {
     #[error(
         "submissions folder {path}: {name:?} names no verdict; use one of accepted, \
          wrong_answer, time_limit_exceeded, run_time_error, memory_limit_exceeded, \
-         output_limit_exceeded, compile_error"
+         output_limit_exceeded, compile_error, or partially_accepted on a scored problem"
     )]
     UnknownFolder { path: PathBuf, name: String },
+    #[error(
+        "submissions folder {path}: partially_accepted is for scored problems, and this one is \
+         pass-fail (add \"type: scoring\" to problem.yaml, or move its submissions)"
+    )]
+    PartialOnPassFail { path: PathBuf },
     #[error("problem {problem}: no submission in any folder of submissions/")]
     NoSubmissions { problem: PathBuf },
     #[error("cannot list {path}: {source}")]
@@ -73,15 +81,27 @@ pub fn expected_verdict(folder: &str) -> Option<Verdict> {
     FOLDERS.iter().find(|(f, _)| *f == folder).map(|(_, v)| *v)
 }
 
+/// What a folder expects of a scored submission's score.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Score {
+    /// Any score (or a pass-fail problem).
+    Any,
+    /// The problem's maximum (`accepted`).
+    Full,
+    /// Less than the maximum (`partially_accepted`).
+    Partial,
+}
+
 /// A submission and what its folder expects.
 struct Case {
     path: PathBuf,
     folder: String,
     expected: Verdict,
+    score: Score,
 }
 
-/// The package's submissions, folder by folder in natural order.
-fn cases(problem: &Path) -> Result<Vec<Case>, Failure> {
+/// The package's submissions, folder by folder in natural order; `scored` for a scored problem.
+fn cases(problem: &Path, scored: bool) -> Result<Vec<Case>, Failure> {
     let dir = problem.join("submissions");
     if !dir.is_dir() {
         return Err(VerifyError::NoSubmissionsDir {
@@ -115,11 +135,20 @@ fn cases(problem: &Path) -> Result<Vec<Case>, Failure> {
             path: path.clone(),
             name: name.clone(),
         })?;
+        let score = match name.as_str() {
+            "partially_accepted" if !scored => {
+                return Err(VerifyError::PartialOnPassFail { path }.into())
+            }
+            "partially_accepted" => Score::Partial,
+            "accepted" if scored => Score::Full,
+            _ => Score::Any,
+        };
         for s in submissions::collect(std::slice::from_ref(&path))? {
             cases.push(Case {
                 path: s.path,
                 folder: name.clone(),
                 expected,
+                score,
             });
         }
     }
@@ -145,6 +174,11 @@ enum Finding {
         got: Verdict,
         why: String,
     },
+    /// The verdict matched, the score did not.
+    WrongScore {
+        score: f64,
+        max: Option<f64>,
+    },
 }
 
 /// `time` and `limit` only matter for an accepted submission.
@@ -158,6 +192,18 @@ fn assess(expected: Verdict, got: Verdict, time: Duration, limit: Duration, why:
         Finding::Fragile { time, limit }
     } else {
         Finding::Matches
+    }
+}
+
+/// Whether `score` is what `want` asks of a problem whose maximum is `max` (unknown: any score
+/// is full). Scores are text-file numbers and sums of them, hence the tolerance.
+fn score_matches(want: Score, score: Option<f64>, max: Option<f64>) -> bool {
+    let full = |s: f64| max.map_or(true, |m| s >= m - 1e-6);
+    match (want, score) {
+        (Score::Any, _) => true,
+        (Score::Full, Some(s)) => full(s),
+        (Score::Partial, Some(s)) => !full(s),
+        (_, None) => false,
     }
 }
 
@@ -186,7 +232,9 @@ fn seconds(d: Duration) -> String {
 pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
     crate::require_root()?;
     let tests = testset::discover(&args.problem)?;
-    let cases = cases(&args.problem)?;
+    let scored = tests.scoring.is_some();
+    let max_score = tests.scoring.as_ref().and_then(|s| s.root.rule.max_score);
+    let cases = cases(&args.problem, scored)?;
     let profiles = run::profiles(&args.judge)?;
     let sandbox = run::sandbox()?;
     let mut problem = Problem::prepare(&sandbox, &profiles, tests)?;
@@ -244,13 +292,23 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
         findings[index] = Some(match result {
             Ok(report) => {
                 let factor = jobs[job].profile.run().limits().time_factor;
-                assess(
+                let finding = assess(
                     expected,
                     report.verdict,
                     report.time,
                     report.limits.time.mul_f64(factor),
                     &why(&report),
-                )
+                );
+                match finding {
+                    Finding::Differs { .. } => finding,
+                    _ if !score_matches(cases[index].score, report.score, max_score) => {
+                        Finding::WrongScore {
+                            score: report.score.unwrap_or_default(),
+                            max: max_score,
+                        }
+                    }
+                    _ => finding,
+                }
             }
             Err(e) => assess(expected, Verdict::IE, Duration::ZERO, limit, &e.to_string()),
         });
@@ -260,7 +318,7 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
     print!("{text}");
     let differ = findings
         .iter()
-        .any(|f| matches!(f, Finding::Differs { .. }));
+        .any(|f| matches!(f, Finding::Differs { .. } | Finding::WrongScore { .. }));
     Ok(Done::Verified(!differ))
 }
 
@@ -293,6 +351,22 @@ fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
                     got,
                 ));
             }
+            Finding::WrongScore { score, max } => {
+                differ += 1;
+                let want = match case.score {
+                    Score::Partial => "less than the full score",
+                    _ => "the full score",
+                };
+                let of = max
+                    .map(|m| format!(" of {}", points(m)))
+                    .unwrap_or_default();
+                out.push_str(&format!(
+                    "{}: expected {} with {want}, got {}{of}\n",
+                    case.path.display(),
+                    case.expected,
+                    points(*score),
+                ));
+            }
             Finding::Fragile { time, limit } => {
                 fragile += 1;
                 entry.3 += 1;
@@ -314,16 +388,25 @@ fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
         "folder", "expected", "submissions", "as expected"
     )));
     for (folder, expected, total, matched) in folders.values() {
+        let expected = match *folder {
+            "partially_accepted" => "partial",
+            _ => expected.code(),
+        };
         out.push_str(&format!(
-            "{folder:<22} {:<8} {total:>11} {matched:>11}\n",
-            expected.code()
+            "{folder:<22} {expected:<8} {total:>11} {matched:>11}\n"
         ));
     }
     let total = cases.len();
+    let scored = cases.iter().any(|c| c.score != Score::Any);
+    let what = if scored {
+        "verdict or score"
+    } else {
+        "verdict"
+    };
     out.push_str(&if differ == 0 {
         format!("verify: all {total} submissions got their folder's verdict")
     } else {
-        format!("verify: {differ} of {total} submissions got another verdict than their folder's")
+        format!("verify: {differ} of {total} submissions got another {what} than their folder's")
     });
     if fragile > 0 {
         out.push_str(&format!(
@@ -351,9 +434,14 @@ mod tests {
         );
         assert_eq!(expected_verdict("acepted"), None);
         assert_eq!(expected_verdict("Accepted"), None);
+        assert_eq!(expected_verdict("partially_accepted"), Some(Verdict::AC));
         let verdicts: std::collections::HashSet<Verdict> =
             FOLDERS.iter().map(|(_, v)| *v).collect();
-        assert_eq!(verdicts.len(), FOLDERS.len(), "one folder per verdict");
+        assert_eq!(
+            verdicts.len(),
+            FOLDERS.len() - 1,
+            "one folder per verdict, and partially_accepted"
+        );
     }
 
     #[test]
@@ -400,6 +488,7 @@ mod tests {
             path: PathBuf::from(path),
             folder: folder.to_owned(),
             expected: expected_verdict(folder).unwrap(),
+            score: Score::Any,
         }
     }
 
@@ -509,5 +598,66 @@ mod tests {
             groups: Vec::new(),
         };
         assert_eq!(why(&report), "test secret/1: expected \"2\"");
+    }
+
+    #[test]
+    fn scores_match_full_and_partial() {
+        assert!(score_matches(Score::Any, None, None));
+        assert!(score_matches(Score::Full, Some(100.0), Some(100.0)));
+        assert!(score_matches(Score::Full, Some(99.9999999), Some(100.0)));
+        assert!(!score_matches(Score::Full, Some(30.0), Some(100.0)));
+        assert!(score_matches(Score::Partial, Some(30.0), Some(100.0)));
+        assert!(score_matches(Score::Partial, Some(0.0), Some(100.0)));
+        assert!(!score_matches(Score::Partial, Some(100.0), Some(100.0)));
+        assert!(
+            score_matches(Score::Full, Some(7.5), None),
+            "no maximum: any score"
+        );
+        assert!(!score_matches(Score::Partial, Some(7.5), None));
+        assert!(!score_matches(Score::Full, None, Some(100.0)));
+    }
+
+    #[test]
+    fn the_summary_names_a_wrong_score() {
+        let mut partial = case(
+            "p/submissions/partially_accepted/all.c",
+            "partially_accepted",
+        );
+        partial.score = Score::Partial;
+        let mut full = case("p/submissions/accepted/half.c", "accepted");
+        full.score = Score::Full;
+        let findings = [
+            Finding::WrongScore {
+                score: 100.0,
+                max: Some(100.0),
+            },
+            Finding::WrongScore {
+                score: 51.25,
+                max: Some(100.0),
+            },
+        ];
+        let text = summary(&[partial, full], &findings, &Paint::plain());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "p/submissions/partially_accepted/all.c: expected AC with less than the full score, \
+             got 100 of 100"
+        );
+        assert_eq!(
+            lines[1],
+            "p/submissions/accepted/half.c: expected AC with the full score, got 51.25 of 100"
+        );
+        let row = lines
+            .iter()
+            .find(|l| l.starts_with("partially_accepted "))
+            .unwrap();
+        assert_eq!(
+            row.split_whitespace().collect::<Vec<_>>(),
+            ["partially_accepted", "partial", "1", "0"]
+        );
+        assert!(lines
+            .last()
+            .unwrap()
+            .ends_with("2 of 2 submissions got another verdict or score than their folder's"));
     }
 }
