@@ -271,32 +271,17 @@ impl Problem {
                 .collect(),
         });
         let ran = TestRun::all(&run, pool, events);
-        let (verdict, tests, score, groups) = match scoring {
-            Some(scoring) => {
-                let count = self.tests.tests.len();
-                let outcome = score::finish(scoring, ran, count, options.run_all);
-                let score = Some(outcome.score);
-                (outcome.verdict, outcome.tests, score, outcome.groups)
-            }
-            None => {
-                let tests: Vec<TestReport> = ran.into_iter().map(|(_, t)| t).collect();
-                let verdict = tests
-                    .iter()
-                    .map(|t| t.verdict)
-                    .find(|v| *v != Verdict::AC)
-                    .unwrap_or(Verdict::AC);
-                (verdict, tests, None, Vec::new())
-            }
-        };
+        let outcome = score::conclude(scoring, ran, self.tests.tests.len(), options.run_all);
+        let tests = outcome.tests;
         Ok(Report {
-            verdict,
+            verdict: outcome.verdict,
             compile,
             time: tests.iter().map(|t| t.time).max().unwrap_or_default(),
             memory: tests.iter().map(|t| t.memory).max().unwrap_or_default(),
             tests,
             limits,
-            score,
-            groups,
+            score: outcome.score,
+            groups: outcome.groups,
         })
     }
 }

@@ -43,11 +43,12 @@ pub struct GroupReport {
     pub message: String,
 }
 
-/// A submission's result on a scored problem.
+/// A submission's result from its tests' reports.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Outcome {
     pub verdict: Verdict,
-    pub score: f64,
+    /// `None` for a pass-fail problem.
+    pub score: Option<f64>,
     /// Every group but `data`, parents before their subgroups.
     pub groups: Vec<GroupReport>,
     /// The tests that ran and counted, in test order, each with its score; with `keep_all`, the
@@ -156,6 +157,30 @@ fn unjudged_group(g: &ScoreGroup, out: &mut Vec<GroupReport>) {
     }
 }
 
+/// The outcome of the tests that ran (`(index, report)`, in test order): on a scored problem as
+/// [`finish`] says, else the verdict of the first failing test (ICPC style).
+pub(crate) fn conclude(
+    scoring: Option<&Scoring>,
+    ran: Vec<(usize, TestReport)>,
+    tests: usize,
+    keep_all: bool,
+) -> Outcome {
+    if let Some(scoring) = scoring {
+        return finish(scoring, ran, tests, keep_all);
+    }
+    let tests: Vec<TestReport> = ran.into_iter().map(|(_, t)| t).collect();
+    Outcome {
+        verdict: tests
+            .iter()
+            .map(|t| t.verdict)
+            .find(|v| *v != Verdict::AC)
+            .unwrap_or(Verdict::AC),
+        score: None,
+        groups: Vec::new(),
+        tests,
+    }
+}
+
 /// Aggregate the reports of the tests that ran (`(index, report)`, the report's `score` holding
 /// what the validator said) into the submission's outcome. Each counted test's `score` becomes
 /// the points it counted for.
@@ -193,11 +218,11 @@ pub(crate) fn finish(
         .collect();
     Outcome {
         verdict: root.verdict,
-        score: if root.verdict == Verdict::AC {
+        score: Some(if root.verdict == Verdict::AC {
             root.score
         } else {
             0.0
-        },
+        }),
         groups: walk.groups,
         tests,
     }

@@ -133,7 +133,7 @@ fn group_of<'a>(outcome: &'a Outcome, name: &str) -> &'a GroupReport {
 fn all_accepted_earns_every_point() {
     let o = run(&oddecho(), 8, &[]);
     assert_eq!(o.verdict, Verdict::AC);
-    assert_eq!(o.score, 100.0);
+    assert_eq!(o.score, Some(100.0));
     assert_eq!(group_of(&o, "secret/group1").score, 30.0);
     assert_eq!(group_of(&o, "secret/group2").score, 70.0);
     assert_eq!(group_of(&o, "secret").max_score, Some(100.0));
@@ -156,7 +156,7 @@ fn all_accepted_earns_every_point() {
 fn a_group_scores_only_if_all_its_tests_pass() {
     let o = run(&oddecho(), 8, &[(7, Verdict::WA)]);
     assert_eq!(o.verdict, Verdict::AC, "secret accepts when any group does");
-    assert_eq!(o.score, 30.0);
+    assert_eq!(o.score, Some(30.0));
     let g2 = group_of(&o, "secret/group2");
     assert_eq!((g2.verdict, g2.score), (Some(Verdict::WA), 0.0));
     assert_eq!(g2.max_score, Some(70.0));
@@ -166,14 +166,14 @@ fn a_group_scores_only_if_all_its_tests_pass() {
 fn failing_every_group_is_rejected_with_no_score() {
     let o = run(&oddecho(), 8, &[(2, Verdict::TLE), (5, Verdict::WA)]);
     assert_eq!(o.verdict, Verdict::TLE, "the first error");
-    assert_eq!(o.score, 0.0);
+    assert_eq!(o.score, Some(0.0));
     assert_eq!(group_of(&o, "secret").verdict, Some(Verdict::TLE));
 }
 
 #[test]
 fn a_failing_sample_costs_nothing() {
     let o = run(&oddecho(), 8, &[(0, Verdict::WA)]);
-    assert_eq!((o.verdict, o.score), (Verdict::AC, 100.0));
+    assert_eq!((o.verdict, o.score), (Verdict::AC, Some(100.0)));
     let sample = group_of(&o, "sample");
     assert_eq!(sample.verdict, Some(Verdict::WA));
     assert_eq!((sample.score, sample.max_score), (0.0, Some(0.0)));
@@ -197,7 +197,7 @@ fn an_ignored_sample_shows_no_points_whatever_its_rule() {
     let sample = group_of(&o, "sample");
     assert_eq!((sample.score, sample.max_score), (0.0, Some(0.0)));
     assert_eq!(o.tests[0].score, None);
-    assert_eq!(o.score, 100.0);
+    assert_eq!(o.score, Some(100.0));
 }
 
 #[test]
@@ -263,7 +263,7 @@ fn sum_adds_accept_and_reject_scores() {
     let o = run(&scoring, 4, &[(1, Verdict::WA), (3, Verdict::TLE)]);
     assert_eq!(group_of(&o, "secret").score, 10.0 + 1.0 + 10.0 + 1.0);
     assert_eq!(o.verdict, Verdict::TLE, "worst_error: TLE is worse than WA");
-    assert_eq!(o.score, 0.0, "a rejected submission scores nothing");
+    assert_eq!(o.score, Some(0.0), "a rejected submission scores nothing");
     let first = flat_sum(OnReject::Continue, VerdictRule::FirstError);
     assert_eq!(
         run(&first, 4, &[(1, Verdict::WA), (3, Verdict::TLE)]).verdict,
@@ -271,14 +271,14 @@ fn sum_adds_accept_and_reject_scores() {
     );
     let always = flat_sum(OnReject::Continue, VerdictRule::AlwaysAccept);
     let o = run(&always, 4, &[(1, Verdict::WA)]);
-    assert_eq!((o.verdict, o.score), (Verdict::AC, 31.0));
+    assert_eq!((o.verdict, o.score), (Verdict::AC, Some(31.0)));
 }
 
 #[test]
 fn an_internal_error_wins_over_any_acceptance() {
     let o = run(&oddecho(), 8, &[(6, Verdict::IE)]);
     assert_eq!(o.verdict, Verdict::IE);
-    assert_eq!(o.score, 0.0);
+    assert_eq!(o.score, Some(0.0));
 }
 
 #[test]
@@ -299,7 +299,7 @@ fn validator_scores_replace_accept_scores() {
         0.0,
         "a rejected test's own score is ignored"
     );
-    assert_eq!(o.score, 12.0);
+    assert_eq!(o.score, Some(12.0));
 }
 
 #[test]
@@ -456,4 +456,24 @@ fn multiplier_bases_are_the_tests_maxima() {
     assert_eq!(bases[0], None, "samples carry no score");
     assert_eq!(bases[2], Some(30.0));
     assert_eq!(bases[7], Some(70.0));
+}
+
+#[test]
+fn a_pass_fail_problem_takes_the_first_failure() {
+    let ran = vec![
+        report(0, Verdict::AC, None),
+        report(1, Verdict::TLE, None),
+        report(2, Verdict::WA, None),
+    ];
+    let o = conclude(None, ran, 3, true);
+    assert_eq!((o.verdict, o.score), (Verdict::TLE, None));
+    assert!(o.groups.is_empty());
+    assert_eq!(o.tests.len(), 3);
+    let o = conclude(
+        Some(&oddecho()),
+        (0..8).map(|i| report(i, Verdict::AC, None)).collect(),
+        8,
+        false,
+    );
+    assert_eq!(o.score, Some(100.0));
 }
