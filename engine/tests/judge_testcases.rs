@@ -1,5 +1,6 @@
 //! Every submission under `testcases/problems/*/submissions/<expected>/` is judged and must get
-//! the verdict its folder names, in every shipped language.
+//! the verdict its folder names, in every shipped language. On a scored problem, `accepted`
+//! also means the full score, and `partially_accepted` means accepted with less.
 
 mod common;
 
@@ -12,9 +13,22 @@ use judge_engine::profile::ProfileSet;
 use judge_engine::testset;
 use judge_engine::verdict::Verdict;
 
-fn expected(folder: &str) -> Verdict {
-    match folder {
-        "accepted" => Verdict::AC,
+/// What a folder expects of a submission's score on a scored problem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Score {
+    Any,
+    Full,
+    Partial,
+}
+
+fn expected(folder: &str) -> (Verdict, Score) {
+    let score = match folder {
+        "accepted" => Score::Full,
+        "partially_accepted" => Score::Partial,
+        _ => Score::Any,
+    };
+    let verdict = match folder {
+        "accepted" | "partially_accepted" => Verdict::AC,
         "wrong_answer" => Verdict::WA,
         "time_limit_exceeded" => Verdict::TLE,
         "memory_limit_exceeded" => Verdict::MLE,
@@ -22,7 +36,8 @@ fn expected(folder: &str) -> Verdict {
         "run_time_error" => Verdict::RE,
         "compile_error" => Verdict::CE,
         other => panic!("unknown submissions folder {other}"),
-    }
+    };
+    (verdict, score)
 }
 
 /// The tests of a problem: the package itself, or its flat `tests/` directory.
@@ -34,7 +49,7 @@ fn tests_dir(problem: &Path) -> PathBuf {
     }
 }
 
-fn submissions(problem: &Path) -> Vec<(PathBuf, Verdict)> {
+fn submissions(problem: &Path) -> Vec<(PathBuf, (Verdict, Score))> {
     let mut out = Vec::new();
     for folder in std::fs::read_dir(problem.join("submissions"))
         .unwrap()
@@ -83,7 +98,7 @@ fn every_submission_gets_the_verdict_of_its_folder() {
     std::thread::scope(|s| {
         for _ in 0..2 {
             s.spawn(|| loop {
-                let Some((problem, source, want)) = jobs.lock().unwrap().pop() else {
+                let Some((problem, source, (want, want_score))) = jobs.lock().unwrap().pop() else {
                     break;
                 };
                 let profile = profiles.for_source(&source, None).unwrap();
@@ -91,6 +106,24 @@ fn every_submission_gets_the_verdict_of_its_folder() {
                     .judge(&pool, profile, &source, &Options::default(), &|_| {})
                     .unwrap_or_else(|e| panic!("{}: {e}", source.display()));
                 seen.lock().unwrap().push((profile.name().to_owned(), want));
+                let max = problem
+                    .tests()
+                    .scoring
+                    .as_ref()
+                    .and_then(|s| s.root.rule.max_score);
+                let score_ok = match (want_score, report.score, max) {
+                    (Score::Full, Some(score), Some(max)) => score == max,
+                    (Score::Partial, Some(score), Some(max)) => score < max,
+                    (Score::Partial, None, _) => false,
+                    _ => true,
+                };
+                if !score_ok {
+                    failures.lock().unwrap().push(format!(
+                        "{}: expected a {want_score:?} score of {max:?}, got {:?}",
+                        source.display(),
+                        report.score
+                    ));
+                }
                 if report.verdict != want {
                     let detail = report
                         .tests

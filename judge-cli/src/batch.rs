@@ -9,7 +9,8 @@
 //! 4. the others are judged by [`judge_all`]: each finished submission is appended to every
 //!    report file lacking it and forced to disk, so a kill loses at most the one being written;
 //!    an engine error for one submission is its IE row, never the end of the batch;
-//! 5. a table of the submissions judged, and a count per verdict.
+//! 5. a table of the submissions judged (with their scores on a scored problem), and a count
+//!    per verdict.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -29,7 +30,7 @@ use std::sync::Arc;
 
 use crate::args::JudgeArgs;
 use crate::output::Paint;
-use crate::report::Record;
+use crate::report::{points, Record};
 use crate::report_file::{Format, ReportFile, ReportFileError};
 use crate::submissions::{self, Submission};
 use crate::{run, Done, Failure};
@@ -168,11 +169,12 @@ impl Sink {
     }
 }
 
-fn open_reports(args: &BatchArgs) -> Result<Vec<ReportFile>, Failure> {
+/// The report files; a scored problem's CSV report has a score column.
+fn open_reports(args: &BatchArgs, scored: bool) -> Result<Vec<ReportFile>, Failure> {
     let mut files = Vec::new();
     for (path, format) in [(&args.json, Format::Json), (&args.csv, Format::Csv)] {
         if let Some(path) = path {
-            let file = ReportFile::open(path, format)?;
+            let file = ReportFile::open(path, format, scored)?;
             if file.torn() > 0 {
                 eprintln!(
                     "judge: note: report {}: removed a torn last line ({} bytes) left by an \
@@ -210,7 +212,7 @@ pub fn run(args: &BatchArgs) -> Result<Done, Failure> {
         )));
     }
     let profiles = run::profiles(&args.judge)?;
-    let files = open_reports(args)?;
+    let files = open_reports(args, tests.scoring.is_some())?;
     let mut skipped = 0;
     let mut planned = Vec::new();
     for submission in found {
@@ -299,8 +301,17 @@ pub fn run(args: &BatchArgs) -> Result<Done, Failure> {
     Ok(Done::Judged)
 }
 
-/// The summary: one line per submission, then the count per verdict.
+/// The summary: one line per submission (with a score column when any has a score), then the
+/// count per verdict.
 fn table(rows: &[(&Path, Record)], paint: &Paint) -> String {
+    let scored = rows.iter().any(|(_, r)| r.score.is_some());
+    let score_column = |text: &str| {
+        if scored {
+            format!("{text:>7}  ")
+        } else {
+            String::new()
+        }
+    };
     let names: Vec<String> = rows.iter().map(|(p, _)| p.display().to_string()).collect();
     let width = names.iter().map(|n| n.len()).max().unwrap_or(0).max(10);
     let lang_width = rows
@@ -310,8 +321,13 @@ fn table(rows: &[(&Path, Record)], paint: &Paint) -> String {
         .unwrap_or(0)
         .max(8);
     let mut out = paint.dim(&format!(
-        "{:<width$}  {:<lang_width$}  {:<7}  {:>9}  {:>10}\n",
-        "submission", "language", "verdict", "max time", "max memory"
+        "{:<width$}  {:<lang_width$}  {:<7}  {}{:>9}  {:>10}\n",
+        "submission",
+        "language",
+        "verdict",
+        score_column("score"),
+        "max time",
+        "max memory"
     ));
     let mut counts: BTreeMap<Verdict, usize> = BTreeMap::new();
     for (name, (_, r)) in names.iter().zip(rows) {
@@ -329,9 +345,10 @@ fn table(rows: &[(&Path, Record)], paint: &Paint) -> String {
                 .collect()
         };
         let line = format!(
-            "{name:<width$}  {:<lang_width$}  {}      {:>9}  {:>10}  {}",
+            "{name:<width$}  {:<lang_width$}  {}      {}{:>9}  {:>10}  {}",
             r.language.as_deref().unwrap_or("-"),
             paint.verdict(verdict),
+            score_column(&r.score.map_or("-".to_owned(), points)),
             format!("{:.3} s", r.time_ms as f64 / 1000.0),
             format!("{:.1} MiB", r.memory_kib as f64 / 1024.0),
             paint.dim(&note),

@@ -1,15 +1,17 @@
 //! How results are shown: a progress bar while tests run (on a terminal only), then a table with
-//! coloured verdicts, or one JSON document.
+//! coloured verdicts, or one JSON document. A scored problem's table adds each test's points and
+//! a table of its groups; its JSON adds `score` and `groups`. A pass-fail problem's output has
+//! neither.
 
 use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use judge_engine::judge::{Report, TestReport};
+use judge_engine::judge::{GroupReport, Report, TestReport};
 use judge_engine::verdict::{signal_name, Verdict};
 use serde::Serialize;
 
-use crate::report::{CompileJson, TestJson};
+use crate::report::{groups_json, points, CompileJson, GroupJson, TestJson};
 
 /// A progress bar on stderr, drawn only when stderr is a terminal.
 pub fn progress(tests: usize, enabled: bool) -> ProgressBar {
@@ -39,6 +41,10 @@ struct JsonReport<'a> {
     tests: Vec<TestJson>,
     time_ms: u64,
     memory_kib: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    groups: Option<Vec<GroupJson>>,
 }
 
 /// The report as the one JSON document `--json` prints.
@@ -49,6 +55,8 @@ pub fn json(report: &Report) -> String {
         tests: report.tests.iter().map(TestJson::from).collect(),
         time_ms: ms(report.time),
         memory_kib: report.memory / 1024,
+        score: report.score,
+        groups: groups_json(report),
     };
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
@@ -102,9 +110,13 @@ fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64)
 }
 
-/// The human report: compile line, table, the first failure's details.
+/// The human report: compile line, table, the first failure's details; a scored problem's
+/// groups and score.
 pub fn table(report: &Report) -> String {
-    let paint = Paint::stdout();
+    render(report, &Paint::stdout())
+}
+
+fn render(report: &Report, paint: &Paint) -> String {
     let mut out = String::new();
     let c = &report.compile;
     if c.ok {
@@ -113,6 +125,9 @@ pub fn table(report: &Report) -> String {
         out.push_str(&format!("{} compile error\n", paint.verdict(Verdict::CE)));
         out.push_str(c.message.trim_end());
         out.push('\n');
+        if let Some(score) = report.score {
+            out.push_str(&format!("score {}\n", of(score, total(report))));
+        }
         return out;
     }
     let width = report
@@ -122,31 +137,116 @@ pub fn table(report: &Report) -> String {
         .max()
         .unwrap_or(4)
         .max(4);
+    let scored = report.score.is_some();
+    // A scored problem's tests show the points they counted for.
+    let score_column = |text: &str| {
+        if scored {
+            format!("  {text:>7}")
+        } else {
+            String::new()
+        }
+    };
     out.push_str(&paint.dim(&format!(
-        "{:<width$}  {:<7}  {:>9}  {:>10}\n",
-        "test", "verdict", "time", "memory"
+        "{:<width$}  {:<7}  {:>9}  {:>10}{}\n",
+        "test",
+        "verdict",
+        "time",
+        "memory",
+        score_column("score")
     )));
     for t in &report.tests {
         out.push_str(&format!(
-            "{:<width$}  {}      {:>9}  {:>10}  {}\n",
+            "{:<width$}  {}      {:>9}  {:>10}{}  {}\n",
             t.name,
             paint.verdict(t.verdict),
             seconds(t.time),
             mib(t.memory),
+            score_column(&t.score.map_or("-".to_owned(), points)),
             paint.dim(&short(t)),
         ));
     }
-    if let Some(failed) = report.tests.iter().find(|t| t.verdict != Verdict::AC) {
+    let failed = report.tests.iter().find(|t| t.verdict != Verdict::AC);
+    if let Some(failed) = failed {
         out.push_str(&details(failed));
     }
+    if scored {
+        if failed.is_none() {
+            out.push('\n');
+        }
+        out.push_str(&groups(&report.groups, paint));
+    }
+    let score = match report.score {
+        Some(score) => format!("  score {}", of(score, total(report))),
+        None => String::new(),
+    };
     out.push_str(&format!(
-        "verdict {}  max time {}  max memory {}  (limits {}, {})\n",
+        "verdict {}{score}  max time {}  max memory {}  (limits {}, {})\n",
         paint.verdict(report.verdict),
         seconds(report.time),
         mib(report.memory),
         seconds(report.limits.time),
         mib(report.limits.memory),
     ));
+    out
+}
+
+/// The most a submission can score: the top-level groups' maxima (`sample` has 0), `None` when
+/// one is unknown.
+fn total(report: &Report) -> Option<f64> {
+    report
+        .groups
+        .iter()
+        .filter(|g| !g.name.contains('/'))
+        .map(|g| g.max_score)
+        .sum()
+}
+
+/// `score / max`, or the score alone when the maximum is unknown.
+fn of(score: f64, max: Option<f64>) -> String {
+    match max {
+        Some(max) => format!("{} / {}", points(score), points(max)),
+        None => points(score),
+    }
+}
+
+/// The groups of a scored problem, subgroups indented under their parents.
+fn groups(groups: &[GroupReport], paint: &Paint) -> String {
+    let label = |g: &GroupReport| {
+        let depth = g.name.matches('/').count();
+        let last = g.name.rsplit('/').next().unwrap_or(&g.name);
+        format!(
+            "{}{}",
+            "  ".repeat(depth),
+            if depth == 0 { &g.name } else { last }
+        )
+    };
+    let width = groups
+        .iter()
+        .map(|g| label(g).len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut out = paint.dim(&format!(
+        "{:<width$}  {:<7}  {:>15}  {:>5}\n",
+        "group", "verdict", "score", "tests"
+    ));
+    for g in groups {
+        let verdict = match g.verdict {
+            Some(v) => paint.verdict(v),
+            None => paint.dim("-  "),
+        };
+        let line = format!(
+            "{:<width$}  {}      {:>15}  {:>5}  {}",
+            label(g),
+            verdict,
+            of(g.score, g.max_score),
+            g.tests.len(),
+            paint.dim(&g.message),
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out.push('\n');
     out
 }
 

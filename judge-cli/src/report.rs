@@ -2,21 +2,44 @@
 //! for a compile step and a test, one JSON Lines record per submission, and one CSV row.
 //!
 //! A [`Record`] is built from the engine's [`Report`] (or from the error that stopped a
-//! submission), then rendered as a JSON line or a CSV line. Both renderings are exactly one line,
+//! submission), then rendered as a JSON line or a CSV line. A scored problem's records carry its
+//! score (and, in JSON, its groups); its CSV report has a `score` column ([`CSV_HEADER_SCORED`]). Both renderings are exactly one line,
 //! so a report file is a sequence of lines and an interrupted write can only tear the last one.
 //! Reading goes the other way: a line is parsed back into a [`Record`] (JSON) or into its fields
 //! (CSV), which is how `--resume` learns what was already judged.
 
 use std::time::Duration;
 
-use judge_engine::judge::{CompileReport, Report, TestReport};
+use judge_engine::judge::{CompileReport, GroupReport, Report, TestReport};
 use judge_engine::verdict::Verdict;
 use serde::{Deserialize, Serialize};
 
 /// The header of a CSV report, and the order of its fields.
 pub const CSV_HEADER: &str =
     "submission,language,verdict,time_ms,memory_kib,tests_passed,tests_run,message";
-const CSV_FIELDS: usize = 8;
+/// The header of a scored problem's CSV report: a `score` column after the verdict.
+pub const CSV_HEADER_SCORED: &str =
+    "submission,language,verdict,score,time_ms,memory_kib,tests_passed,tests_run,message";
+
+/// The CSV header for a scored problem's report or another's.
+pub fn csv_header(scored: bool) -> &'static str {
+    if scored {
+        CSV_HEADER_SCORED
+    } else {
+        CSV_HEADER
+    }
+}
+
+/// A score as reports write it: at most three decimals, no trailing zeros (`51.25`, `30`).
+pub fn points(score: f64) -> String {
+    let text = format!("{score:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
 
 fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
@@ -53,6 +76,9 @@ pub struct TestJson {
     pub exit_code: Option<i32>,
     pub signal: Option<i32>,
     pub message: String,
+    /// On a scored problem, the points the test counted for; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
 }
 
 impl From<&TestReport> for TestJson {
@@ -66,8 +92,43 @@ impl From<&TestReport> for TestJson {
             exit_code: t.exit_code,
             signal: t.signal,
             message: t.message.clone(),
+            score: t.score,
         }
     }
+}
+
+/// One test group of a scored problem; `verdict` is null for a group that was not judged.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupJson {
+    pub name: String,
+    pub score: f64,
+    pub max_score: Option<f64>,
+    pub verdict: Option<String>,
+    pub tests: Vec<String>,
+    /// Why the group is IE (its score broke its range); absent otherwise.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+impl From<&GroupReport> for GroupJson {
+    fn from(g: &GroupReport) -> GroupJson {
+        GroupJson {
+            name: g.name.clone(),
+            score: g.score,
+            max_score: g.max_score,
+            verdict: g.verdict.map(|v| v.code().to_owned()),
+            tests: g.tests.clone(),
+            message: g.message.clone(),
+        }
+    }
+}
+
+/// A report's groups for JSON: `None` (no key) for a pass-fail problem.
+pub fn groups_json(report: &Report) -> Option<Vec<GroupJson>> {
+    report
+        .score
+        .map(|_| report.groups.iter().map(GroupJson::from).collect())
 }
 
 /// One submission's line in a JSON Lines report.
@@ -75,7 +136,8 @@ impl From<&TestReport> for TestJson {
 /// `submission` is the key `--resume` matches on (see `crate::submissions`). `language` and
 /// `compile` are null when the submission never reached the compiler (no profile for its
 /// extension, or an engine error). `message` says why the verdict: the first failing test's
-/// message, the compiler's for CE, the error sentence for IE, empty for AC.
+/// message, the compiler's for CE, the error sentence for IE, empty for AC. `score` and
+/// `groups` are there for a judged submission of a scored problem only.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Record {
@@ -87,6 +149,10 @@ pub struct Record {
     pub time_ms: u64,
     pub memory_kib: u64,
     pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupJson>>,
 }
 
 impl Record {
@@ -111,6 +177,8 @@ impl Record {
             time_ms: ms(report.time),
             memory_kib: report.memory / 1024,
             message,
+            score: report.score,
+            groups: groups_json(report),
         }
     }
 
@@ -125,6 +193,8 @@ impl Record {
             time_ms: 0,
             memory_kib: 0,
             message: error.to_owned(),
+            score: None,
+            groups: None,
         }
     }
 
@@ -139,9 +209,10 @@ impl Record {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// The CSV rendering, without the newline. The message is folded onto one line (its lines
-    /// joined by ` | `) so that every record is exactly one line of the file.
-    pub fn csv_line(&self) -> String {
+    /// The CSV rendering, without the newline, with a `score` column when `scored` (empty for a
+    /// submission that was not judged). The message is folded onto one line (its lines joined by
+    /// ` | `) so that every record is exactly one line of the file.
+    pub fn csv_line(&self, scored: bool) -> String {
         let passed = self
             .tests
             .iter()
@@ -153,7 +224,7 @@ impl Record {
             .map(str::trim_end)
             .filter(|l| !l.is_empty())
             .collect();
-        let fields = [
+        let mut fields = vec![
             self.submission.clone(),
             self.language.clone().unwrap_or_default(),
             self.verdict.clone(),
@@ -163,6 +234,9 @@ impl Record {
             self.tests.len().to_string(),
             message.join(" | "),
         ];
+        if scored {
+            fields.insert(3, self.score.map(points).unwrap_or_default());
+        }
         fields
             .iter()
             .map(|f| csv_quote(f))
@@ -224,12 +298,14 @@ pub fn csv_split(line: &str) -> Result<Vec<String>, String> {
     }
 }
 
-/// The submission key of a CSV row, after checking the row has the report's shape.
-pub fn csv_submission(line: &str) -> Result<String, String> {
-    let fields = csv_split(line)?;
-    if fields.len() != CSV_FIELDS {
+/// The submission key of a CSV row, after checking the row has the shape of the report's header
+/// (with a `score` column when `scored`).
+pub fn csv_submission(line: &str, scored: bool) -> Result<String, String> {
+    let mut fields = csv_split(line)?;
+    let expected = csv_split(csv_header(scored))?.len();
+    if fields.len() != expected {
         return Err(format!(
-            "{} fields where the header has {CSV_FIELDS}",
+            "{} fields where the header has {expected}",
             fields.len()
         ));
     }
@@ -237,6 +313,12 @@ pub fn csv_submission(line: &str) -> Result<String, String> {
         return Err("the submission field is empty".to_owned());
     }
     fields[2].parse::<Verdict>()?;
+    if scored {
+        let score = fields.remove(3);
+        if !score.is_empty() && score.parse::<f64>().map_or(true, |s| !s.is_finite()) {
+            return Err(format!("score {score:?} is not a number"));
+        }
+    }
     for (i, name) in [
         (3, "time_ms"),
         (4, "memory_kib"),
@@ -274,6 +356,7 @@ mod tests {
             message: message.to_owned(),
             diff: None,
             transcript: None,
+            score: None,
         }
     }
 
@@ -298,6 +381,8 @@ mod tests {
                 memory: 256 << 20,
                 output: 64 << 20,
             },
+            score: None,
+            groups: Vec::new(),
         }
     }
 
@@ -399,7 +484,7 @@ mod tests {
             ],
             true,
         );
-        let line = Record::judged("/s/x.c", "c", &r).csv_line();
+        let line = Record::judged("/s/x.c", "c", &r).csv_line(false);
         assert!(!line.contains('\n'), "{line}");
         let fields = csv_split(&line).unwrap();
         assert_eq!(
@@ -415,20 +500,76 @@ mod tests {
                 "exit code 3: line one | line, \"two\""
             ]
         );
-        assert_eq!(csv_submission(&line).unwrap(), "/s/x.c");
-        assert_eq!(csv_split(CSV_HEADER).unwrap().len(), CSV_FIELDS);
+        assert_eq!(csv_submission(&line, false).unwrap(), "/s/x.c");
+        assert_eq!(csv_split(CSV_HEADER).unwrap().len(), 8);
     }
 
     #[test]
     fn csv_rows_of_another_shape_are_refused() {
-        assert!(csv_submission("a,c,AC,1,2,3")
+        assert!(csv_submission("a,c,AC,1,2,3", false)
             .unwrap_err()
             .contains("6 fields"));
-        assert!(csv_submission(",c,AC,1,2,3,4,").is_err());
-        assert!(csv_submission("a,c,YES,1,2,3,4,").is_err());
-        assert!(csv_submission("a,c,AC,1,x,3,4,")
+        assert!(csv_submission(",c,AC,1,2,3,4,", false).is_err());
+        assert!(csv_submission("a,c,YES,1,2,3,4,", false).is_err());
+        assert!(csv_submission("a,c,AC,1,x,3,4,", false)
             .unwrap_err()
             .contains("memory_kib"));
-        assert_eq!(csv_submission("a,c,AC,1,2,3,4,").unwrap(), "a");
+        assert_eq!(csv_submission("a,c,AC,1,2,3,4,", false).unwrap(), "a");
+    }
+
+    fn scored(report: &mut Report, score: f64) {
+        report.score = Some(score);
+        report.groups = vec![GroupReport {
+            name: "secret".to_owned(),
+            verdict: Some(Verdict::AC),
+            score,
+            max_score: Some(100.0),
+            tests: vec!["1".to_owned()],
+            message: String::new(),
+        }];
+        report.tests[0].score = Some(score);
+    }
+
+    #[test]
+    fn points_are_short() {
+        assert_eq!(points(30.0), "30");
+        assert_eq!(points(51.25), "51.25");
+        assert_eq!(points(100.0 / 3.0), "33.333");
+        assert_eq!(points(0.0), "0");
+        assert_eq!(points(-0.0001), "0");
+    }
+
+    #[test]
+    fn a_scored_record_carries_the_score_and_groups() {
+        let mut r = report(Verdict::AC, vec![test("1", Verdict::AC, 1, "")], true);
+        scored(&mut r, 51.25);
+        let rec = Record::judged("/s/a.c", "c", &r);
+        assert_eq!(rec.score, Some(51.25));
+        let line = rec.json_line();
+        assert!(line.contains("\"score\":51.25"), "{line}");
+        assert!(line.contains("\"groups\":[{\"name\":\"secret\""), "{line}");
+        assert_eq!(serde_json::from_str::<Record>(&line).unwrap(), rec);
+        let csv = rec.csv_line(true);
+        assert_eq!(csv_split(&csv).unwrap()[3], "51.25");
+        assert_eq!(csv_submission(&csv, true).unwrap(), "/s/a.c");
+        assert!(
+            csv_submission(&csv, false).is_err(),
+            "9 fields in an 8-column report"
+        );
+        assert_eq!(csv_split(CSV_HEADER_SCORED).unwrap().len(), 9);
+        assert!(csv_submission("a,c,AC,lots,1,2,3,4,", true)
+            .unwrap_err()
+            .contains("score"));
+        assert_eq!(csv_submission("a,,IE,,0,0,0,0,boom", true).unwrap(), "a");
+    }
+
+    #[test]
+    fn a_pass_fail_record_has_no_score_keys() {
+        let r = report(Verdict::AC, vec![test("1", Verdict::AC, 1, "")], true);
+        let line = Record::judged("/s/a.c", "c", &r).json_line();
+        assert!(
+            !line.contains("score") && !line.contains("groups"),
+            "{line}"
+        );
     }
 }

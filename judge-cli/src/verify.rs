@@ -10,7 +10,8 @@
 //! 3. judge them all ([`crate::batch::judge_all`]);
 //! 4. report each submission whose verdict differs from its folder's, and each accepted one
 //!    whose max CPU time is above half the time limit it ran under (fragile: a slower judge
-//!    machine could fail it);
+//!    machine could fail it); on a scored problem, an `accepted` submission must also get the
+//!    full score and a `partially_accepted` one (accepted) less than that;
 //! 5. a summary per folder; the verdict `AC` (exit status 0) when everything matched, `WA` (exit
 //!    status 1) otherwise; fragile submissions alone are a warning.
 
@@ -29,6 +30,7 @@ use judge_engine::verdict::Verdict;
 use crate::args::JudgeArgs;
 use crate::batch::{judge_all, Job, Progress};
 use crate::output::Paint;
+use crate::report::points;
 use crate::submissions;
 use crate::{run, Done, Failure};
 
@@ -42,8 +44,9 @@ pub struct VerifyArgs {
 }
 
 /// The folders of `submissions/` and the verdict each expects (the problemtools names).
-pub const FOLDERS: [(&str, Verdict); 7] = [
+pub const FOLDERS: [(&str, Verdict); 8] = [
     ("accepted", Verdict::AC),
+    ("partially_accepted", Verdict::AC),
     ("wrong_answer", Verdict::WA),
     ("time_limit_exceeded", Verdict::TLE),
     ("run_time_error", Verdict::RE),
@@ -59,9 +62,14 @@ pub enum VerifyError {
     #[error(
         "submissions folder {path}: {name:?} names no verdict; use one of accepted, \
          wrong_answer, time_limit_exceeded, run_time_error, memory_limit_exceeded, \
-         output_limit_exceeded, compile_error"
+         output_limit_exceeded, compile_error, or partially_accepted on a scored problem"
     )]
     UnknownFolder { path: PathBuf, name: String },
+    #[error(
+        "submissions folder {path}: partially_accepted is for scored problems, and this one is \
+         pass-fail (add \"type: scoring\" to problem.yaml, or move its submissions)"
+    )]
+    PartialOnPassFail { path: PathBuf },
     #[error("problem {problem}: no submission in any folder of submissions/")]
     NoSubmissions { problem: PathBuf },
     #[error("cannot list {path}: {source}")]
@@ -73,15 +81,27 @@ pub fn expected_verdict(folder: &str) -> Option<Verdict> {
     FOLDERS.iter().find(|(f, _)| *f == folder).map(|(_, v)| *v)
 }
 
+/// What a folder expects of a scored submission's score.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Score {
+    /// Any score (or a pass-fail problem).
+    Any,
+    /// The problem's maximum (`accepted`).
+    Full,
+    /// Less than the maximum (`partially_accepted`).
+    Partial,
+}
+
 /// A submission and what its folder expects.
 struct Case {
     path: PathBuf,
     folder: String,
     expected: Verdict,
+    score: Score,
 }
 
-/// The package's submissions, folder by folder in natural order.
-fn cases(problem: &Path) -> Result<Vec<Case>, Failure> {
+/// The package's submissions, folder by folder in natural order; `scored` for a scored problem.
+fn cases(problem: &Path, scored: bool) -> Result<Vec<Case>, Failure> {
     let dir = problem.join("submissions");
     if !dir.is_dir() {
         return Err(VerifyError::NoSubmissionsDir {
@@ -115,11 +135,20 @@ fn cases(problem: &Path) -> Result<Vec<Case>, Failure> {
             path: path.clone(),
             name: name.clone(),
         })?;
+        let score = match name.as_str() {
+            "partially_accepted" if !scored => {
+                return Err(VerifyError::PartialOnPassFail { path }.into())
+            }
+            "partially_accepted" => Score::Partial,
+            "accepted" if scored => Score::Full,
+            _ => Score::Any,
+        };
         for s in submissions::collect(std::slice::from_ref(&path))? {
             cases.push(Case {
                 path: s.path,
                 folder: name.clone(),
                 expected,
+                score,
             });
         }
     }
@@ -145,6 +174,11 @@ enum Finding {
         got: Verdict,
         why: String,
     },
+    /// The verdict matched, the score did not.
+    WrongScore {
+        score: f64,
+        max: Option<f64>,
+    },
 }
 
 /// `time` and `limit` only matter for an accepted submission.
@@ -158,6 +192,18 @@ fn assess(expected: Verdict, got: Verdict, time: Duration, limit: Duration, why:
         Finding::Fragile { time, limit }
     } else {
         Finding::Matches
+    }
+}
+
+/// Whether `score` is what `want` asks of a problem whose maximum is `max` (unknown: any score
+/// is full). Scores are text-file numbers and sums of them, hence the tolerance.
+fn score_matches(want: Score, score: Option<f64>, max: Option<f64>) -> bool {
+    let full = |s: f64| max.map_or(true, |m| s >= m - 1e-6);
+    match (want, score) {
+        (Score::Any, _) => true,
+        (Score::Full, Some(s)) => full(s),
+        (Score::Partial, Some(s)) => !full(s),
+        (_, None) => false,
     }
 }
 
@@ -186,7 +232,9 @@ fn seconds(d: Duration) -> String {
 pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
     crate::require_root()?;
     let tests = testset::discover(&args.problem)?;
-    let cases = cases(&args.problem)?;
+    let scored = tests.scoring.is_some();
+    let max_score = tests.scoring.as_ref().and_then(|s| s.root.rule.max_score);
+    let cases = cases(&args.problem, scored)?;
     let profiles = run::profiles(&args.judge)?;
     let sandbox = run::sandbox()?;
     let mut problem = Problem::prepare(&sandbox, &profiles, tests)?;
@@ -244,13 +292,23 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
         findings[index] = Some(match result {
             Ok(report) => {
                 let factor = jobs[job].profile.run().limits().time_factor;
-                assess(
+                let finding = assess(
                     expected,
                     report.verdict,
                     report.time,
                     report.limits.time.mul_f64(factor),
                     &why(&report),
-                )
+                );
+                match finding {
+                    Finding::Differs { .. } => finding,
+                    _ if !score_matches(cases[index].score, report.score, max_score) => {
+                        Finding::WrongScore {
+                            score: report.score.unwrap_or_default(),
+                            max: max_score,
+                        }
+                    }
+                    _ => finding,
+                }
             }
             Err(e) => assess(expected, Verdict::IE, Duration::ZERO, limit, &e.to_string()),
         });
@@ -260,7 +318,7 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
     print!("{text}");
     let differ = findings
         .iter()
-        .any(|f| matches!(f, Finding::Differs { .. }));
+        .any(|f| matches!(f, Finding::Differs { .. } | Finding::WrongScore { .. }));
     Ok(Done::Verified(!differ))
 }
 
@@ -293,6 +351,22 @@ fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
                     got,
                 ));
             }
+            Finding::WrongScore { score, max } => {
+                differ += 1;
+                let want = match case.score {
+                    Score::Partial => "less than the full score",
+                    _ => "the full score",
+                };
+                let of = max
+                    .map(|m| format!(" of {}", points(m)))
+                    .unwrap_or_default();
+                out.push_str(&format!(
+                    "{}: expected {} with {want}, got {}{of}\n",
+                    case.path.display(),
+                    case.expected,
+                    points(*score),
+                ));
+            }
             Finding::Fragile { time, limit } => {
                 fragile += 1;
                 entry.3 += 1;
@@ -314,16 +388,25 @@ fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
         "folder", "expected", "submissions", "as expected"
     )));
     for (folder, expected, total, matched) in folders.values() {
+        let expected = match *folder {
+            "partially_accepted" => "partial",
+            _ => expected.code(),
+        };
         out.push_str(&format!(
-            "{folder:<22} {:<8} {total:>11} {matched:>11}\n",
-            expected.code()
+            "{folder:<22} {expected:<8} {total:>11} {matched:>11}\n"
         ));
     }
     let total = cases.len();
+    let scored = cases.iter().any(|c| c.score != Score::Any);
+    let what = if scored {
+        "verdict or score"
+    } else {
+        "verdict"
+    };
     out.push_str(&if differ == 0 {
         format!("verify: all {total} submissions got their folder's verdict")
     } else {
-        format!("verify: {differ} of {total} submissions got another verdict than their folder's")
+        format!("verify: {differ} of {total} submissions got another {what} than their folder's")
     });
     if fragile > 0 {
         out.push_str(&format!(
@@ -335,177 +418,4 @@ fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const MS: fn(u64) -> Duration = Duration::from_millis;
-
-    #[test]
-    fn every_folder_maps_to_its_verdict_and_others_to_none() {
-        assert_eq!(expected_verdict("accepted"), Some(Verdict::AC));
-        assert_eq!(expected_verdict("time_limit_exceeded"), Some(Verdict::TLE));
-        assert_eq!(expected_verdict("compile_error"), Some(Verdict::CE));
-        assert_eq!(
-            expected_verdict("output_limit_exceeded"),
-            Some(Verdict::OLE)
-        );
-        assert_eq!(expected_verdict("acepted"), None);
-        assert_eq!(expected_verdict("Accepted"), None);
-        let verdicts: std::collections::HashSet<Verdict> =
-            FOLDERS.iter().map(|(_, v)| *v).collect();
-        assert_eq!(verdicts.len(), FOLDERS.len(), "one folder per verdict");
-    }
-
-    #[test]
-    fn a_different_verdict_differs_whatever_the_time() {
-        assert_eq!(
-            assess(Verdict::WA, Verdict::AC, MS(1), MS(1000), ""),
-            Finding::Differs {
-                got: Verdict::AC,
-                why: String::new()
-            }
-        );
-        assert!(matches!(
-            assess(Verdict::AC, Verdict::TLE, MS(1000), MS(1000), "slow"),
-            Finding::Differs {
-                got: Verdict::TLE,
-                ..
-            }
-        ));
-    }
-
-    #[test]
-    fn accepted_above_half_the_limit_is_fragile() {
-        assert_eq!(
-            assess(Verdict::AC, Verdict::AC, MS(500), MS(1000), ""),
-            Finding::Matches,
-            "exactly half is still safe"
-        );
-        assert_eq!(
-            assess(Verdict::AC, Verdict::AC, MS(501), MS(1000), ""),
-            Finding::Fragile {
-                time: MS(501),
-                limit: MS(1000)
-            }
-        );
-        assert_eq!(
-            assess(Verdict::WA, Verdict::WA, MS(900), MS(1000), ""),
-            Finding::Matches,
-            "only accepted submissions can be fragile"
-        );
-    }
-
-    fn case(path: &str, folder: &str) -> Case {
-        Case {
-            path: PathBuf::from(path),
-            folder: folder.to_owned(),
-            expected: expected_verdict(folder).unwrap(),
-        }
-    }
-
-    #[test]
-    fn the_summary_names_differences_and_fragile_ones_and_counts_per_folder() {
-        let cases = [
-            case("p/submissions/wrong_answer/right.c", "wrong_answer"),
-            case("p/submissions/accepted/a.c", "accepted"),
-            case("p/submissions/accepted/slow.c", "accepted"),
-        ];
-        let findings = [
-            Finding::Differs {
-                got: Verdict::AC,
-                why: String::new(),
-            },
-            Finding::Matches,
-            Finding::Fragile {
-                time: MS(700),
-                limit: MS(1000),
-            },
-        ];
-        let text = summary(&cases, &findings, &Paint::plain());
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(
-            lines[0],
-            "p/submissions/wrong_answer/right.c: expected WA, got AC"
-        );
-        assert_eq!(
-            lines[1],
-            "p/submissions/accepted/slow.c: fragile: max CPU time 0.700 s is above half the \
-             time limit of 1.000 s"
-        );
-        let accepted = lines.iter().find(|l| l.starts_with("accepted ")).unwrap();
-        assert_eq!(
-            accepted.split_whitespace().collect::<Vec<_>>(),
-            ["accepted", "AC", "2", "2"]
-        );
-        let wrong = lines
-            .iter()
-            .find(|l| l.starts_with("wrong_answer "))
-            .unwrap();
-        assert_eq!(
-            wrong.split_whitespace().collect::<Vec<_>>(),
-            ["wrong_answer", "WA", "1", "0"]
-        );
-        let row = |folder: &str| lines.iter().position(|l| l.starts_with(folder)).unwrap();
-        assert!(
-            row("accepted ") < row("wrong_answer "),
-            "folders in the order of FOLDERS"
-        );
-        assert!(lines
-            .last()
-            .unwrap()
-            .starts_with("verify: 1 of 3 submissions"));
-        assert!(lines
-            .last()
-            .unwrap()
-            .contains("1 accepted submissions are fragile"));
-    }
-
-    #[test]
-    fn an_all_matching_summary_says_so() {
-        let cases = [case("a.c", "accepted"), case("b.c", "compile_error")];
-        let text = summary(
-            &cases,
-            &[Finding::Matches, Finding::Matches],
-            &Paint::plain(),
-        );
-        assert!(text.starts_with("folder"), "{text}");
-        assert!(text.ends_with("verify: all 2 submissions got their folder's verdict\n"));
-    }
-
-    #[test]
-    fn why_names_the_failing_test() {
-        use judge_engine::judge::{CompileReport, TestLimits, TestReport};
-        let test = |name: &str, verdict, message: &str| TestReport {
-            name: name.to_owned(),
-            verdict,
-            time: Duration::ZERO,
-            wall_time: Duration::ZERO,
-            memory: 0,
-            exit_code: Some(0),
-            signal: None,
-            message: message.to_owned(),
-            diff: None,
-            transcript: None,
-        };
-        let report = Report {
-            verdict: Verdict::WA,
-            compile: CompileReport {
-                ok: true,
-                message: String::new(),
-                time: Duration::ZERO,
-            },
-            tests: vec![
-                test("sample/1", Verdict::AC, ""),
-                test("secret/1", Verdict::WA, "expected \"2\"\nmore"),
-            ],
-            time: Duration::ZERO,
-            memory: 0,
-            limits: TestLimits {
-                time: MS(1000),
-                memory: 1,
-                output: 1,
-            },
-        };
-        assert_eq!(why(&report), "test secret/1: expected \"2\"");
-    }
-}
+mod tests;

@@ -312,3 +312,29 @@ fn not_root_is_one_clear_sentence() {
         .unwrap();
     assert_usage_error(&out, "must run as root");
 }
+
+#[test]
+fn a_relative_tests_path_works_with_an_output_validator() {
+    if !root() {
+        return;
+    }
+    // The validator's mounts once took the relative test paths as they were, and every test
+    // was an IE.
+    let out = Command::new(env!("CARGO_BIN_EXE_judge"))
+        .current_dir(problems())
+        .args([
+            "run",
+            "sumgame/submissions/accepted/all_in_first.c",
+            "--tests",
+            "sumgame",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        json(&out)["verdict"],
+        "AC",
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use nix::fcntl::OFlag;
 use nix::unistd::pipe2;
 
-use super::check::{self, Checked, Meets};
+use super::check::{self, Checked, Judged, Meets, Points};
 use super::compile::BuiltValidator;
 use super::relay::{Relay, Relayed, Transcript};
 use super::step::{self, Step};
@@ -59,6 +59,8 @@ pub(crate) struct Sides<'a> {
     pub interactor: &'a BuiltValidator,
     /// The interactor's own limits; its wall limit is set from the pair's.
     pub interactor_limits: &'a Limits,
+    /// On a scored problem: the scores the interactor may give.
+    pub points: Option<&'a Points>,
     pub test: &'a TestCase,
     pub scratch: &'a Path,
     pub index: usize,
@@ -121,11 +123,15 @@ pub(crate) fn run(worker: &mut Worker, sides: Sides<'_>) -> Result<Pair, JudgeEr
     let interactor_first = end(relayed.interactor_closed, interactor.ended)
         < end(relayed.submission_closed, submission.ended);
     let mut checked = check::judgement(
-        sides.interactor,
-        &interactor,
-        feedback.path(),
-        &err_path,
-        "interactor",
+        &Judged {
+            validator: sides.interactor,
+            role: "interactor",
+            result: &interactor,
+            feedback: feedback.path(),
+            stderr: &err_path,
+        },
+        sides.points,
+        sides.index,
     );
     // The interactor wrote to a submission that had stopped reading (it ended, or closed its
     // stdin): the submission's doing, not a broken interactor.
@@ -138,6 +144,7 @@ pub(crate) fn run(worker: &mut Worker, sides: Sides<'_>) -> Result<Pair, JudgeEr
             message: "the submission stopped reading while the interactor still wrote to it"
                 .to_owned(),
             diff: None,
+            score: None,
         };
     }
     let _ = fs::remove_file(&err_path);
@@ -186,6 +193,7 @@ pub(crate) fn decide(
             verdict,
             message: submission_message,
             diff: None,
+            score: None,
         },
         (_, None) => interactor,
     }
@@ -201,6 +209,7 @@ mod tests {
             verdict,
             message: format!("interactor says {verdict:?}"),
             diff: None,
+            score: None,
         }
     }
 

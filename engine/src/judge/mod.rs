@@ -15,6 +15,8 @@
 //! 3. The submission's verdict is that of its first failing test, in test order (ICPC style);
 //!    later tests are not run unless [`Options::run_all`] says so. Tests run in parallel on the
 //!    workers of a [`Pool`] (in its reused environments); results are collected in test order.
+//!    A scored problem instead runs every test that can still count and adds the results up
+//!    group by group (`score`): the verdict and score are its `data` group's.
 //!
 //! Limits: an explicit option first, then the package's own, then 1 s, 256 MiB, and 64 MiB of
 //! output.
@@ -24,11 +26,12 @@ mod compile;
 mod error;
 mod interact;
 pub mod relay;
+mod score;
 mod step;
 
 use std::fs;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,6 +39,7 @@ pub use compile::{CompileReport, MESSAGE_CAP};
 pub use error::JudgeError;
 pub use interact::TRANSCRIPT_CAP;
 pub use relay::{Chunk, Side, Transcript};
+pub use score::GroupReport;
 
 use crate::checker::{Checker, Difference};
 use crate::pool::{Pool, Worker};
@@ -43,7 +47,7 @@ use crate::profile::{Profile, ProfileSet, Vars, WORK_DIR};
 use crate::sandbox::{LimitHit, Limits, Mount, RunResult, Sandbox, Stdio};
 use crate::testset::{TestCase, TestSet, Validation};
 use crate::verdict::{classify, Outcome, RuntimeError, Verdict};
-use check::{Checked, Checking};
+use check::{Checked, Checking, Points};
 
 /// The default time limit when neither the options nor the package give one.
 pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(1);
@@ -99,6 +103,9 @@ pub struct TestReport {
     pub diff: Option<Difference>,
     /// For an interactive test when [`Options::transcript`] asks: what crossed the pipes.
     pub transcript: Option<Transcript>,
+    /// On a scored problem, the points the test counted for; `None` on a pass-fail problem and
+    /// for a test that did not count.
+    pub score: Option<f64>,
 }
 
 /// A submission's result.
@@ -113,6 +120,10 @@ pub struct Report {
     /// The largest peak memory of any test.
     pub memory: u64,
     pub limits: TestLimits,
+    /// A scored problem's score (0 unless accepted); `None` for a pass-fail problem.
+    pub score: Option<f64>,
+    /// A scored problem's test groups, parents before subgroups; empty for a pass-fail problem.
+    pub groups: Vec<GroupReport>,
 }
 
 /// Progress, for a front end's progress bar.
@@ -146,14 +157,20 @@ impl Problem {
                     .map(|t| Checker::from_name("default", &t.validator_flags.join(" ")))
                     .collect::<Result<_, _>>()?,
             ),
-            Validation::Custom { validators, .. } => Checking::Validators {
+            Validation::Custom { validators, score } => Checking::Validators {
                 validators: validators
                     .iter()
                     .map(|v| compile::validator(sandbox, profiles, v))
                     .collect::<Result<_, _>>()?,
                 limits: check::validator_limits(&tests.limits),
+                points: tests.scoring.as_ref().map(|scoring| {
+                    Box::new(Points {
+                        score_files: *score,
+                        bases: score::multiplier_bases(scoring, tests.tests.len()),
+                    })
+                }),
             },
-            Validation::Interactive { validators, .. } => {
+            Validation::Interactive { validators, score } => {
                 let [interactor] = validators.as_slice() else {
                     return Err(JudgeError::Interactors {
                         root: tests.root.clone(),
@@ -163,6 +180,12 @@ impl Problem {
                 Checking::Interactive {
                     interactor: compile::validator(sandbox, profiles, interactor)?,
                     limits: check::validator_limits(&tests.limits),
+                    points: tests.scoring.as_ref().map(|scoring| {
+                        Box::new(Points {
+                            score_files: *score,
+                            bases: score::multiplier_bases(scoring, tests.tests.len()),
+                        })
+                    }),
                 }
             }
         };
@@ -234,6 +257,7 @@ impl Problem {
         let limits = self.limits(options);
         let text = read_source(source)?;
         profile.check_available()?;
+        let scoring = self.tests.scoring.as_ref();
         let failed_compile = |compile: CompileReport| Report {
             verdict: Verdict::CE,
             compile,
@@ -241,6 +265,8 @@ impl Problem {
             time: Duration::ZERO,
             memory: 0,
             limits,
+            score: scoring.map(|_| 0.0),
+            groups: scoring.map(score::unjudged).unwrap_or_default(),
         };
         let vars = match profile.prepare(&text, limits.memory) {
             Ok(vars) => vars,
@@ -272,20 +298,22 @@ impl Problem {
             pair_wall_limit: options.pair_wall_limit,
             transcript: options.transcript,
             first_failure: AtomicUsize::new(usize::MAX),
+            failed: (0..self.tests.tests.len())
+                .map(|_| AtomicBool::new(false))
+                .collect(),
         });
-        let tests = TestRun::all(&run, pool, events);
-        let verdict = tests
-            .iter()
-            .map(|t| t.verdict)
-            .find(|v| *v != Verdict::AC)
-            .unwrap_or(Verdict::AC);
+        let ran = TestRun::all(&run, pool, events);
+        let outcome = score::conclude(scoring, ran, self.tests.tests.len(), options.run_all);
+        let tests = outcome.tests;
         Ok(Report {
-            verdict,
+            verdict: outcome.verdict,
             compile,
             time: tests.iter().map(|t| t.time).max().unwrap_or_default(),
             memory: tests.iter().map(|t| t.memory).max().unwrap_or_default(),
             tests,
             limits,
+            score: outcome.score,
+            groups: outcome.groups,
         })
     }
 }
@@ -317,12 +345,20 @@ struct TestRun {
     transcript: bool,
     /// The index of the first failing test so far: later tests are skipped unless `run_all`.
     first_failure: AtomicUsize,
+    /// Which tests failed so far: on a scored problem, the tests that can no longer count are
+    /// skipped unless `run_all`.
+    failed: Vec<AtomicBool>,
 }
 
 impl TestRun {
-    /// Queue every test on the pool; collect the reports in test order, up to the first failure
-    /// unless `run_all`.
-    fn all(run: &Arc<TestRun>, pool: &Pool, events: &(dyn Fn(Event) + Sync)) -> Vec<TestReport> {
+    /// Queue every test on the pool; collect the reports in test order with their indices, up to
+    /// the first failure unless `run_all` or the problem is scored.
+    fn all(
+        run: &Arc<TestRun>,
+        pool: &Pool,
+        events: &(dyn Fn(Event) + Sync),
+    ) -> Vec<(usize, TestReport)> {
+        let scored = run.problem.tests.scoring.is_some();
         let count = run.problem.tests.tests.len();
         let tickets: Vec<_> = (0..count)
             .map(|index| {
@@ -337,8 +373,13 @@ impl TestRun {
             };
             events(Event::TestDone(index, &report));
             let failed = report.verdict != Verdict::AC;
+            if scored {
+                // Which reports count is the scoring's to say.
+                reports.push((index, report));
+                continue;
+            }
             if run.run_all || index <= run.first_failure.load(Ordering::SeqCst) {
-                reports.push(report);
+                reports.push((index, report));
             }
             if failed && !run.run_all {
                 // Later tickets resolve as skipped (or are dropped if they already ran).
@@ -351,7 +392,7 @@ impl TestRun {
     /// Run and check test `index` on `worker`; `None` when skipped after an earlier failure.
     /// Trouble on the judge's side becomes an IE for this test.
     fn one(&self, worker: &mut Worker, index: usize) -> Option<TestReport> {
-        if !self.run_all && index > self.first_failure.load(Ordering::SeqCst) {
+        if self.skip(index) {
             return None;
         }
         let test = &self.problem.tests.tests[index];
@@ -368,12 +409,27 @@ impl TestRun {
                 message: e.to_string(),
                 diff: None,
                 transcript: None,
+                score: None,
             },
         };
         if report.verdict != Verdict::AC {
             self.first_failure.fetch_min(index, Ordering::SeqCst);
+            self.failed[index].store(true, Ordering::SeqCst);
         }
         Some(report)
+    }
+
+    /// Whether test `index` need not run, given the failures so far.
+    fn skip(&self, index: usize) -> bool {
+        if self.run_all {
+            return false;
+        }
+        match &self.problem.tests.scoring {
+            Some(scoring) => {
+                score::skippable(scoring, index, &|j| self.failed[j].load(Ordering::SeqCst))
+            }
+            None => index > self.first_failure.load(Ordering::SeqCst),
+        }
     }
 
     fn sandbox_limits(&self) -> Limits {
@@ -425,6 +481,7 @@ impl TestRun {
             Checking::Interactive {
                 interactor,
                 limits: interactor_limits,
+                points,
             } => {
                 let pair = interact::run(
                     worker,
@@ -433,6 +490,7 @@ impl TestRun {
                         submission_stderr: stderr_file,
                         interactor,
                         interactor_limits,
+                        points: points.as_deref(),
                         test,
                         scratch,
                         index,
@@ -476,6 +534,7 @@ impl TestRun {
                 verdict,
                 message: describe(outcome, &result, &limits, &stderr),
                 diff: None,
+                score: None,
             },
             (None, None) => self
                 .problem
@@ -496,6 +555,7 @@ impl TestRun {
             message: checked.message,
             diff: checked.diff,
             transcript,
+            score: checked.score,
         })
     }
 }
@@ -553,6 +613,7 @@ mod tests {
                 tests: Vec::new(),
                 validation: Validation::Default,
                 limits,
+                scoring: None,
             },
             checking: Checking::Builtin(Vec::new()),
         }

@@ -111,4 +111,37 @@ pub enum TestSetError {
 
     #[error("output validator file {file} is Python 2 (by its #! line); this judge runs Python 3")]
     ValidatorPython2 { file: PathBuf },
+    #[error("{path}: bad {key} \"{value}\"; expected {expected}")]
+    BadGrading {
+        path: PathBuf,
+        key: String,
+        value: String,
+        expected: &'static str,
+    },
+
+    #[error("{path}: {key} is only for scoring problems; add \"type: scoring\" to problem.yaml")]
+    ScoringOnly { path: PathBuf, key: &'static str },
+
+    #[error("{path}: {key} is not allowed in the {group} group; give scores in secret and its subgroups")]
+    GradingNotHere {
+        path: PathBuf,
+        key: &'static str,
+        group: &'static str,
+    },
+
+    #[error(
+        "scoring is described twice, in {first} and in {second}; use one style: legacy \
+         testdata.yaml keys, 2023-07 testdata.yaml keys, or group_scores in problem.yaml"
+    )]
+    MixedGrading { first: PathBuf, second: PathBuf },
+
+    #[error("{path}: {what} is not supported by this judge")]
+    UnsupportedGrading { path: PathBuf, what: String },
+
+    #[error("{path}: group_scores: {group}: {problem}")]
+    GroupScores {
+        path: PathBuf,
+        group: String,
+        problem: String,
+    },
 }

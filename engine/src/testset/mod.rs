@@ -12,7 +12,8 @@
 //!    subgroups interleaved in natural order (`2` before `10`), `testdata.yaml` validator flags
 //!    inherited from the nearest ancestor group;
 //! 4. pair every input with exactly one answer, checking both are readable files;
-//! 5. for custom validation, find the output validators and their language.
+//! 5. for custom validation, find the output validators and their language;
+//! 6. for a scored problem, settle how each group's tests add up to its score (`scoring`).
 //!
 //! Any inconsistency is an error naming the file; nothing is returned half-configured.
 
@@ -20,6 +21,7 @@ mod error;
 mod limits;
 mod natural;
 mod package;
+mod scoring;
 mod validator;
 
 use std::collections::BTreeMap;
@@ -29,6 +31,7 @@ use std::time::Duration;
 
 pub use error::TestSetError;
 pub use natural::natural_cmp;
+pub use scoring::{Aggregation, GroupRule, OnReject, ScoreGroup, ScoreItem, Scoring, VerdictRule};
 
 /// Everything needed to judge a submission against a tests directory.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +43,9 @@ pub struct TestSet {
     pub tests: Vec<TestCase>,
     pub validation: Validation,
     pub limits: PackageLimits,
+    /// How tests add up to a score, for a scored problem (`type: scoring`); `None` for a
+    /// pass-fail problem and for flat directories.
+    pub scoring: Option<Scoring>,
 }
 
 /// The layout a [`TestSet`] was read from.
@@ -194,6 +200,7 @@ pub fn discover(dir: &Path) -> Result<TestSet, TestSetError> {
         tests,
         validation: Validation::Default,
         limits,
+        scoring: None,
     })
 }
 

@@ -6,6 +6,7 @@
 //! `data/sample` then `data/secret`, reading `testdata.yaml` flags on the way down; finally
 //! find the output validators when validation is custom.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -14,6 +15,7 @@ use serde::Deserialize;
 use serde_yaml::Value;
 
 use super::natural::natural_cmp;
+use super::scoring::{self, GroupNode, NodeItem, ProblemGrading, RawGrading};
 use super::{limits, validator};
 use super::{list_dir, pair_tests, Format, TestCase, TestSet, TestSetError, Validation};
 
@@ -50,8 +52,10 @@ struct RawProblem {
     _rights_owner: Option<IgnoredAny>,
     #[serde(rename = "embargo_until")]
     _embargo_until: Option<IgnoredAny>,
-    #[serde(rename = "grading")]
-    _grading: Option<IgnoredAny>,
+    /// Legacy: `objective` and `show_test_data_groups` of a scoring problem.
+    grading: Option<scoring::RawProblemGrading>,
+    /// This judge's own: points per group for packages whose groups have no `testdata.yaml`.
+    group_scores: Option<BTreeMap<String, Value>>,
     #[serde(rename = "keywords")]
     _keywords: Option<IgnoredAny>,
     #[serde(rename = "languages")]
@@ -83,29 +87,23 @@ impl OneOrMany {
 struct RawTestdata {
     output_validator_flags: Option<OneOrMany>,
     output_validator_args: Option<OneOrMany>,
-    // Grading and input validation settings; accepted, not used for judging.
-    #[serde(rename = "on_reject")]
-    _on_reject: Option<IgnoredAny>,
-    #[serde(rename = "grading")]
-    _grading: Option<IgnoredAny>,
-    #[serde(rename = "grader_flags")]
-    _grader_flags: Option<IgnoredAny>,
+    // Grading: see `scoring`.
+    on_reject: Option<String>,
+    grading: Option<String>,
+    grader_flags: Option<String>,
+    accept_score: Option<Value>,
+    reject_score: Option<Value>,
+    range: Option<String>,
+    scoring: Option<scoring::RawScoring>,
+    max_score: Option<Value>,
+    score_aggregation: Option<String>,
+    // Input validation and other settings; accepted, not used for judging.
     #[serde(rename = "input_validator_flags")]
     _input_validator_flags: Option<IgnoredAny>,
     #[serde(rename = "input_validator_args")]
     _input_validator_args: Option<IgnoredAny>,
     #[serde(rename = "answer_validator_args")]
     _answer_validator_args: Option<IgnoredAny>,
-    #[serde(rename = "accept_score")]
-    _accept_score: Option<IgnoredAny>,
-    #[serde(rename = "reject_score")]
-    _reject_score: Option<IgnoredAny>,
-    #[serde(rename = "range")]
-    _range: Option<IgnoredAny>,
-    #[serde(rename = "scoring")]
-    _scoring: Option<IgnoredAny>,
-    #[serde(rename = "max_score")]
-    _max_score: Option<IgnoredAny>,
     #[serde(rename = "static_validation")]
     _static_validation: Option<IgnoredAny>,
     #[serde(rename = "full_feedback")]
@@ -175,17 +173,37 @@ pub fn discover(root: &Path) -> Result<TestSet, TestSetError> {
         .map(str::to_string)
         .collect();
     let data = root.join("data");
-    let root_flags = testdata_flags(&data)?;
+    let (root_flags, root_grading) = read_testdata(&data)?;
     let mut tests = Vec::new();
+    let mut tree = GroupNode {
+        name: String::new(),
+        file: data.join("testdata.yaml"),
+        grading: root_grading,
+        items: Vec::new(),
+    };
     for group in ["sample", "secret"] {
         let dir = data.join(group);
         if group_exists(&dir)? {
-            walk(&dir, group, &root_flags, &base_flags, 0, &mut tests)?;
+            let node = walk(&dir, group, &root_flags, &base_flags, 0, &mut tests)?;
+            tree.items.push(NodeItem::Group(Box::new(node)));
         }
     }
     if tests.is_empty() {
         return Err(TestSetError::NoTests { dir: data });
     }
+    let test_names: Vec<String> = tests.iter().map(|t| t.name.clone()).collect();
+    let scoring = scoring::settle(
+        &ProblemGrading {
+            path: &yaml_path,
+            format,
+            scoring: kinds.scoring,
+            validator_scores: how.custom && how.score,
+            grading: raw.grading,
+            group_scores: raw.group_scores,
+        },
+        &tree,
+        &test_names,
+    )?;
 
     let validation = if how.custom {
         let validators = if format == Format::NewPackage && new_validator_dir.is_dir() {
@@ -226,6 +244,7 @@ pub fn discover(root: &Path) -> Result<TestSet, TestSetError> {
         tests,
         validation,
         limits,
+        scoring,
     })
 }
 
@@ -295,16 +314,28 @@ fn parse_validation(path: &Path, value: &str) -> Result<How, TestSetError> {
     Ok(how)
 }
 
-/// The output-validator arguments a directory's `testdata.yaml` sets, if it sets any.
-fn testdata_flags(dir: &Path) -> Result<Option<Vec<String>>, TestSetError> {
+/// What a directory's `testdata.yaml` says: the output-validator arguments it sets, if any,
+/// and its grading keys.
+fn read_testdata(dir: &Path) -> Result<(Option<Vec<String>>, RawGrading), TestSetError> {
     let path = dir.join("testdata.yaml");
     let raw: RawTestdata = read_yaml(&path)?;
+    let grading = RawGrading {
+        on_reject: raw.on_reject,
+        grading: raw.grading,
+        grader_flags: raw.grader_flags,
+        accept_score: raw.accept_score,
+        reject_score: raw.reject_score,
+        range: raw.range,
+        scoring: raw.scoring,
+        max_score: raw.max_score,
+        score_aggregation: raw.score_aggregation,
+    };
     match (raw.output_validator_flags, raw.output_validator_args) {
         (Some(_), Some(_)) => Err(TestSetError::Yaml {
             path,
             message: "give output_validator_flags or output_validator_args, not both".into(),
         }),
-        (flags, args) => Ok(flags.or(args).map(OneOrMany::into_vec)),
+        (flags, args) => Ok((flags.or(args).map(OneOrMany::into_vec), grading)),
     }
 }
 
@@ -347,6 +378,7 @@ impl Item {
 
 /// Adds the tests of group `dir` (named `rel` under `data/`) and of its subgroups, in natural
 /// order of test stems and group names together; a test sorts before a group of equal name.
+/// Returns the group as a node of the group tree, for scoring.
 fn walk(
     dir: &Path,
     rel: &str,
@@ -354,7 +386,7 @@ fn walk(
     base_flags: &[String],
     depth: usize,
     out: &mut Vec<TestCase>,
-) -> Result<(), TestSetError> {
+) -> Result<GroupNode, TestSetError> {
     if depth > MAX_DEPTH {
         return Err(TestSetError::ReadDir {
             path: dir.to_path_buf(),
@@ -363,7 +395,14 @@ fn walk(
             )),
         });
     }
-    let flags = testdata_flags(dir)?.or_else(|| inherited.clone());
+    let (own_flags, grading) = read_testdata(dir)?;
+    let flags = own_flags.or_else(|| inherited.clone());
+    let mut node = GroupNode {
+        name: rel.to_string(),
+        file: dir.join("testdata.yaml"),
+        grading,
+        items: Vec::new(),
+    };
     let listing = list_dir(dir)?;
     let mut items: Vec<Item> = pair_tests(&listing.files)?
         .into_iter()
@@ -389,28 +428,28 @@ fn walk(
                 stem,
                 input,
                 answer,
-            } => out.push(TestCase {
-                name: format!("{rel}/{stem}"),
-                input,
-                answer,
-                group: Some(rel.to_string()),
-                validator_flags: base_flags
-                    .iter()
-                    .chain(flags.iter().flatten())
-                    .cloned()
-                    .collect(),
-            }),
-            Item::Group { name, dir } => walk(
-                &dir,
-                &format!("{rel}/{name}"),
-                &flags,
-                base_flags,
-                depth + 1,
-                out,
-            )?,
+            } => {
+                node.items.push(NodeItem::Test(out.len()));
+                out.push(TestCase {
+                    name: format!("{rel}/{stem}"),
+                    input,
+                    answer,
+                    group: Some(rel.to_string()),
+                    validator_flags: base_flags
+                        .iter()
+                        .chain(flags.iter().flatten())
+                        .cloned()
+                        .collect(),
+                });
+            }
+            Item::Group { name, dir } => {
+                let rel = format!("{rel}/{name}");
+                let group = walk(&dir, &rel, &flags, base_flags, depth + 1, out)?;
+                node.items.push(NodeItem::Group(Box::new(group)));
+            }
         }
     }
-    Ok(())
+    Ok(node)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use tempfile::TempDir;
 use super::*;
 
 mod package;
+mod scoring;
 mod validators;
 
 /// Creates `rel` under `root` (with parent directories) holding `content`.

@@ -1,0 +1,3 @@
+# Prints one word: never N words, so never accepted.
+words = open(0).read().split()[1:]
+print(words[-1])
