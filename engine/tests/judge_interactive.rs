@@ -326,3 +326,61 @@ int main(void) {
     );
     assert!(transcript.render().ends_with("more bytes not recorded]\n"));
 }
+
+#[test]
+fn a_scored_interactive_problem_takes_each_tests_score_from_the_interactors_score_txt() {
+    if !root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Asks 1..n in turn, wants each doubled, scores the number of right replies.
+    let interactor = r#"
+#include <stdio.h>
+int main(int argc, char **argv) {
+    FILE *in = fopen(argv[1], "r");
+    int n, right = 0;
+    if (!in || fscanf(in, "%d", &n) != 1) return 1;
+    for (int i = 1; i <= n; i++) {
+        long long reply;
+        printf("%d\n", i);
+        fflush(stdout);
+        if (scanf("%lld", &reply) != 1) break;
+        if (reply == 2 * i) right++;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/score.txt", argv[3]);
+    FILE *score = fopen(path, "w");
+    if (!score) return 1;
+    fprintf(score, "%d\n", right);
+    fclose(score);
+    return 42;
+}
+"#;
+    package(dir.path(), interactor, "5\n");
+    std::fs::write(dir.path().join("data/secret/2.in"), "4\n").unwrap();
+    std::fs::write(dir.path().join("data/secret/2.ans"), "4\n").unwrap();
+    std::fs::write(
+        dir.path().join("problem.yaml"),
+        "name: Doubles\ntype: scoring\nvalidation: custom interactive score\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("data/secret/testdata.yaml"),
+        "on_reject: continue\ngrader_flags: sum\nrange: 0 9\n",
+    )
+    .unwrap();
+    // Right for the first three questions only.
+    let source = r#"
+#include <stdio.h>
+int main(void) {
+    int i;
+    while (scanf("%d", &i) == 1) { printf("%d\n", i <= 3 ? 2 * i : 0); fflush(stdout); }
+    return 0;
+}
+"#;
+    let report = judge(dir.path(), "three.c", source, &Options::default());
+    let scores: Vec<Option<f64>> = report.tests.iter().map(|t| t.score).collect();
+    assert_eq!(scores, [Some(3.0), Some(3.0)], "{:?}", report.tests);
+    assert_eq!(report.verdict, Verdict::AC);
+    assert_eq!(report.score, Some(6.0));
+}

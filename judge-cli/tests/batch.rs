@@ -1,42 +1,16 @@
 //! `judge batch` on `testcases/`: its JSON Lines and CSV reports, error rows, and `--resume`
 //! after the process is killed in the middle of a batch.
 
+mod common;
+
+use common::{judge, problems, root, text};
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-
-fn root() -> bool {
-    if judge_engine::sandbox::running_as_root() {
-        return true;
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("this test needs root and CI=true: it must run, not skip");
-    }
-    eprintln!("skipped: this test needs root");
-    false
-}
-
-/// Canonical, so that paths equal the keys the reports record.
-fn problems() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../testcases/problems")
-        .canonicalize()
-        .unwrap()
-}
-
-fn judge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_judge"))
-        .args(args)
-        .output()
-        .expect("run judge")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn json_lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)

@@ -1,32 +1,13 @@
 //! The `judge` binary on `testcases/`, read through its JSON and its exit status.
 
+mod common;
+
+use common::{judge, problems, root};
+
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn root() -> bool {
-    if judge_engine::sandbox::running_as_root() {
-        return true;
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("this test needs root and CI=true: it must run, not skip");
-    }
-    eprintln!("skipped: this test needs root");
-    false
-}
-
-fn problems() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testcases/problems")
-}
-
-fn judge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_judge"))
-        .args(args)
-        .output()
-        .expect("run judge")
-}
 
 fn submission(problem: &str, folder: &str, file: &str) -> String {
     problems()

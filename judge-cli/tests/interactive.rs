@@ -1,34 +1,13 @@
 //! `judge run` on the interactive `guess` packages: verdicts, exit status, `--transcript`, and
 //! `judge verify` on an interactive package.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::{judge, problem, root};
+
+use std::process::Output;
 
 use serde_json::Value;
-
-fn root() -> bool {
-    if judge_engine::sandbox::running_as_root() {
-        return true;
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("this test needs root and CI=true: it must run, not skip");
-    }
-    eprintln!("skipped: this test needs root");
-    false
-}
-
-fn problem(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../testcases/problems")
-        .join(name)
-}
-
-fn judge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_judge"))
-        .args(args)
-        .output()
-        .expect("run judge")
-}
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

@@ -2,29 +2,14 @@
 //! table shows the groups, `batch` reports carry the score, `verify` knows partially_accepted;
 //! a pass-fail problem's JSON has none of it.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::{judge, problem, root, row, text};
+
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::Value;
-
-fn root() -> bool {
-    if judge_engine::sandbox::running_as_root() {
-        return true;
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("this test needs root and CI=true: it must run, not skip");
-    }
-    eprintln!("skipped: this test needs root");
-    false
-}
-
-fn problem(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../testcases/problems")
-        .join(name)
-        .canonicalize()
-        .unwrap()
-}
 
 fn source(problem_name: &str, folder: &str, file: &str) -> String {
     problem(problem_name)
@@ -33,17 +18,6 @@ fn source(problem_name: &str, folder: &str, file: &str) -> String {
         .join(file)
         .display()
         .to_string()
-}
-
-fn judge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_judge"))
-        .args(args)
-        .output()
-        .expect("run judge")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn run_json(problem_name: &str, folder: &str, file: &str) -> (Option<i32>, Value) {
@@ -257,17 +231,6 @@ fn batch_reports_carry_the_score() {
             .any(|l| l.contains("ten_words.c") && l.contains(" 30 ")),
         "the table's score column: {stdout}"
     );
-}
-
-/// The summary row of `folder`, split on whitespace.
-fn row(stdout: &str, folder: &str) -> Vec<String> {
-    stdout
-        .lines()
-        .find(|l| l.starts_with(&format!("{folder} ")))
-        .unwrap_or_else(|| panic!("no row for {folder}: {stdout}"))
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect()
 }
 
 #[test]

@@ -1,25 +1,12 @@
 //! `judge verify` on the packages of `testcases/problems`: all-matching packages pass, a
 //! misplaced submission is named with exit status 1, a bad layout is one clear error.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{problem, root, row, text};
+
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn root() -> bool {
-    if judge_engine::sandbox::running_as_root() {
-        return true;
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("this test needs root and CI=true: it must run, not skip");
-    }
-    eprintln!("skipped: this test needs root");
-    false
-}
-
-fn problem(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../testcases/problems")
-        .join(name)
-}
 
 fn verify(dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_judge"))
@@ -27,21 +14,6 @@ fn verify(dir: &Path) -> Output {
         .arg(dir)
         .output()
         .expect("run judge")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// The summary row of `folder`, split on whitespace.
-fn row(stdout: &str, folder: &str) -> Vec<String> {
-    stdout
-        .lines()
-        .find(|l| l.starts_with(&format!("{folder} ")))
-        .unwrap_or_else(|| panic!("no row for {folder}: {stdout}"))
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect()
 }
 
 #[test]

@@ -141,15 +141,22 @@ pub(crate) fn unjudged(scoring: &Scoring) -> Vec<GroupReport> {
     out
 }
 
+impl GroupReport {
+    /// The report of group `g` before (or without) judging it.
+    fn unjudged(g: &ScoreGroup) -> GroupReport {
+        GroupReport {
+            name: g.name.clone(),
+            verdict: None,
+            score: 0.0,
+            max_score: g.rule.max_score,
+            tests: Vec::new(),
+            message: String::new(),
+        }
+    }
+}
+
 fn unjudged_group(g: &ScoreGroup, out: &mut Vec<GroupReport>) {
-    out.push(GroupReport {
-        name: g.name.clone(),
-        verdict: None,
-        score: 0.0,
-        max_score: g.rule.max_score,
-        tests: Vec::new(),
-        message: String::new(),
-    });
+    out.push(GroupReport::unjudged(g));
     for item in &g.items {
         if let ScoreItem::Group(sub) = item {
             unjudged_group(sub, out);
@@ -246,14 +253,7 @@ impl Walk {
     /// its tests no score).
     fn group(&mut self, g: &ScoreGroup, left_out: bool) -> Member {
         let slot = self.groups.len();
-        self.groups.push(GroupReport {
-            name: g.name.clone(),
-            verdict: None,
-            score: 0.0,
-            max_score: g.rule.max_score,
-            tests: Vec::new(),
-            message: String::new(),
-        });
+        self.groups.push(GroupReport::unjudged(g));
         let mut members = Vec::new();
         let mut names = Vec::new();
         let mut stopped = false;
