@@ -242,14 +242,18 @@ fn the_interactor_is_sandboxed_and_its_cpu_time_is_not_the_submissions() {
     // Burns about 0.3 s of CPU, then accepts only if it could neither read /etc/shadow nor see
     // the host's processes.
     let interactor = r#"
+#include <dirent.h>
 #include <stdio.h>
 #include <time.h>
-#include <unistd.h>
 int main(int argc, char **argv) {
     struct timespec t;
     do clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); while (t.tv_sec == 0 && t.tv_nsec < 300000000);
     if (fopen("/etc/shadow", "r")) return 43;
-    if (access("/proc/2", F_OK) == 0 && getpid() != 2) return 43;
+    DIR *proc = opendir("/proc");
+    int pids = 0;
+    struct dirent *e;
+    while (proc && (e = readdir(proc))) pids += e->d_name[0] >= '1' && e->d_name[0] <= '9';
+    if (!proc || pids > 2) return 43; /* only its init and itself */
     printf("go\n");
     fflush(stdout);
     char word[8];
