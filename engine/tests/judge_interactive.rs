@@ -253,7 +253,7 @@ int main(int argc, char **argv) {
     int pids = 0;
     struct dirent *e;
     while (proc && (e = readdir(proc))) pids += e->d_name[0] >= '1' && e->d_name[0] <= '9';
-    if (!proc || pids > 2) return 43; /* only its init and itself */
+    if (!proc || pids != 1) return 43; /* only itself: the init is hidden too */
     printf("go\n");
     fflush(stdout);
     char word[8];
