@@ -92,7 +92,7 @@ pub(crate) fn run(worker: &mut Worker, sides: Sides<'_>) -> Result<Pair, JudgeEr
     let err_path = step::scratch_file(sides.scratch, sides.index, "interactor.err");
     let mut interactor =
         interactor_step.command(Stdio::from(int_in_r), int_out_w, step::capture(&err_path)?);
-    interactor.limits_mut().cpus = worker.cpu().map(|c| c.to_string());
+    worker.pin(&mut interactor);
     let (layout, submission) =
         sides
             .submission

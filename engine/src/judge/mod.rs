@@ -476,8 +476,7 @@ impl TestRun {
         )
         .mount(Mount::read_only(staged, WORK_DIR));
         let stderr_file = step::capture(&stderr_path)?;
-        let mut transcript = None;
-        let (result, output_len, interaction) = match &self.problem.checking {
+        let (result, output_len, interaction, transcript) = match &self.problem.checking {
             Checking::Interactive {
                 interactor,
                 limits: interactor_limits,
@@ -497,11 +496,11 @@ impl TestRun {
                         record: self.transcript,
                     },
                 )?;
-                transcript = pair.transcript;
                 (
                     pair.submission,
                     None,
                     Some((pair.interactor, pair.interactor_first)),
+                    pair.transcript,
                 )
             }
             _ => {
@@ -511,7 +510,7 @@ impl TestRun {
                     step.split(Stdio::from(input), step::capture(&output)?, stderr_file);
                 let result = worker.run(layout, command)?;
                 let len = fs::metadata(&output).map(|m| m.len()).ok();
-                (result, len, None)
+                (result, len, None, None)
             }
         };
         let stderr = step::read_capped(&stderr_path, STDERR_CAP);

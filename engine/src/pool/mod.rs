@@ -280,8 +280,14 @@ impl Worker {
 
     /// Run `command` in a fresh sandbox with its own mounts, pinned to this worker's CPU.
     pub fn run_fresh(&mut self, mut command: Command) -> Result<RunResult, SandboxError> {
-        command.limits_mut().cpus = self.cpu.map(|c| c.to_string());
+        self.pin(&mut command);
         self.sandbox.run(command)
+    }
+
+    /// Pin a fresh sandbox's `command` to this worker's CPU, for a run made beside the
+    /// worker's own on another thread (through [`Worker::shared_sandbox`]).
+    pub fn pin(&self, command: &mut Command) {
+        command.limits_mut().cpus = self.cpu.map(|c| c.to_string());
     }
 
     fn own_work_dir(&self) -> io::Result<()> {
