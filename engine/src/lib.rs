@@ -10,6 +10,7 @@ pub mod bench;
 pub mod cgroup;
 pub mod checker;
 pub mod judge;
+pub mod lock;
 pub mod pool;
 pub mod profile;
 pub mod sandbox;

@@ -12,11 +12,13 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use super::group;
 use super::hierarchy::Ctl;
-use super::naming::{Identity, RunName};
+use super::naming::RunName;
 use super::v1::{self, V1Host};
 use super::v2::{self, V2Host};
 use super::{control, CgroupConfig, CgroupError, Cgroups};
+use crate::lock::EngineId;
 
 /// Everything detection reads from the host, so tests can point it at a fake cgroupfs.
 #[derive(Clone, Debug)]
@@ -29,11 +31,14 @@ pub(super) struct HostFacts {
     pub mountinfo: String,
     /// The text of /proc/self/cgroup.
     pub self_cgroup: String,
-    pub me: Identity,
+    /// The engine process, as the kernel numbers it in `cgroup.procs`.
+    pub pid: u32,
+    /// The engine whose group is made.
+    pub id: EngineId,
 }
 
 impl HostFacts {
-    pub fn read_system() -> Result<Self, CgroupError> {
+    pub fn read_system(id: EngineId) -> Result<Self, CgroupError> {
         let cgroup_root = PathBuf::from("/sys/fs/cgroup");
         let root_is_cgroup2 = nix::sys::statfs::statfs(&cgroup_root)
             .is_ok_and(|fs| fs.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC);
@@ -42,7 +47,8 @@ impl HostFacts {
             root_is_cgroup2,
             mountinfo: control::read(Path::new("/proc/self/mountinfo"))?,
             self_cgroup: control::read(Path::new("/proc/self/cgroup"))?,
-            me: Identity::current()?,
+            pid: std::process::id(),
+            id,
         })
     }
 }
@@ -208,17 +214,17 @@ pub(super) fn detect_host(facts: &HostFacts, config: &CgroupConfig) -> Result<Ho
                 options: Vec::new(),
                 fstype: "cgroup2".into(),
             });
-        return detect_v2(&mount, &own, config, facts.me);
+        return detect_v2(&mount, &own, config, facts);
     }
     let v1_mounts: BTreeMap<Ctl, &Mount> = Ctl::ALL
         .into_iter()
         .filter_map(|ctl| Some((ctl, mounts.iter().find(|m| m.has(ctl))?)))
         .collect();
     if v1_mounts.contains_key(&Ctl::Memory) {
-        return detect_v1(&v1_mounts, &own, config, facts.me);
+        return detect_v1(&v1_mounts, &own, config, &facts.id);
     }
     match mounts.iter().find(|m| m.fstype == "cgroup2") {
-        Some(mount) => detect_v2(mount, &own, config, facts.me),
+        Some(mount) => detect_v2(mount, &own, config, facts),
         None => Err(CgroupError::NotMounted {
             controller: "memory",
         }),
@@ -229,7 +235,7 @@ fn detect_v1(
     mounts: &BTreeMap<Ctl, &Mount>,
     own: &OwnCgroups,
     config: &CgroupConfig,
-    me: Identity,
+    id: &EngineId,
 ) -> Result<Host, CgroupError> {
     let mut parents = BTreeMap::new();
     for ctl in Ctl::ALL {
@@ -249,8 +255,19 @@ fn detect_v1(
             Err(_) => {}
         }
     }
-    let host = V1Host::new(parents, me);
-    probe(&host.required_parents(), me)?;
+    let dirs: Vec<PathBuf> = parents.values().cloned().collect();
+    let cpuset_parent = parents.get(&Ctl::Cpuset).cloned();
+    let (group, stale) = group::claim(&dirs, id, |parent, dir| match &cpuset_parent {
+        Some(cpuset) if cpuset == parent => v1::copy_cpuset(parent, dir, true),
+        _ => Ok(()),
+    })?;
+    let groups = parents
+        .iter()
+        .filter_map(|(ctl, parent)| Some((*ctl, group.dir_under(parent)?.to_path_buf())))
+        .collect();
+    let mut host = V1Host::new(groups, group);
+    host.sweep_gone(stale);
+    probe(&host.required_parents())?;
     Ok(Host::V1(host))
 }
 
@@ -302,8 +319,9 @@ fn detect_v2(
     mount: &Mount,
     own: &OwnCgroups,
     config: &CgroupConfig,
-    me: Identity,
+    facts: &HostFacts,
 ) -> Result<Host, CgroupError> {
+    let pid = facts.pid;
     if mount.is_read_only() {
         return Err(CgroupError::ReadOnly {
             path: mount.point.clone(),
@@ -312,7 +330,7 @@ fn detect_v2(
     let parent = match &config.parent {
         Some(parent) => {
             let dir = configured(mount, parent)?;
-            v2::ensure_parent(&mount.point, &dir, me)?;
+            v2::ensure_parent(&mount.point, &dir, pid)?;
             dir
         }
         None => {
@@ -327,15 +345,16 @@ fn detect_v2(
             }
         }
     };
-    let host = V2Host::prepare(parent, me)?;
-    probe(&[host.parent().to_path_buf()], me)?;
+    let mut host = V2Host::prepare(parent, pid, &facts.id)?;
+    probe(&[host.parent().to_path_buf()])?;
+    host.probe_features()?;
     Ok(Host::V2(host))
 }
 
 /// Create and remove one child in each of `parents`: the cheapest proof that runs can be made
 /// there (catches EACCES when not root or not delegated, EROFS, ENOENT, ENOTDIR).
-fn probe(parents: &[PathBuf], me: Identity) -> Result<(), CgroupError> {
-    let name = RunName::next(me).to_string();
+fn probe(parents: &[PathBuf]) -> Result<(), CgroupError> {
+    let name = RunName::next().to_string();
     let mut made = Vec::new();
     let mut result = Ok(());
     for parent in parents {

@@ -92,23 +92,22 @@ fn configured_parent_stays_inside_the_mount() {
 #[test]
 fn hybrid_with_empty_unified_is_v1_under_the_engines_own_cgroups() {
     let fake = FakeV1::new().own(Ctl::Memory, "/process_api/d05b");
-    let host = detect_host(&fake.facts(), &no_parent()).unwrap();
+    let host = detect_host(&fake.prepared_facts(), &no_parent()).unwrap();
     let Host::V1(host) = host else {
         panic!("expected v1, got {host:?}")
     };
     assert_eq!(host.layout(), Layout::V1);
     let run = host.create(&Default::default()).unwrap();
-    let memory_dir = fake
-        .mount(Ctl::Memory)
-        .join("process_api/d05b")
-        .join(run.name());
+    let memory_dir = fake.group(Ctl::Memory).join(run.name());
     assert!(memory_dir.is_dir(), "{}", memory_dir.display());
-    assert!(fake.mount(Ctl::Pids).join(run.name()).is_dir());
+    assert!(memory_dir.starts_with(fake.mount(Ctl::Memory).join("process_api/d05b")));
+    assert!(fake.group(Ctl::Pids).join(run.name()).is_dir());
 }
 
 #[test]
 fn unified_root_is_v2() {
     let fake = FakeV2::new();
+    fake.group_in("/");
     let host = detect_host(&fake.facts(), &no_parent()).unwrap();
     assert!(matches!(host, Host::V2(_)), "{host:?}");
     assert_eq!(host.into_shared().layout(), Layout::V2);
@@ -122,17 +121,22 @@ fn unified_root_is_v2() {
 
 #[test]
 fn v2_engine_moves_into_a_leaf_before_enabling_controllers() {
-    let me = Identity::current().unwrap();
-    let fake = FakeV2::new().own("/svc", &[me.pid as i32]);
+    let me = std::process::id();
+    let fake = FakeV2::new().own("/svc", &[me as i32]);
     fake.cgroup("/svc/judge-engine");
+    let group = fake.group_in("/svc");
     let host = detect_host(&fake.facts(), &no_parent()).unwrap();
     let Host::V2(host) = host else {
         panic!("expected v2")
     };
-    assert_eq!(host.parent(), fake.root().join("svc"));
+    assert_eq!(host.parent(), group);
     assert_eq!(
         fake::read(fake.root().join("svc/judge-engine/cgroup.procs")),
-        me.pid.to_string()
+        me.to_string()
+    );
+    assert_eq!(
+        fake::read(group.join("cgroup.subtree_control")),
+        "+memory +pids +cpu +cpuset"
     );
     assert_eq!(
         fake::read(fake.root().join("svc/cgroup.subtree_control")),
@@ -144,10 +148,11 @@ fn v2_engine_moves_into_a_leaf_before_enabling_controllers() {
 fn v2_engine_already_in_its_leaf_uses_the_leafs_parent() {
     let fake = FakeV2::new().own("/svc/judge-engine", &[]);
     fake.cgroup("/svc");
+    let group = fake.group_in("/svc");
     let Host::V2(host) = detect_host(&fake.facts(), &no_parent()).unwrap() else {
         panic!("expected v2")
     };
-    assert_eq!(host.parent(), fake.root().join("svc"));
+    assert_eq!(host.parent(), group);
 }
 
 #[test]
@@ -155,6 +160,7 @@ fn v2_controllers_already_enabled_are_not_rewritten() {
     let fake = FakeV2::new().own("/svc", &[]);
     let subtree = fake.root().join("svc/cgroup.subtree_control");
     std::fs::write(&subtree, "cpuset cpu memory pids\n").unwrap();
+    fake.group_in("/svc");
     detect_host(&fake.facts(), &no_parent()).unwrap();
     assert_eq!(fake::read(&subtree), "cpuset cpu memory pids\n");
 }
@@ -167,6 +173,7 @@ fn v2_only_available_controllers_are_enabled() {
         "memory io pids\n",
     )
     .unwrap();
+    fake.group_in("/svc");
     let Host::V2(host) = detect_host(&fake.facts(), &no_parent()).unwrap() else {
         panic!("expected v2")
     };
@@ -221,7 +228,7 @@ fn v1_without_freezer_is_unavailable() {
 #[test]
 fn v1_without_cpu_still_works_for_runs_without_quota() {
     let fake = FakeV1::new().without(Ctl::Cpu);
-    let host = detect_host(&fake.facts(), &no_parent())
+    let host = detect_host(&fake.prepared_facts(), &no_parent())
         .unwrap()
         .into_shared();
     assert!(host.create(&Default::default()).is_ok());
@@ -248,15 +255,15 @@ fn read_only_mount_is_unavailable() {
 
 #[test]
 fn unwritable_parent_is_unavailable_with_path_and_errno() {
-    // The engine's memory cgroup does not exist: the probe mkdir fails as it would without access.
+    // The engine's memory cgroup does not exist: the group's mkdir fails as it would without
+    // access.
     let fake = FakeV1::new();
-    let mut facts = fake.facts();
+    let mut facts = fake.prepared_facts();
     facts.self_cgroup = facts.self_cgroup.replace(":memory:/", ":memory:/gone");
     let err = detect_host(&facts, &no_parent()).unwrap_err();
     let warning = unavailable_warning(&err);
     let gone = fake.mount(Ctl::Memory).join("gone");
     assert!(warning.contains(&gone.display().to_string()), "{warning}");
-    assert!(warning.contains("mkdir"), "{warning}");
     assert!(warning.contains("ENOENT"), "{warning}");
 }
 
@@ -286,20 +293,25 @@ fn configured_v1_parent_is_created_in_every_hierarchy_with_cpuset_seeded() {
     assert_eq!(fake::read(cpuset.join("cpuset.cpus")), "0-1");
     let run = host.create(&Default::default()).unwrap();
     assert!(fake
-        .mount(Ctl::Freezer)
-        .join("judge")
+        .group_in(Ctl::Freezer, "/judge")
         .join(run.name())
         .is_dir());
 }
 
 #[test]
-fn probe_leaves_nothing_behind() {
+fn probes_leave_nothing_behind_but_the_group() {
     let fake = FakeV2::new();
-    detect_host(&fake.facts(), &no_parent()).unwrap();
-    let leftovers: Vec<_> = std::fs::read_dir(fake.root())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_dir())
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let group = fake.group_in("/");
+    let host = detect_host(&fake.facts(), &no_parent()).unwrap();
+    let dirs = |dir: &Path| -> Vec<_> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.path())
+            .collect()
+    };
+    assert_eq!(dirs(fake.root()), vec![group.clone()]);
+    assert!(dirs(&group).is_empty(), "{:?}", dirs(&group));
+    drop(host);
 }

@@ -12,7 +12,8 @@ use tempfile::TempDir;
 
 use super::detect::HostFacts;
 use super::hierarchy::Ctl;
-use super::naming::Identity;
+use super::naming::group_name;
+use crate::lock::EngineId;
 
 /// Write `files` into `dir` (created if missing), keeping files that already exist.
 pub(super) fn populate(dir: &Path, files: &[(&str, &str)]) {
@@ -59,7 +60,7 @@ pub(super) struct FakeV1 {
     pub dir: TempDir,
     /// The engine's cgroup per controller, as /proc/self/cgroup would show it.
     own: Vec<(Ctl, String)>,
-    pub me: Identity,
+    pub id: EngineId,
 }
 
 impl FakeV1 {
@@ -76,12 +77,39 @@ impl FakeV1 {
         FakeV1 {
             dir,
             own: Ctl::ALL.map(|ctl| (ctl, "/".to_string())).to_vec(),
-            me: Identity::current().unwrap(),
+            id: EngineId::random().unwrap(),
         }
     }
 
     pub fn mount(&self, ctl: Ctl) -> PathBuf {
         self.dir.path().join(ctl.name())
+    }
+
+    /// The engine group's directory under `parent` (a cgroup path) in `ctl`'s hierarchy, with
+    /// the control files its parent has, as the kernel would make them: detection claims it
+    /// there.
+    pub fn group_in(&self, ctl: Ctl, parent: &str) -> PathBuf {
+        let parent = self.mount(ctl).join(parent.trim_start_matches('/'));
+        let dir = parent.join(group_name(&self.id));
+        fs::create_dir_all(&dir).unwrap();
+        for entry in fs::read_dir(&parent).unwrap().flatten() {
+            let target = dir.join(entry.file_name());
+            if entry.file_type().unwrap().is_file() && !target.exists() {
+                fs::copy(entry.path(), target).unwrap();
+            }
+        }
+        dir
+    }
+
+    /// The engine group's directory in `ctl`'s hierarchy, under the engine's own cgroup.
+    pub fn group(&self, ctl: Ctl) -> PathBuf {
+        let own = self
+            .own
+            .iter()
+            .find(|(c, _)| *c == ctl)
+            .map_or("/", |(_, p)| p.as_str())
+            .to_string();
+        self.group_in(ctl, &own)
     }
 
     /// Put the engine into cgroup `path` of `ctl`'s hierarchy (created, with its files).
@@ -134,8 +162,18 @@ impl FakeV1 {
             root_is_cgroup2: false,
             mountinfo: self.mountinfo(mount_options),
             self_cgroup,
-            me: self.me,
+            pid: std::process::id(),
+            id: self.id.clone(),
         }
+    }
+
+    /// Prepare the group under every hierarchy the engine sits in (so detection finds its
+    /// files), then describe the host.
+    pub fn prepared_facts(&self) -> HostFacts {
+        for (ctl, _) in self.own.clone() {
+            self.group(ctl);
+        }
+        self.facts()
     }
 }
 
@@ -169,7 +207,7 @@ pub(super) const V2_FILES: [(&str, &str); 16] = [
 pub(super) struct FakeV2 {
     pub dir: TempDir,
     own: String,
-    pub me: Identity,
+    pub id: EngineId,
 }
 
 impl FakeV2 {
@@ -191,8 +229,18 @@ impl FakeV2 {
         FakeV2 {
             dir,
             own: "/".into(),
-            me: Identity::current().unwrap(),
+            id: EngineId::random().unwrap(),
         }
+    }
+
+    /// The engine group's directory under the cgroup `parent`, with the kernel's files.
+    pub fn group_in(&self, parent: &str) -> PathBuf {
+        let dir = self
+            .root()
+            .join(parent.trim_start_matches('/'))
+            .join(group_name(&self.id));
+        populate(&dir, &V2_FILES);
+        dir
     }
 
     pub fn root(&self) -> &Path {
@@ -225,7 +273,8 @@ impl FakeV2 {
                  shared:9 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n"
             ),
             self_cgroup: format!("0::{}\n", self.own),
-            me: self.me,
+            pid: std::process::id(),
+            id: self.id.clone(),
         }
     }
 }

@@ -7,18 +7,22 @@
 //! there on v2 (first moving the engine into a `judge-engine` leaf if it lives in the parent), and
 //! proves it can create a child. Every path a run needs is computed then, so a run costs only its
 //! own mkdirs, writes and reads:
-//! 1. [`Cgroups::create`]: mkdir `judge-<pid>-<start ticks>-<seq>` in every hierarchy, write limits;
+//! 0. at detection, the engine's group `judge-<engine id>` is made in every hierarchy and locked
+//!    for the engine's life; groups of engines that are gone (their lock can be taken) are swept
+//!    ([`Cgroups::sweep`]); the kernel's optional files are probed ([`Cgroups::features`]);
+//! 1. [`Cgroups::create`]: mkdir `run-<seq>` in the group in every hierarchy, write limits;
 //! 2. [`RunCgroup::attach`] the first process, or clone it straight in with
 //!    `clone3(CLONE_INTO_CGROUP)` and [`RunCgroup::clone_into_fd`] (v2 only);
 //! 3. poll [`RunCgroup::cpu_usage`] while it runs;
 //! 4. read [`RunCgroup::memory_peak`] and [`RunCgroup::oom_kills`];
 //! 5. [`RunCgroup::remove`]: kill everything left, wait until empty, rmdir everywhere.
 //!
-//! The name carries the engine's pid and start time so that [`Cgroups::clean_stale`] can tell a
-//! crashed engine's leftovers from the runs of an engine that is still alive.
+//! A run lives in its engine's group, so an engine never touches another live engine's runs, in
+//! whatever PID namespace or container either runs (see [`crate::lock`]).
 
 mod control;
 mod detect;
+mod group;
 mod hierarchy;
 mod kill;
 mod naming;
@@ -69,12 +73,37 @@ pub struct CgroupLimits {
 /// The host's cgroup hierarchy, detected once; call sites never ask v1-or-v2.
 pub trait Cgroups: Send + Sync + std::fmt::Debug {
     fn layout(&self) -> Layout;
-    /// Create a fresh, uniquely named cgroup for one run under the configured parent, with limits
+    /// Create a fresh, uniquely named cgroup for one run in the engine's group, with limits
     /// applied.
     fn create(&self, limits: &CgroupLimits) -> Result<Box<dyn RunCgroup>, CgroupError>;
-    /// Remove cgroups a crashed engine left behind (their named pid is dead, or alive with another
-    /// start time), killing whatever still runs in them. Returns every directory removed.
-    fn clean_stale(&self) -> Result<Vec<PathBuf>, CgroupError>;
+    /// What detection removed of engines that are gone, and what it could not remove.
+    fn sweep(&self) -> &Sweep;
+    /// What this kernel offers, as probed at detection.
+    fn features(&self) -> Features;
+}
+
+/// What the start-up sweep did: the directories of gone engines it removed, and one message
+/// per thing it could not remove.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sweep {
+    pub removed: Vec<PathBuf>,
+    pub errors: Vec<String>,
+}
+
+/// The optional kernel features a run may use, each found by probing (never by version).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Features {
+    /// A run's peak memory can be read (v1; v2 `memory.peak`, Linux 5.19).
+    pub memory_peak: bool,
+    /// The peak can be reset for a reused cgroup (v1; v2 by writing `memory.peak`, Linux 6.12).
+    /// Without it a reused environment takes a fresh cgroup for every run.
+    pub peak_reset: bool,
+    /// One write kills every process (v2 `cgroup.kill`, Linux 5.14); else freeze and kill.
+    pub kill_file: bool,
+    /// Swap can be capped per cgroup (swap accounting).
+    pub swap_limit: bool,
+    pub cpu_quota: bool,
+    pub cpuset: bool,
 }
 
 /// The cgroup of one run. Dropping it without [`RunCgroup::remove`] still tries to remove it.
@@ -104,6 +133,7 @@ pub trait RunCgroup: Send + std::fmt::Debug {
     /// Start a new measurement in a cgroup that is reused for another run: the peak read next
     /// counts from now. Returns the CPU time already counted, which cannot be reset everywhere,
     /// to subtract from the next reading. (The OOM-kill count never resets: keep the last one.)
+    /// Fails with [`CgroupError::NoPeakReset`] where [`Features::peak_reset`] is false.
     fn reset(&self) -> Result<Duration, CgroupError>;
     /// The `cgroup.procs` file of every hierarchy the run lives in: a process that writes `0`
     /// to each (through descriptors the engine opened) moves itself into the run.
@@ -138,9 +168,11 @@ pub enum Detected {
     },
 }
 
-/// Look at the host's cgroups once and prepare the parent for runs.
-pub fn detect(config: &CgroupConfig) -> Detected {
-    match detect::HostFacts::read_system().and_then(|facts| detect::detect_host(&facts, config)) {
+/// Look at the host's cgroups once, prepare the parent, and claim engine `id`'s group there.
+pub fn detect(config: &CgroupConfig, id: &crate::lock::EngineId) -> Detected {
+    match detect::HostFacts::read_system(id.clone())
+        .and_then(|facts| detect::detect_host(&facts, config))
+    {
         Ok(host) => Detected::Available(host.into_shared()),
         Err(err) => Detected::Unavailable {
             warning: unavailable_warning(&err),
@@ -234,6 +266,11 @@ pub enum CgroupError {
         path: PathBuf,
         source: nix::errno::Errno,
     },
+    #[error(
+        "{}: this kernel cannot reset the peak (Linux 6.12 can); use a fresh cgroup per run",
+        path.display()
+    )]
+    NoPeakReset { path: PathBuf },
     #[error("{} still holds processes {pids:?} after {waited:?}", path.display())]
     StillPopulated {
         path: PathBuf,

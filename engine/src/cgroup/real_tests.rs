@@ -9,9 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::detect::{detect_host, Host, HostFacts};
-use super::naming::tests::dead_pid;
-use super::naming::{Identity, RunName};
 use super::{detect, CgroupConfig, CgroupLimits, Cgroups, Detected, Layout, RunCgroup};
+use crate::lock::EngineId;
 
 fn real_host() -> Option<Host> {
     let skip = |why: String| {
@@ -24,7 +23,9 @@ fn real_host() -> Option<Host> {
     if !nix::unistd::geteuid().is_root() {
         return skip("not running as root".into());
     }
-    match HostFacts::read_system().and_then(|f| detect_host(&f, &CgroupConfig::default())) {
+    match HostFacts::read_system(EngineId::random().unwrap())
+        .and_then(|f| detect_host(&f, &CgroupConfig::default()))
+    {
         Ok(host) => Some(host),
         Err(e) => skip(format!("cgroups unavailable: {e}")),
     }
@@ -71,7 +72,8 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 #[test]
 fn root_detect_finds_the_layout_of_sys_fs_cgroup() {
     let Some(_) = real_host() else { return };
-    let Detected::Available(host) = detect(&CgroupConfig::default()) else {
+    let id = EngineId::random().unwrap();
+    let Detected::Available(host) = detect(&CgroupConfig::default(), &id) else {
         panic!("detect() disagrees with detect_host()")
     };
     let unified = nix::sys::statfs::statfs("/sys/fs/cgroup")
@@ -188,28 +190,28 @@ fn root_memory_limit_is_enforced_and_oom_kill_counted() {
 }
 
 #[test]
-fn root_clean_stale_removes_a_dead_engines_run_and_keeps_ours() {
-    let Some(host) = real_host() else { return };
-    let dead = Identity {
-        pid: dead_pid(),
-        start_ticks: 1,
-    };
-    let stale = host.make_named(&RunName::next(dead).to_string());
+fn root_a_gone_engines_group_is_swept_and_a_live_ones_kept() {
+    let Some(live) = real_host() else { return };
+    let ours = live.cgroups().create(&Default::default()).unwrap();
+    // Another engine makes a run, puts a process in it and "crashes": its run is never removed,
+    // its group's lock goes with the host.
+    let gone = real_host().unwrap();
+    let stale = gone.cgroups().create(&Default::default()).unwrap();
     let stale_paths = stale.paths();
     let mut child = held_shell("exec sleep 10");
     stale.attach(child.id() as i32).unwrap();
-    // The engine that made it "crashes": nobody ever removes it.
     std::mem::forget(stale);
-    let ours = host.cgroups().create(&Default::default()).unwrap();
+    drop(gone);
+    assert!(stale_paths.iter().all(|p| p.is_dir()));
 
-    let removed = host.cgroups().clean_stale().unwrap();
+    // The next engine's start sweeps it (or another test's engine, starting at the same time,
+    // did); the live engine's run is left alone.
+    let next = real_host().unwrap();
+    let sweep = next.cgroups().sweep().clone();
+    assert!(sweep.errors.is_empty(), "{sweep:?}");
     for path in &stale_paths {
-        assert!(
-            removed.contains(path),
-            "{} not in {removed:?}",
-            path.display()
-        );
         assert!(!path.exists(), "{} left behind", path.display());
+        assert!(!path.parent().unwrap().exists(), "its group left behind");
     }
     assert_eq!(child.wait().unwrap().signal(), Some(libc::SIGKILL));
     assert!(ours.paths().iter().all(|p| p.is_dir()));

@@ -18,15 +18,19 @@ use cgroups_rs::memory::MemController;
 use cgroups_rs::pid::PidController;
 use cgroups_rs::{Cgroup, CgroupPid, Controller, MaxValue};
 
+use super::group::{Group, Stale};
 use super::hierarchy::{Ctl, Tree};
 use super::kill::{self, Freeze, NoFreezer};
-use super::naming::{self, Identity, RunName};
-use super::{control, CgroupError, CgroupLimits, Cgroups, Layout, RunCgroup, REMOVE_WAIT};
+use super::naming::{self, RunName};
+use super::{
+    control, CgroupError, CgroupLimits, Cgroups, Features, Layout, RunCgroup, Sweep, REMOVE_WAIT,
+};
 
 /// Controllers every run gets; without any of them the engine loses a guarantee it advertises.
 pub(super) const REQUIRED: [Ctl; 4] = [Ctl::Memory, Ctl::CpuAcct, Ctl::Pids, Ctl::Freezer];
 
-/// The v1 hierarchies with the parent directory of runs in each, fixed at detection.
+/// The v1 hierarchies with the parent directory of runs in each (the engine's group), fixed at
+/// detection.
 #[derive(Debug)]
 pub(super) struct V1Host {
     parents: BTreeMap<Ctl, PathBuf>,
@@ -34,16 +38,73 @@ pub(super) struct V1Host {
     /// `swapaccount=0`); without it the kernel cannot cap swap per cgroup, and the memory limit is
     /// set alone.
     memsw: bool,
-    me: Identity,
+    sweep: Sweep,
+    /// Dropped last: removes the group's directories once the runs are gone.
+    _group: Group,
 }
 
 impl V1Host {
-    /// `parents` must hold every [`REQUIRED`] controller.
-    pub(super) fn new(parents: BTreeMap<Ctl, PathBuf>, me: Identity) -> Self {
+    /// `parents` (the group's directory per controller) must hold every [`REQUIRED`] controller.
+    pub(super) fn new(parents: BTreeMap<Ctl, PathBuf>, group: Group) -> Self {
         let memsw = parents
             .get(&Ctl::Memory)
             .is_some_and(|dir| dir.join("memory.memsw.limit_in_bytes").exists());
-        V1Host { parents, memsw, me }
+        V1Host {
+            parents,
+            memsw,
+            sweep: Sweep::default(),
+            _group: group,
+        }
+    }
+
+    /// Tear down the groups of engines that are gone: kill and remove every run in them, then
+    /// the groups themselves. What fails is kept as a warning.
+    pub(super) fn sweep_gone(&mut self, stale: Vec<Stale>) {
+        for group in stale {
+            // Their directories, per controller of ours, where they exist.
+            let parents: BTreeMap<Ctl, PathBuf> = self
+                .parents
+                .iter()
+                .filter_map(|(ctl, ours)| {
+                    let parent = ours.parent()?;
+                    let dir = group.dirs.iter().find(|d| d.parent() == Some(parent))?;
+                    Some((*ctl, dir.clone()))
+                })
+                .collect();
+            let view = V1Host {
+                parents,
+                memsw: self.memsw,
+                sweep: Sweep::default(),
+                _group: Group::none(),
+            };
+            let mut runs: BTreeMap<String, Vec<Ctl>> = BTreeMap::new();
+            for (ctl, dir) in &view.parents {
+                match naming::child_dirs(dir) {
+                    Ok(names) => {
+                        for name in names {
+                            runs.entry(name).or_default().push(*ctl);
+                        }
+                    }
+                    Err(e) => self.sweep.errors.push(e.to_string()),
+                }
+            }
+            for (name, ctls) in runs {
+                let mut run = view.handle(&name, &ctls);
+                match run.teardown() {
+                    Ok(()) => self.sweep.removed.extend(run.unique.iter().cloned()),
+                    Err(e) => self.sweep.errors.push(e.to_string()),
+                }
+            }
+            for dir in &group.dirs {
+                match std::fs::remove_dir(dir) {
+                    Ok(()) => self.sweep.removed.push(dir.clone()),
+                    Err(e) => self
+                        .sweep
+                        .errors
+                        .push(CgroupError::io("rmdir", dir, e).to_string()),
+                }
+            }
+        }
     }
 
     /// The parent directories a probe must be able to create children in.
@@ -108,17 +169,6 @@ impl V1Host {
         }
         Ok(run)
     }
-
-    /// The names of stale runs, with the hierarchies each was found in.
-    pub(super) fn stale_runs(&self) -> Result<BTreeMap<String, Vec<Ctl>>, CgroupError> {
-        let mut found: BTreeMap<String, Vec<Ctl>> = BTreeMap::new();
-        for (ctl, parent) in &self.parents {
-            for name in naming::stale_names(parent, self.me)? {
-                found.entry(name).or_default().push(*ctl);
-            }
-        }
-        Ok(found)
-    }
 }
 
 impl Cgroups for V1Host {
@@ -129,25 +179,25 @@ impl Cgroups for V1Host {
     fn create(&self, limits: &CgroupLimits) -> Result<Box<dyn RunCgroup>, CgroupError> {
         limits.validate()?;
         let ctls = self.controllers_for(limits)?;
-        let run = self.make_run(&RunName::next(self.me).to_string(), &ctls)?;
+        let run = self.make_run(&RunName::next().to_string(), &ctls)?;
         // On error the run is dropped, which removes its directories.
         run.apply(limits, true)?;
         Ok(Box::new(run))
     }
 
-    fn clean_stale(&self) -> Result<Vec<PathBuf>, CgroupError> {
-        let mut removed = Vec::new();
-        let mut first_err = None;
-        for (name, ctls) in self.stale_runs()? {
-            let mut run = self.handle(&name, &ctls);
-            match run.teardown() {
-                Ok(()) => removed.extend(run.unique.iter().cloned()),
-                Err(e) => {
-                    first_err.get_or_insert(e);
-                }
-            }
+    fn sweep(&self) -> &Sweep {
+        &self.sweep
+    }
+
+    fn features(&self) -> Features {
+        Features {
+            memory_peak: true,
+            peak_reset: true,
+            kill_file: false,
+            swap_limit: self.memsw,
+            cpu_quota: self.parents.contains_key(&Ctl::Cpu),
+            cpuset: self.parents.contains_key(&Ctl::Cpuset),
         }
-        first_err.map_or(Ok(removed), Err)
     }
 }
 

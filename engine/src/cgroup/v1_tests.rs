@@ -3,11 +3,12 @@
 use super::*;
 use crate::cgroup::detect::{detect_host, Host};
 use crate::cgroup::fake::{self, populate, v1_files, FakeV1};
-use crate::cgroup::naming::tests::dead_pid;
+use crate::cgroup::naming::group_name;
 use crate::cgroup::{CgroupConfig, CpuQuota};
+use crate::lock::{lock_dir, EngineId};
 
 fn host(fake: &FakeV1) -> V1Host {
-    match detect_host(&fake.facts(), &CgroupConfig::default()).unwrap() {
+    match detect_host(&fake.prepared_facts(), &CgroupConfig::default()).unwrap() {
         Host::V1(host) => host,
         other => panic!("expected v1, got {other:?}"),
     }
@@ -93,13 +94,12 @@ fn create_makes_required_hierarchies_only_with_a_unique_run_name() {
     let a = host.create(&Default::default()).unwrap();
     let b = host.create(&Default::default()).unwrap();
     assert_ne!(a.name(), b.name());
-    let prefix = format!("judge-{}-{}-", fake.me.pid, fake.me.start_ticks);
-    assert!(a.name().starts_with(&prefix), "{}", a.name());
+    assert!(a.name().starts_with("run-"), "{}", a.name());
     for ctl in REQUIRED {
-        assert!(fake.mount(ctl).join(a.name()).is_dir(), "{}", ctl.name());
+        assert!(fake.group(ctl).join(a.name()).is_dir(), "{}", ctl.name());
     }
     for ctl in [Ctl::Cpu, Ctl::Cpuset] {
-        assert!(!fake.mount(ctl).join(a.name()).exists(), "{}", ctl.name());
+        assert!(!fake.group(ctl).join(a.name()).exists(), "{}", ctl.name());
     }
     assert_eq!(a.paths().len(), 4);
 }
@@ -295,25 +295,45 @@ fn kill_all_of_an_empty_run_does_not_freeze() {
 }
 
 #[test]
-fn stale_runs_are_found_in_every_hierarchy_and_live_ones_kept() {
+fn groups_of_gone_engines_are_swept_in_every_hierarchy_and_live_ones_kept() {
     let fake = FakeV1::new();
-    let host = host(&fake);
-    let dead = Identity {
-        pid: dead_pid(),
-        start_ticks: 1,
-    };
-    let stale = RunName::next(dead).to_string();
-    let own = RunName::next(fake.me).to_string();
+    let gone = EngineId::random().unwrap();
+    let alive = EngineId::random().unwrap();
+    let mut alive_locks = Vec::new();
     for ctl in REQUIRED {
-        for name in [&stale, &own] {
-            std::fs::create_dir(fake.mount(ctl).join(name)).unwrap();
+        for id in [&gone, &alive] {
+            let run = fake.mount(ctl).join(group_name(id)).join("run-7");
+            populate(&run, &v1_files(ctl));
         }
+        alive_locks.push(
+            lock_dir(&fake.mount(ctl).join(group_name(&alive)), false)
+                .unwrap()
+                .unwrap(),
+        );
     }
-    // A crash during creation can leave a run in some hierarchies only.
-    let partial = RunName::next(dead).to_string();
-    std::fs::create_dir(fake.mount(Ctl::Memory).join(&partial)).unwrap();
-    let found = host.stale_runs().unwrap();
-    assert_eq!(found.len(), 2, "{found:?}");
-    assert_eq!(found[&stale], REQUIRED.to_vec());
-    assert_eq!(found[&partial], vec![Ctl::Memory]);
+    // A crash during creation can leave a group in some hierarchies only.
+    let partial = EngineId::random().unwrap();
+    std::fs::create_dir(fake.mount(Ctl::Memory).join(group_name(&partial))).unwrap();
+    let host = host(&fake);
+    // The fake's run directories hold files, so their rmdir fails: the sweep tried the gone
+    // engine's runs (and says so), removed the empty partial group, and left the live one alone.
+    let sweep = host.sweep.clone();
+    let run = fake.mount(Ctl::Memory).join(group_name(&gone)).join("run-7");
+    let run = run.display().to_string();
+    assert!(
+        sweep.errors.iter().any(|e| e.contains(&run)),
+        "{run} not tried: {sweep:?}"
+    );
+    for ctl in REQUIRED {
+        assert!(fake
+            .mount(ctl)
+            .join(group_name(&alive))
+            .join("run-7")
+            .is_dir());
+    }
+    assert!(sweep.errors.iter().all(|e| !e.contains(alive.as_str())), "{sweep:?}");
+    assert!(!fake.mount(Ctl::Memory).join(group_name(&partial)).exists());
+    assert!(sweep
+        .removed
+        .contains(&fake.mount(Ctl::Memory).join(group_name(&partial))));
 }

@@ -21,10 +21,14 @@ use cgroups_rs::memory::MemController;
 use cgroups_rs::pid::PidController;
 use cgroups_rs::{Cgroup, CgroupPid, Controller, MaxValue};
 
+use super::group::{self, Group, Stale};
 use super::hierarchy::{Ctl, Tree};
 use super::kill::{self, Freeze};
-use super::naming::{self, Identity, RunName};
-use super::{control, CgroupError, CgroupLimits, Cgroups, Layout, RunCgroup, REMOVE_WAIT};
+use super::naming::{self, RunName};
+use super::{
+    control, CgroupError, CgroupLimits, Cgroups, Features, Layout, RunCgroup, Sweep, REMOVE_WAIT,
+};
+use crate::lock::EngineId;
 
 /// The leaf the engine moves into when it lives in the parent.
 pub(super) const ENGINE_LEAF: &str = "judge-engine";
@@ -34,34 +38,118 @@ const REQUIRED: [Ctl; 2] = [Ctl::Memory, Ctl::Pids];
 /// Controllers enabled for runs when the parent has them.
 const WANTED: [Ctl; 4] = [Ctl::Memory, Ctl::Pids, Ctl::Cpu, Ctl::Cpuset];
 
-/// The parent of runs, with the controllers enabled for its children.
+/// The parent of runs (the engine's group), with the controllers enabled for its children.
 #[derive(Debug)]
 pub(super) struct V2Host {
     parent: PathBuf,
     tree: Tree,
     cpu: bool,
     cpuset: bool,
-    me: Identity,
+    features: Features,
+    sweep: Sweep,
+    /// Dropped last: removes the group's directory once the runs are gone.
+    _group: Group,
 }
 
 impl V2Host {
-    /// Make `parent` ready to hold runs (see the module comment) and describe it.
-    pub(super) fn prepare(parent: PathBuf, me: Identity) -> Result<Self, CgroupError> {
-        let enabled = delegate(&parent, me)?;
-        Ok(V2Host::new(parent, &enabled, me))
+    /// Make `parent` ready to hold groups, claim the engine's group `id` in it, sweep the groups
+    /// of engines that are gone (see the module comment), and describe the group.
+    pub(super) fn prepare(parent: PathBuf, pid: u32, id: &EngineId) -> Result<Self, CgroupError> {
+        let enabled = delegate(&parent, pid)?;
+        let request = enable_request(&enabled);
+        let (group, stale) = group::claim(std::slice::from_ref(&parent), id, |_, dir| {
+            control::write(&dir.join("cgroup.subtree_control"), &request)
+        })?;
+        let dir = group
+            .dir_under(&parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| parent.join(naming::group_name(id)));
+        let mut host = V2Host::new(dir, &enabled, group);
+        host.sweep_gone(stale);
+        Ok(host)
     }
 
-    /// `enabled`: the controllers on in the parent's cgroup.subtree_control.
-    pub(super) fn new(parent: PathBuf, enabled: &[Ctl], me: Identity) -> Self {
+    /// `parent`: where runs are made; `enabled`: the controllers on in its
+    /// cgroup.subtree_control.
+    pub(super) fn new(parent: PathBuf, enabled: &[Ctl], group: Group) -> Self {
         // The freezer is core in v2 (cgroup.freeze); cgroups-rs models it as a controller.
         let ctls = enabled.iter().copied().chain([Ctl::Freezer]);
         let tree = Tree::new(true, ctls.map(|ctl| (ctl, parent.clone())).collect());
         V2Host {
             cpu: enabled.contains(&Ctl::Cpu),
             cpuset: enabled.contains(&Ctl::Cpuset),
+            features: Features {
+                memory_peak: false,
+                peak_reset: false,
+                kill_file: false,
+                swap_limit: false,
+                cpu_quota: enabled.contains(&Ctl::Cpu),
+                cpuset: enabled.contains(&Ctl::Cpuset),
+            },
             parent,
             tree,
-            me,
+            sweep: Sweep::default(),
+            _group: group,
+        }
+    }
+
+    /// Find out, on a probe run, which of the files a run uses this kernel has: `memory.peak`
+    /// (Linux 5.19), its reset by writing to it (6.12), `cgroup.kill` (5.14),
+    /// `memory.swap.max` (swap accounting). Never by version number.
+    pub(super) fn probe_features(&mut self) -> Result<(), CgroupError> {
+        let run = self.make_run(&RunName::next().to_string())?;
+        let peak = run.dir.join("memory.peak");
+        self.features.memory_peak = peak.exists();
+        self.features.peak_reset = self.features.memory_peak
+            && std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&peak)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, b"reset\n"))
+                .is_ok();
+        self.features.kill_file = run.dir.join("cgroup.kill").exists();
+        self.features.swap_limit = run.dir.join("memory.swap.max").exists();
+        // Nothing ever ran in it.
+        let mut run = run;
+        run.removed = true;
+        std::fs::remove_dir(&run.dir).map_err(|e| CgroupError::io("rmdir", &run.dir, e))
+    }
+
+    /// Tear down the groups of engines that are gone (see `V1Host::sweep`).
+    fn sweep_gone(&mut self, stale: Vec<Stale>) {
+        let enabled: Vec<Ctl> = WANTED
+            .into_iter()
+            .filter(|c| match c {
+                Ctl::Cpu => self.cpu,
+                Ctl::Cpuset => self.cpuset,
+                _ => true,
+            })
+            .collect();
+        for group in stale {
+            for dir in &group.dirs {
+                let view = V2Host::new(dir.clone(), &enabled, Group::none());
+                match naming::child_dirs(dir) {
+                    Ok(names) => {
+                        for name in names {
+                            match view.open_run(&name).and_then(|mut run| {
+                                run.teardown()?;
+                                Ok(run.dir.clone())
+                            }) {
+                                Ok(removed) => self.sweep.removed.push(removed),
+                                Err(e) => self.sweep.errors.push(e.to_string()),
+                            }
+                        }
+                    }
+                    Err(e) => self.sweep.errors.push(e.to_string()),
+                }
+                match std::fs::remove_dir(dir) {
+                    Ok(()) => self.sweep.removed.push(dir.clone()),
+                    Err(e) => self
+                        .sweep
+                        .errors
+                        .push(CgroupError::io("rmdir", dir, e).to_string()),
+                }
+            }
         }
     }
 
@@ -85,6 +173,7 @@ impl V2Host {
             dir,
             fd,
             peak_fd: std::sync::Mutex::new(None),
+            peak_reset: self.features.peak_reset,
             cpu: self.cpu,
             cpuset: self.cpuset,
             removed: false,
@@ -108,34 +197,30 @@ impl Cgroups for V2Host {
 
     fn create(&self, limits: &CgroupLimits) -> Result<Box<dyn RunCgroup>, CgroupError> {
         limits.validate()?;
-        let run = self.make_run(&RunName::next(self.me).to_string())?;
+        let run = self.make_run(&RunName::next().to_string())?;
         // On error the run is dropped, which removes its directory.
         run.apply(limits, true)?;
         Ok(Box::new(run))
     }
 
-    fn clean_stale(&self) -> Result<Vec<PathBuf>, CgroupError> {
-        let mut removed = Vec::new();
-        let mut first_err = None;
-        for name in naming::stale_names(&self.parent, self.me)? {
-            let result = self.open_run(&name).and_then(|mut run| {
-                run.teardown()?;
-                Ok(run.dir.clone())
-            });
-            match result {
-                Ok(dir) => removed.push(dir),
-                Err(e) => {
-                    first_err.get_or_insert(e);
-                }
-            }
-        }
-        first_err.map_or(Ok(removed), Err)
+    fn sweep(&self) -> &Sweep {
+        &self.sweep
     }
+
+    fn features(&self) -> Features {
+        self.features
+    }
+}
+
+/// The `cgroup.subtree_control` line that enables `ctls`.
+fn enable_request(ctls: &[Ctl]) -> String {
+    let words: Vec<String> = ctls.iter().map(|c| format!("+{}", c.name())).collect();
+    words.join(" ")
 }
 
 /// Check `dir`'s controllers and enable the wanted ones for its children, moving the engine into
 /// [`ENGINE_LEAF`] first if it lives in `dir`. Returns the controllers now enabled.
-pub(super) fn delegate(dir: &Path, me: Identity) -> Result<Vec<Ctl>, CgroupError> {
+pub(super) fn delegate(dir: &Path, pid: u32) -> Result<Vec<Ctl>, CgroupError> {
     let controllers_file = dir.join("cgroup.controllers");
     let available = control::read(&controllers_file)?;
     let available = control::words(&available);
@@ -163,12 +248,11 @@ pub(super) fn delegate(dir: &Path, me: Identity) -> Result<Vec<Ctl>, CgroupError
     // The true root is exempt from the no-internal-processes rule; only it lacks cgroup.type
     // (a cgroup namespace's root has one, and is not exempt).
     let is_root = !dir.join("cgroup.type").exists();
-    let me_pid = me.pid as i32;
+    let me_pid = pid as i32;
     if !is_root && control::read_procs(dir)?.contains(&me_pid) {
         move_into_leaf(dir, me_pid)?;
     }
-    let request: Vec<String> = missing.iter().map(|c| format!("+{}", c.name())).collect();
-    match control::write(&subtree, &request.join(" ")) {
+    match control::write(&subtree, &enable_request(&missing)) {
         Err(CgroupError::Io { ref source, .. }) if source.raw_os_error() == Some(libc::EBUSY) => {
             let mut pids = control::read_procs(dir)?;
             pids.retain(|pid| *pid != me_pid);
@@ -195,13 +279,13 @@ fn move_into_leaf(dir: &Path, pid: i32) -> Result<(), CgroupError> {
 
 /// Create the missing levels of `parent` below `mount`, enabling controllers in each level's
 /// parent first so that every new level gets them.
-pub(super) fn ensure_parent(mount: &Path, parent: &Path, me: Identity) -> Result<(), CgroupError> {
+pub(super) fn ensure_parent(mount: &Path, parent: &Path, pid: u32) -> Result<(), CgroupError> {
     let mut dir = mount.to_path_buf();
     let below = parent.strip_prefix(mount).unwrap_or(Path::new(""));
     for part in below.components() {
         let next = dir.join(part);
         if !next.is_dir() {
-            delegate(&dir, me)?;
+            delegate(&dir, pid)?;
             std::fs::create_dir(&next).map_err(|e| CgroupError::io("mkdir", &next, e))?;
         }
         dir = next;
@@ -219,6 +303,8 @@ pub(super) struct V2Run {
     fd: OwnedFd,
     /// memory.peak, kept open once reset: the reset peak is per descriptor.
     peak_fd: std::sync::Mutex<Option<std::fs::File>>,
+    /// Whether this kernel can reset memory.peak (probed at detection).
+    peak_reset: bool,
     cpu: bool,
     cpuset: bool,
     removed: bool,
@@ -406,6 +492,9 @@ impl RunCgroup for V2Run {
     fn reset(&self) -> Result<Duration, CgroupError> {
         // memory.peak resets for the descriptor written to (Linux 6.12); keep that one open.
         let path = self.dir.join("memory.peak");
+        if !self.peak_reset {
+            return Err(CgroupError::NoPeakReset { path });
+        }
         let mut guard = self.peak_fd.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() && path.exists() {
             let file = std::fs::OpenOptions::new()

@@ -134,6 +134,8 @@ impl Sandbox {
             .into_iter()
             .map(|g| g.as_raw())
             .collect();
+        let id = crate::lock::EngineId::random()
+            .map_err(|e| SandboxError::parent("read /dev/urandom", e))?;
         let mut warnings = Vec::new();
         let cgroups = match &config.cgroup {
             None => {
@@ -144,7 +146,7 @@ impl Sandbox {
                 );
                 None
             }
-            Some(cgroup_config) => match crate::cgroup::detect(cgroup_config) {
+            Some(cgroup_config) => match crate::cgroup::detect(cgroup_config, &id) {
                 Detected::Available(cgroups) => {
                     warnings.extend(start_up(cgroups.as_ref()));
                     Some(cgroups)
@@ -193,9 +195,9 @@ impl Sandbox {
 /// be read. Returns warnings.
 fn start_up(cgroups: &dyn Cgroups) -> Vec<String> {
     let mut warnings = Vec::new();
-    if let Err(e) = cgroups.clean_stale() {
+    for e in &cgroups.sweep().errors {
         warnings.push(format!(
-            "could not remove stale cgroups of a crashed engine: {e}"
+            "could not remove a cgroup of an engine that is gone: {e}"
         ));
     }
     match cgroups.create(&CgroupLimits::default()) {
