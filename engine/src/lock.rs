@@ -35,8 +35,11 @@ impl EngineId {
 
     /// The identity written in `text`, if it is one.
     pub fn parse(text: &str) -> Option<EngineId> {
-        (text.len() == 16 && text.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
-            .then(|| EngineId(text.to_owned()))
+        (text.len() == 16
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+        .then(|| EngineId(text.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -121,10 +124,9 @@ pub fn sweep_and_claim<E>(
         if &id == me || !entry.file_type().is_ok_and(|t| t.is_dir()) {
             continue;
         }
-        match lock_dir(&entry.path(), false) {
-            Ok(Some(lock)) => swept.stale.push((id, lock)),
-            // Alive, or gone between the listing and the lock.
-            Ok(None) | Err(_) => {}
+        // Else alive, or gone between the listing and the lock.
+        if let Ok(Some(lock)) = lock_dir(&entry.path(), false) {
+            swept.stale.push((id, lock));
         }
     }
     let dir = create()?;
@@ -144,7 +146,13 @@ mod tests {
         assert_eq!(id.as_str().len(), 16);
         assert_eq!(EngineId::parse(id.as_str()), Some(id.clone()));
         assert_ne!(EngineId::random().unwrap(), id);
-        for bad in ["", "123", "0123456789abcdeg", "0123456789ABCDEF", "0123456789abcdef0"] {
+        for bad in [
+            "",
+            "123",
+            "0123456789abcdeg",
+            "0123456789ABCDEF",
+            "0123456789abcdef0",
+        ] {
             assert_eq!(EngineId::parse(bad), None, "{bad}");
         }
     }
@@ -170,7 +178,10 @@ mod tests {
             .unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while lock_dir(dir.path(), false).unwrap().is_some() {
-            assert!(std::time::Instant::now() < deadline, "flock(1) never locked");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "flock(1) never locked"
+            );
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         holder.kill().unwrap();

@@ -233,27 +233,71 @@ fn own_cgroup_dirs() -> Vec<std::path::PathBuf> {
 }
 
 #[test]
-fn a_stale_cgroup_of_a_killed_engine_is_removed_at_start_up() {
+fn a_gone_engines_cgroups_are_removed_at_start_up_and_a_live_ones_kept() {
     if !root() {
         return;
     }
-    // A pid that was alive a moment ago and is dead now: a crashed engine.
-    let mut gone = std::process::Command::new("/bin/true").spawn().unwrap();
-    let dead = gone.id();
-    gone.wait().unwrap();
-    let name = format!("judge-{dead}-12345-7");
-    let stale: Vec<_> = own_cgroup_dirs()
-        .into_iter()
-        .map(|d| d.join(&name))
-        .collect();
+    // Two engine groups with a run each: one whose engine is gone (nobody holds its lock), one
+    // whose engine lives on in another process (flock(1) holds the lock, from whatever PID
+    // namespace: a lock is not a pid).
+    let id = |n: u64| {
+        format!(
+            "judge-{:016x}",
+            0x5eed_0000_0000_0000u64 + n + std::process::id() as u64
+        )
+    };
+    let (gone, live) = (id(1), id(2));
+    let mut holders = Vec::new();
+    let mut stale = Vec::new();
+    let mut kept = Vec::new();
+    for dir in own_cgroup_dirs() {
+        for (name, list) in [(&gone, &mut stale), (&live, &mut kept)] {
+            let run = dir.join(name).join("run-1");
+            std::fs::create_dir_all(&run).unwrap();
+            list.push(run);
+        }
+        holders.push(
+            std::process::Command::new("unshare")
+                .args(["--pid", "--fork", "flock", "-o"])
+                .arg(dir.join(&live))
+                .args(["sleep", "60"])
+                .spawn()
+                .unwrap(),
+        );
+    }
     assert!(!stale.is_empty());
-    for dir in &stale {
-        std::fs::create_dir(dir).unwrap();
+    // Wait until each live group is locked.
+    for run in &kept {
+        let group = run.parent().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while judge_engine::lock::lock_dir(group, false)
+            .unwrap()
+            .is_some()
+        {
+            assert!(std::time::Instant::now() < deadline, "never locked");
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
     let sandbox = Sandbox::new(SandboxConfig::default()).unwrap();
     assert!(sandbox.has_cgroups());
     for dir in &stale {
         assert!(!dir.exists(), "{} survived start-up", dir.display());
+        assert!(!dir.parent().unwrap().exists(), "its group survived");
+    }
+    for dir in &kept {
+        assert!(
+            dir.exists(),
+            "{} of a live engine was removed",
+            dir.display()
+        );
+    }
+    for mut holder in holders {
+        holder.kill().unwrap();
+        holder.wait().unwrap();
+    }
+    for dir in &kept {
+        std::fs::remove_dir(dir).unwrap();
+        std::fs::remove_dir(dir.parent().unwrap()).unwrap();
     }
 }
 

@@ -162,7 +162,10 @@ mod tests {
         assert_eq!(half.dirs, vec![parents[1].join(group_name(&alive))]);
         let dirs = group.dirs();
         drop(group);
-        assert!(dirs.iter().all(|d| !d.exists()), "group not removed on drop");
+        assert!(
+            dirs.iter().all(|d| !d.exists()),
+            "group not removed on drop"
+        );
     }
 
     #[test]

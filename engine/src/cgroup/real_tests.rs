@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::detect::{detect_host, Host, HostFacts};
-use super::{detect, CgroupConfig, CgroupLimits, Cgroups, Detected, Layout, RunCgroup};
+use super::{detect, CgroupConfig, CgroupLimits, Cgroups, Detected, Layout};
 use crate::lock::EngineId;
 
 fn real_host() -> Option<Host> {
@@ -36,14 +36,6 @@ impl Host {
         match self {
             Host::V1(host) => host,
             Host::V2(host) => host,
-        }
-    }
-
-    /// A run with a name of our choosing, in the required hierarchies, without limits.
-    fn make_named(&self, name: &str) -> Box<dyn RunCgroup> {
-        match self {
-            Host::V1(host) => Box::new(host.make_run(name, &super::v1::REQUIRED).unwrap()),
-            Host::V2(host) => Box::new(host.make_run(name).unwrap()),
         }
     }
 }

@@ -318,7 +318,10 @@ fn groups_of_gone_engines_are_swept_in_every_hierarchy_and_live_ones_kept() {
     // The fake's run directories hold files, so their rmdir fails: the sweep tried the gone
     // engine's runs (and says so), removed the empty partial group, and left the live one alone.
     let sweep = host.sweep.clone();
-    let run = fake.mount(Ctl::Memory).join(group_name(&gone)).join("run-7");
+    let run = fake
+        .mount(Ctl::Memory)
+        .join(group_name(&gone))
+        .join("run-7");
     let run = run.display().to_string();
     assert!(
         sweep.errors.iter().any(|e| e.contains(&run)),
@@ -331,7 +334,10 @@ fn groups_of_gone_engines_are_swept_in_every_hierarchy_and_live_ones_kept() {
             .join("run-7")
             .is_dir());
     }
-    assert!(sweep.errors.iter().all(|e| !e.contains(alive.as_str())), "{sweep:?}");
+    assert!(
+        sweep.errors.iter().all(|e| !e.contains(alive.as_str())),
+        "{sweep:?}"
+    );
     assert!(!fake.mount(Ctl::Memory).join(group_name(&partial)).exists());
     assert!(sweep
         .removed

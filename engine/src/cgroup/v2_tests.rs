@@ -92,7 +92,11 @@ fn without_swap_accounting_swap_max_is_not_created() {
 #[test]
 fn cpu_quota_without_the_cpu_controller_names_subtree_control() {
     let fake = FakeV2::new();
-    let host = V2Host::new(fake.cgroup("/svc"), &[Ctl::Memory, Ctl::Pids], Group::none());
+    let host = V2Host::new(
+        fake.cgroup("/svc"),
+        &[Ctl::Memory, Ctl::Pids],
+        Group::none(),
+    );
     let run = run(&host);
     let err = run.apply(&limits(), true).unwrap_err();
     assert!(

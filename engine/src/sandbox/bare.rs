@@ -8,7 +8,7 @@
 use std::ffi::CStr;
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use super::error::SandboxError;
+use super::error::{HostStep, SandboxError};
 use super::{sys, ExitStatus};
 
 /// The namespaces `judge bench` measures one by one, with their names.
@@ -35,8 +35,8 @@ pub fn fork_wait(program: &CStr) -> Result<ExitStatus, SandboxError> {
         sys::exit(127);
     }
     if pid < 0 {
-        return Err(SandboxError::parent(
-            "fork",
+        return Err(SandboxError::host(
+            HostStep::Clone,
             std::io::Error::last_os_error(),
         ));
     }
@@ -50,9 +50,9 @@ pub fn spawn_wait(program: &CStr, flags: i32) -> Result<ExitStatus, SandboxError
     let envp: [*const libc::c_char; 1] = [std::ptr::null()];
     let user = flags & libc::CLONE_NEWUSER != 0;
     let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| SandboxError::parent("pipe", e))?;
+        .map_err(|e| SandboxError::host(HostStep::Pipe, e))?;
     let pid = sys::clone_process(flags as u64, None)
-        .map_err(|e| SandboxError::parent("clone", std::io::Error::from_raw_os_error(e)))?;
+        .map_err(|e| SandboxError::host(HostStep::Clone, std::io::Error::from_raw_os_error(e)))?;
     if pid == 0 {
         if user {
             let mut byte = 0u8;
@@ -69,8 +69,9 @@ pub fn spawn_wait(program: &CStr, flags: i32) -> Result<ExitStatus, SandboxError
         let uid = nix::unistd::geteuid().as_raw();
         let gid = nix::unistd::getegid().as_raw();
         let write_map = |file: &str, content: String| {
-            std::fs::write(format!("/proc/{pid}/{file}"), content)
-                .map_err(|e| SandboxError::parent(format!("write {file}"), e))
+            let path = std::path::PathBuf::from(format!("/proc/{pid}/{file}"));
+            std::fs::write(&path, content)
+                .map_err(|e| SandboxError::host(HostStep::WriteIdMap(path), e))
         };
         write_map("uid_map", format!("0 {uid} 1\n"))?;
         write_map("setgroups", "deny".to_owned())?;
@@ -84,6 +85,7 @@ pub fn spawn_wait(program: &CStr, flags: i32) -> Result<ExitStatus, SandboxError
 }
 
 fn release(write: OwnedFd) -> Result<(), SandboxError> {
-    nix::unistd::write(&write, &[1u8]).map_err(|e| SandboxError::parent("release", e))?;
+    nix::unistd::write(&write, &[1u8])
+        .map_err(|e| SandboxError::host(HostStep::ReleaseChild, e))?;
     Ok(())
 }

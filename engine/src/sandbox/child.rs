@@ -5,25 +5,31 @@
 //! Every input was prepared by the parent in [`ChildContext`]; every failure goes back as a
 //! fixed-size record `{stage, index, errno}` and the child exits.
 //!
-//! The cloned child becomes PID 1 of the new PID namespace: the sandbox's init. In order, it
+//! The cloned child becomes PID 1 of the new PID namespace. It runs as the user namespace's root,
+//! which the id maps send to a host uid of its own (never the program's): the program, a
+//! different user, can neither signal it, nor change its limits or CPUs, nor read its memory.
+//! In order, it
 //! 1. waits until the parent has written its uid and gid maps (and attached its cgroup), and
 //!    opens each bind-mount source as a path-only handle with the engine's rights;
-//! 2. becomes the unprivileged user and group. This comes before the mounts because the kernel
-//!    refuses to create files (the new root's mount points) for an id the user namespace does
-//!    not map, and the host root the child starts as is not mapped. The namespace's capabilities
-//!    survive the switch for the same reason: its uid 0 is unmapped, so the kernel's "root gave
-//!    up root" rule never fires. Apart from those handles, the child never touches a file as
-//!    host root;
+//! 2. becomes the namespace's root. This comes before the mounts because the kernel refuses to
+//!    create files (the new root's mount points) for an id the user namespace does not map, and
+//!    the host root the child starts as is not mapped. The namespace's capabilities survive the
+//!    switch (no uid involved was the namespace's 0 before). Apart from those handles, the child
+//!    never touches a file as host root;
 //! 3. builds and enters the new root ([`MountPlan::enter`]), with the capabilities it holds in
 //!    its own user namespace only, and sets that namespace's limit of nested user namespaces
 //!    to 0;
 //! 4. sets the hostname, calls `setsid` (no controlling terminal, against TIOCSTI), asks for
 //!    SIGKILL on the parent's death, moves stdio to 0-2 and the sync socket to 3, closes the rest;
-//! 5. drops every capability (the bounding set included), sets no_new_privs, makes itself
-//!    non-dumpable, applies the rlimits, enters the working directory, resets signals;
-//! 6. forks the program, which installs the seccomp filter last and calls execve.
+//! 5. empties the capability bounding set and keeps only what its role needs ([`caps`]), sets
+//!    no_new_privs, makes itself non-dumpable, applies the rlimits, enters the working directory,
+//!    resets signals;
+//! 6. a fresh sandbox: forks the program, which becomes the program's user (losing every
+//!    capability), installs the seccomp filter last and calls execve; the child stays as the
+//!    run's **reaper** (below). A reused environment: executes the engine's own binary as the
+//!    environment's init (`env/init.rs`).
 //!
-//! The init stays behind as PID 1 so that the program gets ordinary signal semantics (a PID 1
+//! The reaper stays behind as PID 1 so that the program gets ordinary signal semantics (a PID 1
 //! ignores signals it has no handler for, SIGXFSZ and SIGABRT included). It reaps whatever
 //! reaches it, and when the program ends it reports the wait status and usage, then exits, which
 //! makes the kernel kill everything left in the namespace.
@@ -31,24 +37,25 @@
 use std::ffi::CStr;
 use std::os::fd::RawFd;
 
+use super::caps::{self, Caps};
+use super::env::proto::{EXE_FD, INIT_ARGV0};
 use super::mount::MountPlan;
+use super::reap::{self, Usage};
 use super::rlimit::Rlimit;
 use super::seccomp;
-use super::stage::{Record, RecordKind, Stage};
+use super::stage::{Record, RecordKind, Stage, SYNC_FD};
 use super::sys::{self, fail};
-
-/// The descriptor the sync socket is moved to in the child; close-on-exec.
-pub(crate) const SYNC_FD: RawFd = 3;
 
 /// Everything the child needs, built before clone. Raw pointers point into the parent's
 /// (copied) memory, which stays valid in the child.
 pub(crate) struct ChildContext<'a> {
-    /// The child's end of the sync socket (any number above 3).
+    /// The child's end of the sync socket (any number above 4).
     pub sync: RawFd,
-    /// Descriptors to become stdin, stdout and stderr (each above 3).
+    /// Descriptors to become stdin, stdout and stderr (each above 4).
     pub stdio: [RawFd; 3],
     pub plan: &'a MountPlan,
     pub hostname: &'a CStr,
+    /// The program's uid and gid inside.
     pub uid: libc::uid_t,
     pub gid: libc::gid_t,
     pub last_cap: u32,
@@ -59,17 +66,14 @@ pub(crate) struct ChildContext<'a> {
     pub argv: &'a [*const libc::c_char],
     /// NULL-terminated.
     pub envp: &'a [*const libc::c_char],
-    pub filters: &'a [libc::sock_fprog; 3],
+    pub filters: &'a [libc::sock_fprog],
     /// A reused environment: instead of forking a program, execute the engine's own binary
     /// (this descriptor) as the environment's init.
     pub init_exe: Option<RawFd>,
 }
 
-/// Where a reused environment's child keeps the engine's binary until it executes it.
-pub(crate) const EXE_FD: RawFd = SYNC_FD + 1;
-
-/// Run the init. Never returns: it execs nothing itself, it exits.
-pub(crate) fn init(ctx: &ChildContext) -> ! {
+/// Set up the sandbox, then become the reaper or the environment's init. Never returns.
+pub(crate) fn run(ctx: &ChildContext) -> ! {
     let mut sync = ctx.sync;
     // Die with the parent already during setup (the setting is cleared again by setresuid).
     death_signal(sync);
@@ -88,14 +92,10 @@ pub(crate) fn init(ctx: &ChildContext) -> ! {
         fail(sync, Stage::OpenSource, index, errno);
     }
 
-    // 2. The unprivileged user and group. Raw calls: glibc's wrappers broadcast the change to
-    // every thread it knows of, under a lock another thread of the engine may have held at clone.
-    // SAFETY: plain id arguments.
-    let rc = unsafe { libc::syscall(libc::SYS_setresgid, ctx.gid, ctx.gid, ctx.gid) };
-    step(sync, Stage::SetGid, rc);
-    // SAFETY: plain id arguments.
-    let rc = unsafe { libc::syscall(libc::SYS_setresuid, ctx.uid, ctx.uid, ctx.uid) };
-    step(sync, Stage::SetUid, rc);
+    // 2. The namespace's root: its own unprivileged host uid.
+    if let Err(errno) = caps::switch_user(0, 0) {
+        fail(sync, Stage::SetUid, 0, errno);
+    }
 
     // 3. The filesystem.
     if let Err((stage, index, errno)) = ctx.plan.enter() {
@@ -103,7 +103,7 @@ pub(crate) fn init(ctx: &ChildContext) -> ! {
     }
     // No nested user namespace, the one way an unprivileged process regains capabilities: this
     // holds even if the seccomp filter had a hole. (The limit lives in our own user namespace,
-    // where the init still has CAP_SYS_RESOURCE.)
+    // where the child has CAP_SYS_RESOURCE.)
     if let Err(errno) = sys::write_file(c"/proc/sys/user/max_user_namespaces", b"0") {
         fail(sync, Stage::NestedUserns, 0, errno);
     }
@@ -143,12 +143,29 @@ pub(crate) fn init(ctx: &ChildContext) -> ! {
         fail(sync, Stage::CloseFds, 0, errno);
     }
 
-    // 5. No capabilities, no new privileges, limits.
-    drop_capabilities(sync, ctx.last_cap);
+    // 5. Only the capabilities of our role; no new privileges; limits.
+    // The environment's init keeps its capabilities through the exec (as the namespace's root
+    // it gets the bounding set's, capped by what it had, under no_new_privs), and empties the
+    // bounding set itself afterwards, hence CAP_SETPCAP.
+    let role = match ctx.init_exe {
+        Some(_) => caps::ENV_INIT.with(caps::CAP_SETPCAP),
+        None => caps::REAPER,
+    }
+    .known(ctx.last_cap);
+    let bounding = if ctx.init_exe.is_some() {
+        role
+    } else {
+        Caps(0)
+    };
+    if let Err(errno) = caps::limit_bounding(ctx.last_cap, bounding) {
+        fail(sync, Stage::CapBounding, 0, errno);
+    }
+    if let Err(errno) = caps::set(role) {
+        fail(sync, Stage::CapSet, 0, errno);
+    }
     // SAFETY: prctl with integer arguments.
     let rc = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
     step(sync, Stage::NoNewPrivs, rc as libc::c_long);
-    // The program (same uid) must not reach the init through /proc/1/mem, environ or exe.
     // SAFETY: prctl with integer arguments.
     let rc = unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
     step(sync, Stage::Dumpable, rc as libc::c_long);
@@ -166,7 +183,7 @@ pub(crate) fn init(ctx: &ChildContext) -> ! {
 
     // 6. The program, or a reused environment's init.
     if ctx.init_exe.is_some() {
-        let argv = [super::init::INIT_ARGV0.as_ptr(), std::ptr::null()];
+        let argv = [INIT_ARGV0.as_ptr(), std::ptr::null()];
         let envp: [*const libc::c_char; 1] = [std::ptr::null()];
         // SAFETY: execveat of our own binary through its descriptor, with NULL-terminated
         // argv and envp on this stack.
@@ -188,13 +205,9 @@ pub(crate) fn init(ctx: &ChildContext) -> ! {
         Ok(pid) => pid,
         Err(errno) => fail(sync, Stage::Fork, 0, errno),
     };
-    // The init's own CPU time so far: everything the run's cgroup counted before the program
+    // The reaper's own CPU time so far: everything the run's cgroup counted before the program
     // existed, which the parent subtracts.
-    // SAFETY: an all-zero rusage is valid to overwrite.
-    let mut own: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: a valid out-pointer.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut own) };
-    let own = Usage::of(&own);
+    let own = Usage::own();
     let started = Record {
         kind: RecordKind::Started as u32,
         utime_us: own.utime_us,
@@ -202,12 +215,16 @@ pub(crate) fn init(ctx: &ChildContext) -> ! {
         ..Record::default()
     };
     sys::send_record(sync, &started);
-    report_end(sync, program, start);
+    reap::report_end(sync, program, start);
     sys::exit(0)
 }
 
-/// The program's side of the fork: seccomp last, then execve.
+/// The program's side of the fork: the program's user (no capabilities left), seccomp last,
+/// then execve.
 fn exec(ctx: &ChildContext, sync: RawFd) -> ! {
+    if let Err(errno) = caps::switch_user(ctx.uid, ctx.gid) {
+        fail(sync, Stage::SwitchUser, 0, errno);
+    }
     if let Err(errno) = seccomp::install(ctx.filters) {
         fail(sync, Stage::Seccomp, 0, errno);
     }
@@ -215,72 +232,6 @@ fn exec(ctx: &ChildContext, sync: RawFd) -> ! {
     // the parent built before clone.
     unsafe { libc::execve(ctx.program.as_ptr(), ctx.argv.as_ptr(), ctx.envp.as_ptr()) };
     fail(sync, Stage::Execve, 0, sys::errno())
-}
-
-/// Reap every child until the program itself ends, then report its end. Orphans re-parented to
-/// the init are reaped on the way and their time counts as the program's.
-pub(crate) fn report_end(sync: RawFd, program: libc::pid_t, start: u64) {
-    let mut others = Usage::default();
-    loop {
-        let mut status = 0;
-        // SAFETY: an all-zero rusage is a valid value to be overwritten.
-        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: status and ru are valid out-pointers.
-        let pid = unsafe { libc::wait4(-1, &mut status, libc::__WALL, &mut ru) };
-        if pid < 0 {
-            let errno = sys::errno();
-            if errno == libc::EINTR {
-                continue;
-            }
-            sys::send_record(sync, &Record::error(Stage::Wait, 0, errno));
-            return;
-        }
-        let usage = Usage::of(&ru);
-        others.add(&usage);
-        if pid != program {
-            continue;
-        }
-        let wall = sys::monotonic_ns().wrapping_sub(start);
-        let record = Record {
-            kind: RecordKind::Exited as u32,
-            status,
-            utime_us: others.utime_us,
-            stime_us: others.stime_us,
-            maxrss_kib: others.maxrss_kib,
-            wall_ns: wall,
-            ..Record::default()
-        };
-        sys::send_record(sync, &record);
-        return;
-    }
-}
-
-#[derive(Default)]
-struct Usage {
-    utime_us: u64,
-    stime_us: u64,
-    maxrss_kib: u64,
-}
-
-impl Usage {
-    fn of(ru: &libc::rusage) -> Usage {
-        let us = |tv: &libc::timeval| {
-            (tv.tv_sec as u64)
-                .wrapping_mul(1_000_000)
-                .wrapping_add(tv.tv_usec as u64)
-        };
-        Usage {
-            utime_us: us(&ru.ru_utime),
-            stime_us: us(&ru.ru_stime),
-            maxrss_kib: ru.ru_maxrss as u64,
-        }
-    }
-
-    fn add(&mut self, other: &Usage) {
-        self.utime_us = self.utime_us.wrapping_add(other.utime_us);
-        self.stime_us = self.stime_us.wrapping_add(other.stime_us);
-        self.maxrss_kib = self.maxrss_kib.max(other.maxrss_kib);
-    }
 }
 
 /// Fail the stage if a `-1 and errno` call failed.
@@ -294,58 +245,4 @@ fn death_signal(sync: RawFd) {
     // SAFETY: prctl with integer arguments.
     let rc = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
     step(sync, Stage::DeathSignal, rc as libc::c_long);
-}
-
-/// Bounding set, ambient set, then effective, permitted and inheritable: all empty.
-fn drop_capabilities(sync: RawFd, last_cap: u32) {
-    let mut cap = 0;
-    while cap <= last_cap {
-        // SAFETY: prctl with integer arguments.
-        let rc = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) };
-        step(sync, Stage::CapBounding, rc as libc::c_long);
-        cap += 1;
-    }
-    // SAFETY: prctl with integer arguments.
-    let rc = unsafe {
-        libc::prctl(
-            libc::PR_CAP_AMBIENT,
-            libc::PR_CAP_AMBIENT_CLEAR_ALL,
-            0,
-            0,
-            0,
-        )
-    };
-    if rc != 0 && sys::errno() != libc::EINVAL {
-        fail(sync, Stage::CapAmbient, 0, sys::errno());
-    }
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    let header = Header {
-        version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3: two data words
-        pid: 0,
-    };
-    let none = [
-        Data {
-            effective: 0,
-            permitted: 0,
-            inheritable: 0,
-        },
-        Data {
-            effective: 0,
-            permitted: 0,
-            inheritable: 0,
-        },
-    ];
-    // SAFETY: a version-3 header and two data words, as capset expects.
-    let rc = unsafe { libc::syscall(libc::SYS_capset, &header as *const Header, none.as_ptr()) };
-    step(sync, Stage::CapSet, rc);
 }

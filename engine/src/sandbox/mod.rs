@@ -19,12 +19,12 @@
 //! ```
 
 pub mod bare;
+mod caps;
 mod child;
 pub mod env;
 mod error;
-mod init;
 mod mount;
-mod proto;
+mod reap;
 mod rlimit;
 pub mod seccomp;
 mod spawn;
@@ -37,10 +37,10 @@ use std::ffi::CString;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cgroup::{CgroupConfig, CgroupLimits, Cgroups, Detected};
+use crate::cgroup::{CgroupConfig, Cgroups, Detected};
 
 pub use env::{Env, Layout};
-pub use error::SandboxError;
+pub use error::{EnvError, HostStep, SandboxError};
 pub use seccomp::{FilterError, SyscallFilter};
 pub use spec::{system_mounts, Command, Limits, Mount, Spec, SpecError, Stdio};
 pub use stage::Stage;
@@ -53,10 +53,15 @@ pub fn running_as_root() -> bool {
 /// Engine-wide settings of the sandbox.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
-    /// The host uid that owns every sandboxed process: never root, never the engine's own.
+    /// The host uid of every sandboxed program: never root, never the engine's own, and no
+    /// host account's.
     pub host_uid: u32,
-    /// The host gid of every sandboxed process.
+    /// The host gid of every sandboxed program.
     pub host_gid: u32,
+    /// The host uid of each sandbox's PID 1 (the namespace's root): another one, so that no
+    /// program can signal it, change its limits or reach a spare waiting for the next run.
+    pub init_host_uid: u32,
+    pub init_host_gid: u32,
     /// The uid the program sees (not 0).
     pub inside_uid: u32,
     /// The gid the program sees (not 0).
@@ -72,6 +77,8 @@ impl Default for SandboxConfig {
         SandboxConfig {
             host_uid: 60000,
             host_gid: 60000,
+            init_host_uid: 60001,
+            init_host_gid: 60001,
             inside_uid: 1000,
             inside_gid: 1000,
             hostname: "judge".to_owned(),
@@ -104,16 +111,26 @@ impl Sandbox {
         if euid != 0 {
             return Err(SandboxError::NotRoot);
         }
-        for id in [config.host_uid, config.host_gid] {
-            if id == 0 || id == euid {
-                return Err(SandboxError::HostId(id));
+        let egid = nix::unistd::getegid().as_raw();
+        let uids = [config.host_uid, config.init_host_uid];
+        let gids = [config.host_gid, config.init_host_gid];
+        for id in uids.iter().chain(&gids) {
+            if *id == 0 || *id == euid || *id == egid {
+                return Err(SandboxError::HostId(*id));
             }
+        }
+        if uids[0] == uids[1] {
+            return Err(SandboxError::HostId(uids[0]));
+        }
+        if gids[0] == gids[1] {
+            return Err(SandboxError::HostId(gids[0]));
         }
         for id in [config.inside_uid, config.inside_gid] {
             if id == 0 {
                 return Err(SandboxError::HostId(id));
             }
         }
+        check_no_account(&uids, &gids)?;
         match std::fs::metadata("/tmp") {
             Ok(m) if m.is_dir() => {}
             Ok(_) => {
@@ -130,12 +147,12 @@ impl Sandbox {
             .and_then(|s| s.trim().parse().ok())
             .unwrap_or(40);
         let groups = nix::unistd::getgroups()
-            .map_err(|e| SandboxError::parent("getgroups", e))?
+            .map_err(|e| SandboxError::host(HostStep::GetGroups, e))?
             .into_iter()
             .map(|g| g.as_raw())
             .collect();
-        let id = crate::lock::EngineId::random()
-            .map_err(|e| SandboxError::parent("read /dev/urandom", e))?;
+        let id =
+            crate::lock::EngineId::random().map_err(|e| SandboxError::host(HostStep::Random, e))?;
         let mut warnings = Vec::new();
         let cgroups = match &config.cgroup {
             None => {
@@ -191,8 +208,7 @@ impl Sandbox {
     }
 }
 
-/// At start-up: remove what a crashed engine left behind, and check that the memory peak can
-/// be read. Returns warnings.
+/// What the start-up sweep could not remove, and what the kernel lacks. Returns warnings.
 fn start_up(cgroups: &dyn Cgroups) -> Vec<String> {
     let mut warnings = Vec::new();
     for e in &cgroups.sweep().errors {
@@ -200,22 +216,38 @@ fn start_up(cgroups: &dyn Cgroups) -> Vec<String> {
             "could not remove a cgroup of an engine that is gone: {e}"
         ));
     }
-    match cgroups.create(&CgroupLimits::default()) {
-        Ok(probe) => {
-            if let Ok(None) = probe.memory_peak() {
-                warnings.push(
-                    "this kernel has no memory.peak (it needs Linux 5.19): peak memory falls \
-                     back to rusage's maxrss, which includes pages inherited from the engine"
-                        .to_owned(),
-                );
-            }
-            if let Err(e) = probe.remove() {
-                warnings.push(format!("could not remove a probe cgroup: {e}"));
-            }
-        }
-        Err(e) => warnings.push(format!("could not create a cgroup for a run: {e}")),
+    if !cgroups.features().memory_peak {
+        warnings.push(
+            "this kernel has no memory.peak (it needs Linux 5.19): peak memory falls back to \
+             rusage's maxrss, the resident peak of each process"
+                .to_owned(),
+        );
     }
     warnings
+}
+
+/// No host account may own the ids sandboxed processes run as: a run would share its files,
+/// and its processes could be signalled by that account's.
+fn check_no_account(uids: &[u32], gids: &[u32]) -> Result<(), SandboxError> {
+    for &id in uids {
+        if let Ok(Some(user)) = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(id)) {
+            return Err(SandboxError::HostAccount {
+                kind: "uid",
+                id,
+                name: user.name,
+            });
+        }
+    }
+    for &id in gids {
+        if let Ok(Some(group)) = nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(id)) {
+            return Err(SandboxError::HostAccount {
+                kind: "gid",
+                id,
+                name: group.name,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// How the program ended.

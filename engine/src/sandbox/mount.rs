@@ -18,7 +18,10 @@
 //!    old root moving to `/.oldroot` (host `/tmp` is visible again under it);
 //! 3. run the plan: the spec's binds (read-only unless asked, always nosuid and nodev), then a
 //!    fresh `/proc` (hidepid=2: only the program's own processes), a `/dev` holding only null,
-//!    zero, full, random and urandom, and a size-capped tmpfs on `/tmp`;
+//!    zero, full, random and urandom (bound read-only: a device node on a read-only mount can
+//!    still be read and written, but its host inode's times and mode cannot be touched), and a
+//!    size- and inode-capped tmpfs on `/tmp` (mode 1777, owned by the sandbox's root, no atime
+//!    updates: a run can neither chmod it nor leave a trace by reading it);
 //! 4. detach the old root and remount the new root read-only.
 
 use std::collections::BTreeSet;
@@ -360,7 +363,11 @@ impl Planner {
             let dev = Path::new("/dev").join(name);
             self.ops.push(MountOp::Touch { path: c_path(&dev) });
             // Device binds must not be nodev, or the node cannot be opened.
-            self.bind(&dev, &dev, libc::MS_NOSUID | libc::MS_NOEXEC);
+            self.bind(
+                &dev,
+                &dev,
+                libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_RDONLY,
+            );
         }
         for (link, target) in [
             ("/dev/fd", "/proc/self/fd"),
@@ -377,8 +384,8 @@ impl Planner {
         self.dir(Path::new("/tmp"));
         self.ops.push(MountOp::Tmpfs {
             target: c"/tmp".to_owned(),
-            flags: libc::MS_NOSUID | libc::MS_NODEV,
-            options: tmpfs_options(tmp_size, 0o1777),
+            flags: libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOATIME,
+            options: tmp_options(tmp_size),
         });
     }
 
@@ -427,6 +434,20 @@ impl Planner {
 fn tmpfs_options(size: u64, mode: u32) -> CString {
     // Format is "size=<bytes>,mode=<octal>"; digits only, so never a NUL.
     CString::new(format!("size={size},mode={mode:o}")).unwrap_or_default()
+}
+
+/// The files `/tmp` may hold: one per 4 KiB page, at least 256, at most 65536 (a clean-up
+/// between runs walks them all).
+fn tmp_inodes(size: u64) -> u64 {
+    (size / 4096).clamp(256, 65536)
+}
+
+fn tmp_options(size: u64) -> CString {
+    CString::new(format!(
+        "size={size},nr_inodes={},mode=1777",
+        tmp_inodes(size)
+    ))
+    .unwrap_or_default()
 }
 
 /// Paths reaching here were validated NUL-free (spec) or come from the filesystem (no NULs).
@@ -557,7 +578,7 @@ mod tests {
     }
 
     #[test]
-    fn dev_holds_only_the_five_devices_and_is_not_nodev() {
+    fn dev_holds_only_the_five_devices_read_only_and_not_nodev() {
         let plan = MountPlan::new(&[], 1 << 20).unwrap();
         let devs: Vec<_> = plan
             .ops
@@ -571,14 +592,17 @@ mod tests {
         for (target, flags) in devs {
             assert!(target.to_str().unwrap().starts_with("/dev/"));
             assert_eq!(flags & libc::MS_NODEV, 0);
+            assert_eq!(flags & libc::MS_RDONLY, libc::MS_RDONLY);
         }
     }
 
     #[test]
-    fn tmp_is_size_capped() {
-        let plan = MountPlan::new(&[], 12345).unwrap();
+    fn tmp_is_size_and_inode_capped_and_never_updates_atime() {
+        let plan = MountPlan::new(&[], 16 << 20).unwrap();
         assert!(plan.ops.iter().any(|op| matches!(op,
-            MountOp::Tmpfs { target, options, .. }
-                if target.as_bytes() == b"/tmp" && options.as_bytes() == b"size=12345,mode=1777")));
+            MountOp::Tmpfs { target, options, flags }
+                if target.as_bytes() == b"/tmp"
+                    && options.as_bytes() == b"size=16777216,nr_inodes=4096,mode=1777"
+                    && flags & libc::MS_NOATIME != 0)));
     }
 }

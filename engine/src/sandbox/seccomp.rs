@@ -1,13 +1,21 @@
 //! The system-call allowlist, compiled to seccomp BPF with seccompiler.
 //!
-//! A [`SyscallFilter`] is built once (per language profile) and shared: it holds three compiled
+//! A [`SyscallFilter`] is built once (per language profile) and shared: it holds four compiled
 //! BPF programs that the child installs just before execve.
 //! 1. `clone3` answers ENOSYS, so glibc falls back to `clone`, whose flags a classic BPF filter
 //!    can inspect (clone3 passes them in memory, out of the filter's reach).
 //! 2. A socket of any family but `AF_UNIX` answers EAFNOSUPPORT: runtimes that probe for IPv6
 //!    (the JVM) carry on, and nothing reaches a network (the namespace has none anyway).
-//! 3. The allowlist: every listed call is allowed (some only with safe arguments), anything else
+//! 3. `fallocate` with any mode but 0 answers EOPNOTSUPP: `FALLOC_FL_KEEP_SIZE` would reserve
+//!    host disk blocks past `RLIMIT_FSIZE` (the size never grows, so the limit never fires); mode
+//!    0 grows the file and obeys the limit, and glibc's `posix_fallocate` falls back to writing.
+//! 4. The allowlist: every listed call is allowed (some only with safe arguments), anything else
 //!    kills the whole process with SIGSYS, which the result reports as "disallowed system call".
+//!
+//! A reused environment's init installs its filter once, in itself, and its spares inherit it
+//! ([`SyscallFilter::env_program_bytes`]): that variant also allows the calls the init makes
+//! ([`INIT_NEEDS`]), and `setresuid`/`setresgid` only with the program's own ids, with which a
+//! spare leaves the init's user (a no-op for the program, which has those ids already).
 //!
 //! The kernel runs every installed filter and takes the most severe verdict, so the first two
 //! programs win over the allowlist for those calls only. Calls a hostile program would use against the host
@@ -338,6 +346,64 @@ pub const NEVER_ALLOWED: &[&str] = &[
     "lsm_set_self_attr",
 ];
 
+/// The calls a reused environment's init and its spares make, allowed in an environment's
+/// filter whatever the profile's list (all in [`BASE`] but `signalfd4`).
+pub const INIT_NEEDS: &[&str] = &[
+    "read",
+    "write",
+    "pwrite64",
+    "openat",
+    "close",
+    "close_range",
+    "fcntl",
+    "lseek",
+    "fstat",
+    "newfstatat",
+    "statx",
+    "statfs",
+    "getdents64",
+    "unlinkat",
+    "rmdir",
+    "unlink",
+    "chmod",
+    "fchmodat",
+    "utimensat",
+    "mmap",
+    "munmap",
+    "mremap",
+    "brk",
+    "madvise",
+    "futex",
+    "poll",
+    "ppoll",
+    "signalfd4",
+    "rt_sigaction",
+    "rt_sigprocmask",
+    "wait4",
+    "waitid",
+    "clone",
+    "socketpair",
+    "sendmsg",
+    "recvmsg",
+    "dup2",
+    "dup3",
+    "setsid",
+    "prlimit64",
+    "setrlimit",
+    "chdir",
+    "execve",
+    "getpid",
+    "clock_nanosleep",
+    "nanosleep",
+    "shmctl",
+    "semctl",
+    "msgctl",
+    "exit",
+    "exit_group",
+    "sigaltstack",
+    "getrandom",
+];
+
 /// The clone flags that create namespaces; a sandboxed clone may not carry any of them.
 const CLONE_NAMESPACE_FLAGS: u64 = (libc::CLONE_NEWNS
     | libc::CLONE_NEWUTS
@@ -351,10 +417,27 @@ const CLONE_NAMESPACE_FLAGS: u64 = (libc::CLONE_NEWNS
 const TIOCSTI: u64 = 0x5412;
 const TIOCLINUX: u64 = 0x541C;
 
+/// How many BPF programs a filter installs.
+const PROGRAMS: usize = 4;
+
+/// What kind of filter: the real allowlist, or one of the test-only variants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Allowlist,
+    AnySocket,
+    Unconfined,
+}
+
+/// The programs of a filter's reused-environment variant, and the ids they were made for.
+type EnvPrograms = ((u32, u32), Vec<Vec<u8>>);
+
 /// A compiled system-call allowlist, shared by every run that uses it.
 pub struct SyscallFilter {
     allowed: Vec<Sysno>,
-    programs: [BpfProgram; 3],
+    kind: Kind,
+    programs: [BpfProgram; PROGRAMS],
+    /// The reused-environment variant, compiled on first use for one pair of ids.
+    env: std::sync::Mutex<Option<EnvPrograms>>,
 }
 
 impl std::fmt::Debug for SyscallFilter {
@@ -416,80 +499,52 @@ impl SyscallFilter {
     /// The base allowlist with sockets of any address family. For tests that show the network
     /// namespace, not the filter, keeps a program off the host's network.
     pub fn base_with_any_socket() -> Result<SyscallFilter, FilterError> {
-        let mut filter = SyscallFilter::with_extra::<&str>(&[])?;
-        filter.programs[1] = compile(
-            BTreeMap::new(),
-            SeccompAction::Allow,
-            SeccompAction::KillProcess,
-        )?;
-        Ok(filter)
+        SyscallFilter::build(SyscallFilter::base().allowed.clone(), Kind::AnySocket)
     }
 
     /// No allowlist at all (clone3 still answers ENOSYS). Only for tests of the layers under
     /// seccomp (capabilities, namespaces, mounts): never for a submission.
     pub fn unconfined() -> Result<SyscallFilter, FilterError> {
-        let mut filter = SyscallFilter::with_extra::<&str>(&[])?;
-        filter.programs[2] = compile(
-            BTreeMap::new(),
-            SeccompAction::Allow,
-            SeccompAction::KillProcess,
-        )?;
-        Ok(filter)
+        SyscallFilter::build(SyscallFilter::base().allowed.clone(), Kind::Unconfined)
     }
 
-    fn from_sysnos(mut allowed: Vec<Sysno>) -> Result<SyscallFilter, FilterError> {
+    fn from_sysnos(allowed: Vec<Sysno>) -> Result<SyscallFilter, FilterError> {
+        SyscallFilter::build(allowed, Kind::Allowlist)
+    }
+
+    fn build(mut allowed: Vec<Sysno>, kind: Kind) -> Result<SyscallFilter, FilterError> {
         allowed.sort();
         allowed.dedup();
-        let mut filter = SyscallFilter {
+        let programs = compile_programs(&allowed, kind, None)?;
+        Ok(SyscallFilter {
             allowed,
-            programs: [Vec::new(), Vec::new(), Vec::new()],
-        };
-        let allowlist = compile(
-            filter.rules(true)?,
-            SeccompAction::KillProcess,
-            SeccompAction::Allow,
-        )?;
-        let mut clone3 = BTreeMap::new();
-        clone3.insert(Sysno::clone3.id() as i64, Vec::new());
-        let clone3 = compile(
-            clone3,
-            SeccompAction::Allow,
-            SeccompAction::Errno(libc::ENOSYS as u32),
-        )?;
-        let mut sockets = BTreeMap::new();
-        for sysno in [Sysno::socket, Sysno::socketpair] {
-            let other_family = SeccompCondition::new(
-                0,
-                SeccompCmpArgLen::Dword,
-                SeccompCmpOp::Ne,
-                libc::AF_UNIX as u64,
-            )
-            .and_then(|c| SeccompRule::new(vec![c]))
-            .map_err(|e| FilterError::Compile(e.to_string()))?;
-            sockets.insert(sysno.id() as i64, vec![other_family]);
-        }
-        let sockets = compile(
-            sockets,
-            SeccompAction::Allow,
-            SeccompAction::Errno(libc::EAFNOSUPPORT as u32),
-        )?;
-        // The allowlist goes in last: once it is in, `seccomp` itself is disallowed.
-        filter.programs = [clone3, sockets, allowlist];
-        Ok(filter)
+            kind,
+            programs,
+            env: std::sync::Mutex::new(None),
+        })
     }
 
-    /// The allowlist's rules: each allowed call with its argument rules (`restricted`), or none.
-    fn rules(&self, restricted: bool) -> Result<BTreeMap<i64, Vec<SeccompRule>>, FilterError> {
-        let mut rules = BTreeMap::new();
-        for sysno in &self.allowed {
-            let args = if restricted {
-                argument_rules(*sysno)?
-            } else {
-                Vec::new()
-            };
-            rules.insert(sysno.id() as i64, args);
+    /// The programs of this filter's reused-environment variant (see the module comment), as
+    /// bytes in installation order, for an environment whose programs run as `uid`/`gid`.
+    pub(crate) fn env_program_bytes(
+        &self,
+        uid: u32,
+        gid: u32,
+    ) -> Result<Vec<Vec<u8>>, FilterError> {
+        let mut cache = self.env.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((ids, bytes)) = cache.as_ref() {
+            if *ids == (uid, gid) {
+                return Ok(bytes.clone());
+            }
         }
-        Ok(rules)
+        let mut allowed = self.allowed.clone();
+        allowed.extend(INIT_NEEDS.iter().filter_map(|n| Sysno::from_str(n).ok()));
+        allowed.sort();
+        allowed.dedup();
+        let programs = compile_programs(&allowed, self.kind, Some((uid, gid)))?;
+        let bytes: Vec<Vec<u8>> = programs.iter().map(program_bytes).collect();
+        *cache = Some(((uid, gid), bytes.clone()));
+        Ok(bytes)
     }
 
     /// Whether `name` is on the list.
@@ -497,27 +552,8 @@ impl SyscallFilter {
         Sysno::from_str(name).is_ok_and(|s| self.allowed.binary_search(&s).is_ok())
     }
 
-    /// The programs as bytes, in installation order, for a reused environment's init.
-    pub(crate) fn program_bytes(&self) -> Vec<Vec<u8>> {
-        self.programs
-            .iter()
-            .map(|p| {
-                p.iter()
-                    .flat_map(|i| {
-                        let mut b = [0u8; 8];
-                        b[..2].copy_from_slice(&i.code.to_ne_bytes());
-                        b[2] = i.jt;
-                        b[3] = i.jf;
-                        b[4..].copy_from_slice(&i.k.to_ne_bytes());
-                        b
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-
     /// The programs in a form the child can hand to the kernel. The result borrows `self`.
-    pub(crate) fn fprogs(&self) -> [libc::sock_fprog; 3] {
+    pub(crate) fn fprogs(&self) -> [libc::sock_fprog; PROGRAMS] {
         self.programs.each_ref().map(|p| libc::sock_fprog {
             // The kernel caps a filter at 4096 instructions; ours stay far below.
             len: p.len() as u16,
@@ -525,6 +561,89 @@ impl SyscallFilter {
             filter: p.as_ptr() as *mut libc::sock_filter,
         })
     }
+}
+
+/// A program as bytes (8 an instruction, the kernel's `sock_filter` layout).
+fn program_bytes(program: &BpfProgram) -> Vec<u8> {
+    program
+        .iter()
+        .flat_map(|i| {
+            let mut b = [0u8; 8];
+            b[..2].copy_from_slice(&i.code.to_ne_bytes());
+            b[2] = i.jt;
+            b[3] = i.jf;
+            b[4..].copy_from_slice(&i.k.to_ne_bytes());
+            b
+        })
+        .collect()
+}
+
+/// The four programs of a filter allowing `allowed` (see the module comment); with `env_ids`,
+/// the reused-environment variant for programs running as those ids.
+fn compile_programs(
+    allowed: &[Sysno],
+    kind: Kind,
+    env_ids: Option<(u32, u32)>,
+) -> Result<[BpfProgram; PROGRAMS], FilterError> {
+    let rule = |conds: Vec<SeccompCondition>| {
+        SeccompRule::new(conds).map_err(|e| FilterError::Compile(e.to_string()))
+    };
+    let cond = |arg: u8, op, value: u64| {
+        SeccompCondition::new(arg, SeccompCmpArgLen::Dword, op, value)
+            .map_err(|e| FilterError::Compile(e.to_string()))
+    };
+    let mut clone3 = BTreeMap::new();
+    clone3.insert(Sysno::clone3.id() as i64, Vec::new());
+    let clone3 = compile(
+        clone3,
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::ENOSYS as u32),
+    )?;
+    let mut sockets = BTreeMap::new();
+    if kind != Kind::AnySocket {
+        for sysno in [Sysno::socket, Sysno::socketpair] {
+            let other_family = rule(vec![cond(0, SeccompCmpOp::Ne, libc::AF_UNIX as u64)?])?;
+            sockets.insert(sysno.id() as i64, vec![other_family]);
+        }
+    }
+    let sockets = compile(
+        sockets,
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::EAFNOSUPPORT as u32),
+    )?;
+    let mut fallocate = BTreeMap::new();
+    fallocate.insert(
+        Sysno::fallocate.id() as i64,
+        vec![rule(vec![cond(1, SeccompCmpOp::Ne, 0)?])?],
+    );
+    let fallocate = compile(
+        fallocate,
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::EOPNOTSUPP as u32),
+    )?;
+    let mut rules = BTreeMap::new();
+    if kind != Kind::Unconfined {
+        for sysno in allowed {
+            rules.insert(sysno.id() as i64, argument_rules(*sysno)?);
+        }
+        if let Some((uid, gid)) = env_ids {
+            for (sysno, id) in [(Sysno::setresuid, uid), (Sysno::setresgid, gid)] {
+                let own = rule(vec![
+                    cond(0, SeccompCmpOp::Eq, id.into())?,
+                    cond(1, SeccompCmpOp::Eq, id.into())?,
+                    cond(2, SeccompCmpOp::Eq, id.into())?,
+                ])?;
+                rules.insert(sysno.id() as i64, vec![own]);
+            }
+        }
+    }
+    let (mismatch, matched) = match kind {
+        Kind::Unconfined => (SeccompAction::Allow, SeccompAction::KillProcess),
+        _ => (SeccompAction::KillProcess, SeccompAction::Allow),
+    };
+    let allowlist = compile(rules, mismatch, matched)?;
+    // The allowlist goes in last: once it is in, `seccomp` itself is disallowed.
+    Ok([clone3, sockets, fallocate, allowlist])
 }
 
 fn resolve(name: &str) -> Result<Sysno, FilterError> {
@@ -648,6 +767,17 @@ mod tests {
         assert!(!base.allows("sync"));
         let more = SyscallFilter::with_extra(&["sync"]).unwrap();
         assert!(more.allows("sync"));
+    }
+
+    #[test]
+    fn an_environments_filter_lets_only_the_programs_own_ids_through_setresuid() {
+        let base = SyscallFilter::base();
+        let a = base.env_program_bytes(1000, 1000).unwrap();
+        let b = base.env_program_bytes(1001, 1000).unwrap();
+        assert_eq!(a.len(), PROGRAMS);
+        assert_ne!(a[3], b[3], "the ids are in the allowlist");
+        assert_eq!(a[..3], b[..3]);
+        assert!(!base.allows("setresuid"), "not in the profile's own list");
     }
 
     #[test]

@@ -20,13 +20,14 @@ use nix::errno::Errno;
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
 use super::child::{self, ChildContext};
-use super::error::SandboxError;
+use super::env::proto::EXE_FD;
+use super::error::{HostStep, SandboxError};
 use super::mount::MountPlan;
 use super::rlimit::{self, Rlimit};
 use super::spec::Spec;
 use super::stage::Stage;
 use super::sys;
-use super::wait::{self, Child, Clocks, Watch};
+use super::wait::{self, Child, Clocks, Supervisor, Watch};
 use super::{ExitStatus, LimitHit, RunResult, Sandbox};
 use crate::cgroup::{CgroupLimits, RunCgroup};
 
@@ -59,12 +60,12 @@ impl Prepared {
         for (number, stream) in streams.into_iter().enumerate() {
             let fd = stream
                 .into_fd(number as i32)
-                .map_err(|e| SandboxError::parent(format!("open stdio {number}"), e))?;
+                .map_err(|e| SandboxError::host(HostStep::OpenStdio(number as u8), e))?;
             stdio.push(above_sync(fd)?);
         }
         let stdio: [OwnedFd; 3] = stdio
             .try_into()
-            .map_err(|_| SandboxError::parent("stdio", Errno::EINVAL))?;
+            .map_err(|_| SandboxError::host(HostStep::OpenStdio(3), Errno::EINVAL))?;
         Ok((
             Prepared {
                 spec,
@@ -101,14 +102,14 @@ impl Prepared {
 /// Descriptors the child moves to 0-4 must not sit on 0-4 already, or one move would clobber
 /// another source; move any low one above the slots the child fills.
 fn above_sync(fd: OwnedFd) -> Result<OwnedFd, SandboxError> {
-    if fd.as_raw_fd() > child::EXE_FD {
+    if fd.as_raw_fd() > EXE_FD {
         return Ok(fd);
     }
     // SAFETY: F_DUPFD_CLOEXEC on a valid descriptor returns a new one we then own.
-    let new = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, child::EXE_FD + 1) };
+    let new = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, EXE_FD + 1) };
     if new < 0 {
-        return Err(SandboxError::parent(
-            "dup descriptor",
+        return Err(SandboxError::host(
+            HostStep::DupDescriptor,
             std::io::Error::last_os_error(),
         ));
     }
@@ -144,23 +145,15 @@ pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxErr
             .map_or(sandbox.cpus, |n| n as u32),
     };
     let kill = || {
-        // The init first: its death makes the kernel SIGKILL the whole PID namespace at once.
+        // The reaper first: its death makes the kernel SIGKILL the whole PID namespace at once.
         // Then the cgroup, which also catches whatever could have left the namespace.
         child.kill();
         if let Some(cgroup) = &cgroup {
             let _ = cgroup.kill_all();
         }
     };
-    let watch = wait::watch(wait::Watched {
-        sock: &parent_sock,
-        clocks,
-        cgroup: cgroup.as_deref(),
-        cpu_base: None,
-        oom_base: 0,
-        started: None,
-        until: wait::Until::Eof,
-        kill: &kill,
-    })?;
+    let supervisor = Supervisor::new(clocks, cgroup.as_deref(), None, 0, None, &kill);
+    let watch = wait::watch(&parent_sock, supervisor)?;
     // The cgroup also counted the init: its setup, and its exit, which tears down the
     // namespaces. Take its own lifetime CPU off, read while it is a zombie.
     child.wait_exited()?;
@@ -193,7 +186,7 @@ pub(crate) fn launch(
         None,
         SockFlag::SOCK_CLOEXEC,
     )
-    .map_err(|e| SandboxError::parent("socketpair", e))?;
+    .map_err(|e| SandboxError::host(HostStep::Socketpair, e))?;
     let child_sock = above_sync(child_sock)?;
     // Mount sources go on descriptors above every one the child must keep until it moves them.
     let highest = stdio
@@ -202,7 +195,7 @@ pub(crate) fn launch(
         .chain([child_sock.as_raw_fd()])
         .chain(init_exe.as_ref().map(|fd| fd.as_raw_fd()))
         .max()
-        .unwrap_or(child::SYNC_FD);
+        .unwrap_or(EXE_FD);
     prepared.plan.assign_slots(highest + 1);
     let spec = &prepared.spec;
     let ptrs = |v: &[CString]| {
@@ -246,8 +239,8 @@ pub(crate) fn launch(
     // SAFETY: writing one byte from a stack buffer to our end of the socket.
     let n = unsafe { libc::send(parent_sock.as_raw_fd(), [1u8].as_ptr().cast(), 1, 0) };
     if n != 1 {
-        return Err(SandboxError::parent(
-            "release child",
+        return Err(SandboxError::host(
+            HostStep::ReleaseChild,
             std::io::Error::last_os_error(),
         ));
     }
@@ -285,7 +278,7 @@ fn clone_child(
         Some(&SigSet::all()),
         Some(&mut old_mask),
     )
-    .map_err(|e| SandboxError::parent("block signals", e))?;
+    .map_err(|e| SandboxError::host(HostStep::BlockSignals, e))?;
     let groups = set_thread_groups(&[]);
     let mut placed = into.is_some();
     let result = match groups {
@@ -300,21 +293,21 @@ fn clone_child(
         Err(e) => Err(e),
     };
     if let Ok(0) = result {
-        child::init(ctx);
+        child::run(ctx);
     }
     let restored = set_thread_groups(&sandbox.groups);
     let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old_mask), None);
     let pid = match (groups, result) {
-        (Err(e), _) => return Err(SandboxError::parent("setgroups", Errno::from_raw(e))),
-        (_, Err(e)) => return Err(SandboxError::parent("clone3", Errno::from_raw(e))),
+        (Err(e), _) => return Err(SandboxError::host(HostStep::SetGroups, Errno::from_raw(e))),
+        (_, Err(e)) => return Err(SandboxError::host(HostStep::Clone, Errno::from_raw(e))),
         (_, Ok(pid)) => pid,
     };
     if let Err(e) = restored {
         let mut child = Child::new(pid);
         child.kill();
         let _ = child.reap();
-        return Err(SandboxError::parent(
-            "restore supplementary groups",
+        return Err(SandboxError::host(
+            HostStep::RestoreGroups,
             Errno::from_raw(e),
         ));
     }
@@ -329,16 +322,30 @@ fn set_thread_groups(groups: &[libc::gid_t]) -> Result<(), i32> {
     sys::check(rc).map(|_| ())
 }
 
-/// Map one unprivileged id inside to one unprivileged id on the host.
+/// Map two ids inside to two unprivileged ids on the host: the namespace's root (the sandbox's
+/// PID 1) to one, the program's user to the other.
 fn write_id_maps(pid: libc::pid_t, sandbox: &Sandbox) -> Result<(), SandboxError> {
     let c = &sandbox.config;
     let write = |file: &str, content: String| {
-        let path = format!("/proc/{pid}/{file}");
-        std::fs::write(&path, content).map_err(|e| SandboxError::parent(format!("write {path}"), e))
+        let path = std::path::PathBuf::from(format!("/proc/{pid}/{file}"));
+        std::fs::write(&path, content)
+            .map_err(|e| SandboxError::host(HostStep::WriteIdMap(path), e))
     };
-    write("uid_map", format!("{} {} 1\n", c.inside_uid, c.host_uid))?;
+    write(
+        "uid_map",
+        format!(
+            "0 {} 1\n{} {} 1\n",
+            c.init_host_uid, c.inside_uid, c.host_uid
+        ),
+    )?;
     write("setgroups", "deny".to_owned())?;
-    write("gid_map", format!("{} {} 1\n", c.inside_gid, c.host_gid))
+    write(
+        "gid_map",
+        format!(
+            "0 {} 1\n{} {} 1\n",
+            c.init_host_gid, c.inside_gid, c.host_gid
+        ),
+    )
 }
 
 /// Turn what was observed into the run's result, or the child's error.

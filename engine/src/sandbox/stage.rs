@@ -7,6 +7,10 @@
 //! the mount or rlimit the stage was working on.
 
 use std::fmt;
+use std::os::fd::RawFd;
+
+/// The descriptor the sync socket is moved to in the child (and the init keeps it there).
+pub(crate) const SYNC_FD: RawFd = 3;
 
 /// Where in the child a failure happened. The discriminants travel in [`Record::stage`].
 #[repr(u32)]
@@ -74,10 +78,18 @@ pub enum Stage {
     JoinCgroup,
     /// Executing a reused environment's init.
     ExecInit,
+    /// Keeping only the capabilities an init needs.
+    Capabilities,
+    /// The program becoming the unprivileged user (from the init's user).
+    SwitchUser,
+    /// A reused environment's spare answering its request.
+    Ack,
+    /// A reused environment's init setting itself up (signals, descriptors).
+    InitSetup,
 }
 
 impl Stage {
-    const ALL: [Stage; 31] = [
+    const ALL: [Stage; 35] = [
         Stage::WaitRelease,
         Stage::OpenSource,
         Stage::MountPrivate,
@@ -109,6 +121,10 @@ impl Stage {
         Stage::Wait,
         Stage::JoinCgroup,
         Stage::ExecInit,
+        Stage::Capabilities,
+        Stage::SwitchUser,
+        Stage::Ack,
+        Stage::InitSetup,
     ];
 
     /// The stage a record names, if the number is one of ours.
@@ -150,6 +166,10 @@ impl Stage {
             Stage::Wait => "wait4",
             Stage::JoinCgroup => "join cgroup",
             Stage::ExecInit => "exec environment init",
+            Stage::Capabilities => "keep the init's capabilities",
+            Stage::SwitchUser => "switch to the program's user",
+            Stage::Ack => "answer the run request",
+            Stage::InitSetup => "set up the environment's init",
         }
     }
 }
@@ -175,6 +195,9 @@ pub enum RecordKind {
     /// A reused environment's init cleaned up after a run: `stage` 0 is clean, else a
     /// [`Dirt`] code, `errno` the error that stopped the cleaning.
     Cleaned = 5,
+    /// A reused environment's init forked a spare: `index` is its number, `status` its pid in
+    /// the environment; its socket comes along.
+    Spare = 6,
 }
 
 /// What a reused environment's init found wrong when cleaning up after a run.
@@ -189,13 +212,36 @@ pub enum Dirt {
     Ipc = 3,
     /// The request could not be read.
     Request = 4,
+    /// A socket of the run outlived it (kept alive by descriptors in flight).
+    Sockets = 5,
+    /// A spare could not be forked.
+    Fork = 6,
 }
 
 impl Dirt {
+    /// What was found, for error messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Dirt::Processes => "a process of the run outlived it",
+            Dirt::Tmp => "/tmp could not be made as new",
+            Dirt::Ipc => "a SysV IPC object could not be removed",
+            Dirt::Request => "the init could not read a request",
+            Dirt::Sockets => "a socket of the run outlived it",
+            Dirt::Fork => "the init could not fork the next spare",
+        }
+    }
+
     pub fn from_u32(value: u32) -> Option<Dirt> {
-        [Dirt::Processes, Dirt::Tmp, Dirt::Ipc, Dirt::Request]
-            .into_iter()
-            .find(|d| *d as u32 == value)
+        [
+            Dirt::Processes,
+            Dirt::Tmp,
+            Dirt::Ipc,
+            Dirt::Request,
+            Dirt::Sockets,
+            Dirt::Fork,
+        ]
+        .into_iter()
+        .find(|d| *d as u32 == value)
     }
 }
 
@@ -247,6 +293,7 @@ impl Record {
             3 => Some(RecordKind::Exited),
             4 => Some(RecordKind::Ready),
             5 => Some(RecordKind::Cleaned),
+            6 => Some(RecordKind::Spare),
             _ => None,
         }
     }

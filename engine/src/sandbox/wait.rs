@@ -15,10 +15,10 @@
 //! end of file says the init is gone; then the init is reaped with its rusage, and nothing is
 //! left: no zombie, no descriptor, no mount (they lived in the child's mount namespace).
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
-use super::error::SandboxError;
+use super::error::{HostStep, SandboxError};
 use super::stage::{Record, RecordKind};
 use super::LimitHit;
 use crate::cgroup::RunCgroup;
@@ -43,6 +43,10 @@ pub(crate) struct Child {
 impl Child {
     pub(crate) fn new(pid: libc::pid_t) -> Child {
         Child { pid, reaped: false }
+    }
+
+    pub(crate) fn pid(&self) -> libc::pid_t {
+        self.pid
     }
 
     pub(crate) fn kill(&self) {
@@ -71,7 +75,7 @@ impl Child {
             }
             let err = std::io::Error::last_os_error();
             if err.raw_os_error() != Some(libc::EINTR) {
-                return Err(SandboxError::parent(format!("waitid {}", self.pid), err));
+                return Err(SandboxError::host(HostStep::Wait(self.pid), err));
             }
         }
     }
@@ -99,7 +103,7 @@ impl Child {
             let err = std::io::Error::last_os_error();
             if err.raw_os_error() != Some(libc::EINTR) {
                 self.reaped = true;
-                return Err(SandboxError::parent(format!("wait4 {}", self.pid), err));
+                return Err(SandboxError::host(HostStep::Wait(self.pid), err));
             }
         }
     }
@@ -142,79 +146,145 @@ pub(crate) struct Clocks {
     pub cpus: u32,
 }
 
-/// When a watch is over.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Until {
-    /// The init is gone (a fresh sandbox: its init ends with the program).
-    Eof,
-    /// The init reported the program's end (a reused environment: its init stays).
-    Exited,
+/// The deadlines of one run, shared by the fresh sandbox's watch and a reused environment's:
+/// the setup deadline until the program starts, then the wall-clock limit, the CPU timer and
+/// the OOM poll (see the module comment). [`Supervisor::tick`] kills the run on a deadline and
+/// says how long the caller may sleep.
+pub(crate) struct Supervisor<'a> {
+    clocks: Clocks,
+    cgroup: Option<&'a dyn RunCgroup>,
+    /// CPU time the cgroup had counted before the program.
+    cpu_base: Duration,
+    oom_base: u64,
+    setup_deadline: Instant,
+    next_check: Option<Instant>,
+    kill: &'a dyn Fn(),
+    pub watch: Watch,
 }
 
-/// What the watch needs from the run.
-pub(crate) struct Watched<'a> {
-    pub sock: &'a OwnedFd,
-    pub clocks: Clocks,
-    pub cgroup: Option<&'a dyn RunCgroup>,
-    /// CPU time the cgroup had counted before the program (a reused cgroup's baseline); `None`
-    /// to take the init's own time from its Started record.
-    pub cpu_base: Option<Duration>,
-    /// OOM kills the cgroup had counted before the program (a reused cgroup's baseline).
-    pub oom_base: u64,
-    /// When the program was started, if the caller knows (it sent the request itself); else
-    /// the init's Started record says.
-    pub started: Option<Instant>,
-    pub until: Until,
-    /// Kill the run.
-    pub kill: &'a dyn Fn(),
-}
+impl<'a> Supervisor<'a> {
+    /// `started`: when the program was started, if the caller knows (it sent the request
+    /// itself); else call [`Supervisor::started`] when the init says. `cpu_base`: the cgroup's
+    /// count before the program (a reused cgroup), if known now.
+    pub(crate) fn new(
+        clocks: Clocks,
+        cgroup: Option<&'a dyn RunCgroup>,
+        cpu_base: Option<Duration>,
+        oom_base: u64,
+        started: Option<Instant>,
+        kill: &'a dyn Fn(),
+    ) -> Supervisor<'a> {
+        let mut supervisor = Supervisor {
+            clocks,
+            cgroup,
+            cpu_base: cpu_base.unwrap_or_default(),
+            oom_base,
+            setup_deadline: Instant::now() + SETUP_TIMEOUT,
+            next_check: None,
+            kill,
+            watch: Watch::default(),
+        };
+        if let Some(at) = started {
+            supervisor.started(at, None);
+        }
+        supervisor
+    }
 
-/// Watch a run until it is over.
-pub(crate) fn watch(w: Watched<'_>) -> Result<Watch, SandboxError> {
-    let mut watch = Watch {
-        started: w.started,
-        init_cpu: w.cpu_base.unwrap_or_default(),
-        ..Watch::default()
-    };
-    let setup_deadline = Instant::now() + SETUP_TIMEOUT;
-    let mut next_check: Option<Instant> =
-        (w.started.is_some() && w.cgroup.is_some() && (w.clocks.cpu.is_some() || w.clocks.oom))
-            .then(Instant::now);
-    let mut buf = [0u8; Record::SIZE];
-    let kill = |watch: &mut Watch, why: LimitHit| {
-        (w.kill)();
-        watch.killed.get_or_insert(why);
-    };
-    loop {
+    /// The program started at `at`; `init_cpu` is the init's own share of the cgroup's count
+    /// then, unless the base was given to [`Supervisor::new`].
+    pub(crate) fn started(&mut self, at: Instant, init_cpu: Option<Duration>) {
+        if self.watch.started.is_some() {
+            return;
+        }
+        self.watch.started = Some(at);
+        if let Some(cpu) = init_cpu {
+            self.cpu_base = cpu;
+        }
+        self.watch.init_cpu = self.cpu_base;
+        if self.cgroup.is_some() && (self.clocks.cpu.is_some() || self.clocks.oom) {
+            self.next_check = Some(Instant::now());
+        }
+    }
+
+    /// Kill the run for `why` (once).
+    pub(crate) fn kill(&mut self, why: LimitHit) {
+        if self.watch.killed.is_none() {
+            (self.kill)();
+            self.watch.killed = Some(why);
+        }
+    }
+
+    /// Enforce the deadlines due now; the time until the next one, or the grace a killed run
+    /// has to report its end.
+    pub(crate) fn tick(&mut self) -> Result<Duration, SandboxError> {
         let mut now = Instant::now();
-        if watch.killed.is_none() && next_check.is_some_and(|t| now >= t) {
-            if let Some(cgroup) = w.cgroup {
-                next_check = check_cgroup(cgroup, &mut watch, w.clocks, w.oom_base, &kill)?;
+        if self.watch.killed.is_none() && self.next_check.is_some_and(|t| now >= t) {
+            if let Some(cgroup) = self.cgroup {
+                self.next_check = self.check_cgroup(cgroup)?;
                 now = Instant::now();
             }
         }
-        let deadline = match watch.started {
-            None => setup_deadline,
-            Some(t) => t + w.clocks.wall,
+        let deadline = match self.watch.started {
+            None => self.setup_deadline,
+            Some(t) => t + self.clocks.wall,
         };
-        if watch.killed.is_none() && now >= deadline {
-            let why = if watch.started.is_some() {
+        if self.watch.killed.is_none() && now >= deadline {
+            let why = if self.watch.started.is_some() {
                 LimitHit::WallTime
             } else {
                 LimitHit::Setup
             };
-            kill(&mut watch, why);
+            self.kill(why);
         }
-        let timeout = match watch.killed {
+        Ok(match self.watch.killed {
             // Killed: the end follows at once, but do not wait forever on a wedged init.
-            Some(_) => Some(KILL_GRACE),
+            Some(_) => KILL_GRACE,
             None => {
-                let wake = next_check.map_or(deadline, |t| t.min(deadline));
-                Some(wake.saturating_duration_since(now))
+                let wake = self.next_check.map_or(deadline, |t| t.min(deadline));
+                wake.saturating_duration_since(now)
             }
-        };
-        if !poll_readable(w.sock, timeout)? {
-            if watch.killed.is_some() && now.elapsed() >= KILL_GRACE {
+        })
+    }
+
+    /// Whether a killed run has had its grace and still not ended.
+    pub(crate) fn overdue(&self, since: Instant) -> bool {
+        self.watch.killed.is_some() && since.elapsed() >= KILL_GRACE
+    }
+
+    /// One wake-up of the CPU timer: kill the run if it spent its CPU budget or met the OOM
+    /// killer, else say when to look again.
+    fn check_cgroup(&mut self, cgroup: &dyn RunCgroup) -> Result<Option<Instant>, SandboxError> {
+        let mut step = None;
+        if let Some(limit) = self.clocks.cpu {
+            let used = cgroup.cpu_usage()?.saturating_sub(self.cpu_base);
+            if used >= limit {
+                self.kill(LimitHit::CpuTime);
+                return Ok(None);
+            }
+            // The soonest the program could spend the rest, with every CPU it may use busy.
+            let remaining = (limit - used) / self.clocks.cpus.max(1);
+            step = Some(remaining.max(MIN_CPU_STEP));
+        }
+        if self.clocks.oom {
+            if cgroup.oom_kills()? > self.oom_base {
+                // A half-killed run can stall in reclaim: end all of it now.
+                cgroup.kill_all()?;
+                return Ok(None);
+            }
+            step = Some(step.map_or(OOM_POLL, |s| s.min(OOM_POLL)));
+        }
+        Ok(step.map(|s| Instant::now() + s))
+    }
+}
+
+/// Watch a fresh sandbox until its init is gone: its records on `sock`, the clocks.
+pub(crate) fn watch(sock: &OwnedFd, mut supervisor: Supervisor<'_>) -> Result<Watch, SandboxError> {
+    let mut buf = [0u8; Record::SIZE];
+    loop {
+        let timeout = supervisor.tick()?;
+        let now = Instant::now();
+        if !poll_readable(&mut [sock.as_raw_fd()], timeout)?[0] {
+            if supervisor.overdue(now) {
                 return Err(SandboxError::Unresponsive);
             }
             continue;
@@ -222,7 +292,7 @@ pub(crate) fn watch(w: Watched<'_>) -> Result<Watch, SandboxError> {
         // SAFETY: `buf` is a writable buffer of the given size.
         let n = unsafe {
             libc::recv(
-                w.sock.as_raw_fd(),
+                sock.as_raw_fd(),
                 buf.as_mut_ptr().cast(),
                 buf.len(),
                 libc::MSG_DONTWAIT,
@@ -234,13 +304,10 @@ pub(crate) fn watch(w: Watched<'_>) -> Result<Watch, SandboxError> {
                 Some(libc::EINTR) | Some(libc::EAGAIN) => continue,
                 // The init died with a record unread: treat as end of file.
                 Some(libc::ECONNRESET) => break,
-                _ => return Err(SandboxError::parent("recv from sync socket", err)),
+                _ => return Err(SandboxError::host(HostStep::Receive, err)),
             }
         }
         if n == 0 {
-            if w.until == Until::Exited {
-                return Err(SandboxError::Unresponsive);
-            }
             break;
         }
         if n as usize != Record::SIZE {
@@ -249,86 +316,45 @@ pub(crate) fn watch(w: Watched<'_>) -> Result<Watch, SandboxError> {
         let record = Record::from_bytes(&buf);
         match record.kind() {
             Some(RecordKind::Error) => {
-                watch.error.get_or_insert(record);
+                supervisor.watch.error.get_or_insert(record);
             }
-            Some(RecordKind::Started) if watch.started.is_none() => {
-                watch.started = Some(Instant::now());
-                watch.init_cpu = w
-                    .cpu_base
-                    .unwrap_or(Duration::from_micros(record.utime_us + record.stime_us));
-                if w.cgroup.is_some() && (w.clocks.cpu.is_some() || w.clocks.oom) {
-                    next_check = Some(Instant::now());
-                }
-            }
-            Some(RecordKind::Started) => {}
+            Some(RecordKind::Started) => supervisor.started(
+                Instant::now(),
+                Some(Duration::from_micros(record.utime_us + record.stime_us)),
+            ),
             Some(RecordKind::Exited) => {
-                watch.exited = Some(record);
-                watch.ended = Some(Instant::now());
-                if w.until == Until::Exited {
-                    break;
-                }
+                supervisor.watch.exited = Some(record);
+                supervisor.watch.ended = Some(Instant::now());
             }
             _ => return Err(SandboxError::Protocol(n as usize)),
         }
     }
-    Ok(watch)
+    Ok(supervisor.watch)
 }
 
-/// One wake-up of the CPU timer: kill the run if it spent its CPU budget or met the OOM killer,
-/// else say when to look again.
-fn check_cgroup(
-    cgroup: &dyn RunCgroup,
-    watch: &mut Watch,
-    clocks: Clocks,
-    oom_base: u64,
-    kill: &impl Fn(&mut Watch, LimitHit),
-) -> Result<Option<Instant>, SandboxError> {
-    let mut step = None;
-    if let Some(limit) = clocks.cpu {
-        let used = cgroup.cpu_usage()?.saturating_sub(watch.init_cpu);
-        if used >= limit {
-            kill(watch, LimitHit::CpuTime);
-            return Ok(None);
-        }
-        // The soonest the program could spend the rest, with every CPU it may use busy.
-        let remaining = (limit - used) / clocks.cpus.max(1);
-        step = Some(remaining.max(MIN_CPU_STEP));
-    }
-    if clocks.oom {
-        if cgroup.oom_kills()? > oom_base {
-            if let Err(e) = cgroup.kill_all() {
-                return Err(e.into());
-            }
-            return Ok(None);
-        }
-        step = Some(step.map_or(OOM_POLL, |s| s.min(OOM_POLL)));
-    }
-    Ok(step.map(|s| Instant::now() + s))
-}
-
-/// Sleep until `sock` is readable or `timeout` passes (None: no timeout). Nanosecond timeouts:
-/// ppoll, not poll's milliseconds.
-fn poll_readable(sock: &OwnedFd, timeout: Option<Duration>) -> Result<bool, SandboxError> {
-    let mut pfd = libc::pollfd {
-        fd: sock.as_raw_fd(),
+/// Sleep until one of `fds` is readable (or hung up) or `timeout` passes; which ones are.
+/// Nanosecond timeouts: ppoll, not poll's milliseconds.
+pub(crate) fn poll_readable<const N: usize>(
+    fds: &mut [RawFd; N],
+    timeout: Duration,
+) -> Result<[bool; N], SandboxError> {
+    let mut pfds = fds.map(|fd| libc::pollfd {
+        fd,
         events: libc::POLLIN,
         revents: 0,
-    };
-    let ts = timeout.map(|t| libc::timespec {
-        tv_sec: t.as_secs() as libc::time_t,
-        tv_nsec: t.subsec_nanos() as libc::c_long,
     });
-    let ts_ptr = ts
-        .as_ref()
-        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
-    // SAFETY: one valid pollfd; the timespec pointer is null or valid; no signal mask change.
-    let rc = unsafe { libc::ppoll(&mut pfd, 1, ts_ptr, std::ptr::null()) };
+    let ts = libc::timespec {
+        tv_sec: timeout.as_secs() as libc::time_t,
+        tv_nsec: timeout.subsec_nanos() as libc::c_long,
+    };
+    // SAFETY: N valid pollfds (negative fds are ignored), a valid timespec, no mask change.
+    let rc = unsafe { libc::ppoll(pfds.as_mut_ptr(), N as libc::nfds_t, &ts, std::ptr::null()) };
     if rc < 0 {
         let err = std::io::Error::last_os_error();
         if err.raw_os_error() == Some(libc::EINTR) {
-            return Ok(false);
+            return Ok([false; N]);
         }
-        return Err(SandboxError::parent("ppoll on sync socket", err));
+        return Err(SandboxError::host(HostStep::Poll, err));
     }
-    Ok(rc > 0)
+    Ok(pfds.map(|p| p.revents != 0))
 }

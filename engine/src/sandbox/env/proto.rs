@@ -1,27 +1,40 @@
-//! The requests the engine sends a reused environment's init, and how they travel.
+//! The one protocol of a reused environment: what the engine, its init and its spares say to
+//! each other, and how it travels.
 //!
-//! A request is one `SOCK_SEQPACKET` message: a kind, then for a run the program's argv,
-//! environment, working directory and rlimits (for the one-time confinement, the seccomp
-//! programs), length-prefixed in native byte order (both ends are the same binary). The descriptors travel beside it as `SCM_RIGHTS`:
-//! stdin, stdout, stderr, then the run cgroup's `cgroup.procs` files the program joins itself
-//! through. Answers are the fixed-size [`Record`](super::stage::Record)s of the sync channel.
+//! - Engine → init, on the sync socket: [`Request::Confine`] once (the seccomp programs, the
+//!   program's uid and gid, the kernel's last capability), then [`Request::Reset`] whenever the
+//!   engine has killed what a run left behind.
+//! - Engine → spare, on the spare's own socket: [`Request::Run`], with stdin, stdout and stderr
+//!   attached as `SCM_RIGHTS`.
+//! - Init → engine: fixed-size [`Record`](crate::sandbox::stage::Record)s: `Ready`, `Spare`
+//!   (with the new spare's socket attached), `Exited`, `Cleaned`, `Error`.
+//! - Spare → engine: a `Started` record when it takes its request, an `Error` record if a step
+//!   before execve fails; its socket closes at execve.
+//!
+//! A request is one `SOCK_SEQPACKET` message: a kind, then its fields, length-prefixed in
+//! native byte order (every end is the same binary).
 
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::io::IoSlice;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
 
-use super::rlimit::Rlimit;
+use crate::sandbox::rlimit::Rlimit;
+use crate::sandbox::stage::SYNC_FD;
+
+/// argv[0] of the hidden init mode.
+pub(crate) const INIT_ARGV0: &CStr = c"judge-sandbox-init";
+/// Where a reused environment's child keeps the engine's binary until it executes it.
+pub(crate) const EXE_FD: RawFd = SYNC_FD + 1;
 
 const RUN: u32 = 1;
 const RESET: u32 = 2;
 const CONFINE: u32 = 3;
-const ACCOUNTED: u32 = 4;
 /// The largest request: the seccomp programs dominate (a few KiB each).
 pub(crate) const MAX_REQUEST: usize = 1 << 20;
-/// Descriptors a request may carry: stdio and a cgroup.procs per v1 hierarchy.
-const MAX_FDS: usize = 16;
+/// Descriptors a message may carry: stdio, or a spare's socket.
+const MAX_FDS: usize = 4;
 
 /// What a run needs, as the init receives it.
 #[derive(Debug, Default, PartialEq)]
@@ -32,17 +45,27 @@ pub(crate) struct RunRequest {
     pub rlimits: Vec<Rlimit>,
 }
 
+/// What the init needs to confine itself and switch its spares.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Confinement {
+    /// The seccomp programs (each a `sock_filter` array, 8 bytes an instruction).
+    pub filters: Vec<Vec<u8>>,
+    /// The program's uid and gid inside.
+    pub uid: u32,
+    pub gid: u32,
+    /// /proc/sys/kernel/cap_last_cap.
+    pub last_cap: u32,
+}
+
 /// A request.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Request {
     Run(RunRequest),
-    /// Clean up after a run and say whether the environment is as new.
+    /// Clean up again (the engine killed what the run left) and say whether the environment is
+    /// as new.
     Reset,
-    /// The engine has read the accounting of this run cgroup slot: it may take a new spare.
-    Accounted(usize),
-    /// Install these seccomp programs (each a `sock_filter` array, 8 bytes an instruction) in
-    /// the init itself, once: every run inherits them.
-    Confine(Vec<Vec<u8>>),
+    /// Install these seccomp programs in the init itself, once: every spare inherits them.
+    Confine(Confinement),
 }
 
 struct Writer(Vec<u8>);
@@ -65,14 +88,13 @@ impl Request {
         let mut w = Writer(Vec::with_capacity(8 << 10));
         match self {
             Request::Reset => w.u32(RESET),
-            Request::Accounted(slot) => {
-                w.u32(ACCOUNTED);
-                w.u32(*slot as u32);
-            }
-            Request::Confine(filters) => {
+            Request::Confine(c) => {
                 w.u32(CONFINE);
-                w.u32(filters.len() as u32);
-                for f in filters {
+                w.u32(c.uid);
+                w.u32(c.gid);
+                w.u32(c.last_cap);
+                w.u32(c.filters.len() as u32);
+                for f in &c.filters {
                     w.bytes(f);
                 }
             }
@@ -100,21 +122,22 @@ impl Request {
     pub(crate) fn decode(bytes: &[u8]) -> Option<Request> {
         let mut r = Reader(bytes);
         match r.u32()? {
-            RESET => Some(Request::Reset),
-            ACCOUNTED => {
-                let slot = r.u32()? as usize;
-                r.0.is_empty().then_some(Request::Accounted(slot))
-            }
+            RESET => r.0.is_empty().then_some(Request::Reset),
             CONFINE => {
-                let mut filters = Vec::new();
+                let mut c = Confinement {
+                    uid: r.u32()?,
+                    gid: r.u32()?,
+                    last_cap: r.u32()?,
+                    ..Confinement::default()
+                };
                 for _ in 0..r.u32()? {
                     let filter = r.bytes()?;
                     if filter.is_empty() || filter.len() % 8 != 0 {
                         return None;
                     }
-                    filters.push(filter.to_vec());
+                    c.filters.push(filter.to_vec());
                 }
-                r.0.is_empty().then_some(Request::Confine(filters))
+                r.0.is_empty().then_some(Request::Confine(c))
             }
             RUN => {
                 let mut run = RunRequest::default();
@@ -234,6 +257,13 @@ mod tests {
             Request::decode(&Request::Reset.encode()),
             Some(Request::Reset)
         );
+        let confine = Request::Confine(Confinement {
+            filters: vec![vec![1; 16], vec![2; 8]],
+            uid: 1000,
+            gid: 1001,
+            last_cap: 40,
+        });
+        assert_eq!(Request::decode(&confine.encode()), Some(confine));
     }
 
     #[test]

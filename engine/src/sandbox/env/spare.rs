@@ -1,0 +1,132 @@
+//! A spare: a run's process forked ahead by the environment's init, waiting for its request.
+//!
+//! The init forks it with a socket pair of its own and hands the engine the other end; the
+//! engine moves it into the run cgroup it will use (from outside: the sandbox's cgroup
+//! namespace would hide that cgroup from it) and later sends the request straight to it. Until
+//! then it keeps the init's user, which no run can reach. Taking its request, it
+//! 1. acknowledges it (a `Started` record on its socket: the engine knows it is alive and
+//!    running);
+//! 2. becomes the program's user, which clears every capability it inherited from the init;
+//! 3. takes its stdin, stdout and stderr from the request, starts a session, sets the run's
+//!    rlimits and working directory;
+//! 4. calls execve; its socket closes there (close-on-exec), which tells the engine the program
+//!    runs. A step that fails is an `Error` record on the socket, then exit.
+//!
+//! It inherits the init's seccomp programs, so it costs no filter load.
+
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::MetadataExt;
+
+use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+
+use super::proto::{self, Request, RunRequest};
+use crate::sandbox::caps;
+use crate::sandbox::stage::{Record, RecordKind, Stage, SYNC_FD};
+use crate::sandbox::sys;
+
+/// The spare's end of its socket, in the spare.
+const SOCK: RawFd = SYNC_FD;
+
+/// A forked spare, seen from the init.
+pub(super) struct Forked {
+    pub pid: libc::pid_t,
+    /// The engine's end of the spare's socket.
+    pub theirs: OwnedFd,
+    /// The socket pair's inodes.
+    pub sockets: [u64; 2],
+}
+
+/// Fork a spare that will run as `uid`/`gid`.
+pub(super) fn fork(uid: u32, gid: u32) -> Result<Forked, i32> {
+    let (ours, theirs) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| e as i32)?;
+    let inode = |fd: &OwnedFd| {
+        fd.try_clone()
+            .map(std::fs::File::from)
+            .and_then(|f| f.metadata())
+            .map(|m| m.ino())
+            .unwrap_or(0)
+    };
+    let sockets = [inode(&ours), inode(&theirs)];
+    match sys::fork()? {
+        0 => {
+            drop(theirs);
+            life(ours, uid, gid)
+        }
+        pid => Ok(Forked {
+            pid,
+            theirs,
+            sockets,
+        }),
+    }
+}
+
+/// The spare's life: wait for the request, become the program.
+fn life(sock: OwnedFd, uid: u32, gid: u32) -> ! {
+    // Our socket replaces the init's at 3; nothing of the init's stays open.
+    // SAFETY: duplicating a descriptor we own onto a fixed number.
+    if unsafe { libc::dup3(sock.as_raw_fd(), SOCK, libc::O_CLOEXEC) } < 0 {
+        sys::exit(71);
+    }
+    drop(sock);
+    if sys::close_from(SOCK as u32 + 1).is_err() || sys::reset_signals().is_err() {
+        sys::exit(71);
+    }
+    let mut buf = vec![0u8; proto::MAX_REQUEST];
+    match proto::receive(SOCK, &mut buf) {
+        Ok(Some((n, fds))) => match Request::decode(&buf[..n]) {
+            Some(Request::Run(run)) => activate(&run, &fds, uid, gid),
+            _ => sys::fail(SOCK, Stage::Ack, 0, libc::EINVAL),
+        },
+        // The engine dropped the environment.
+        _ => sys::exit(0),
+    }
+}
+
+/// Become the program: the steps of the module comment.
+fn activate(run: &RunRequest, fds: &[OwnedFd], uid: u32, gid: u32) -> ! {
+    let started = Record {
+        kind: RecordKind::Started as u32,
+        wall_ns: sys::monotonic_ns(),
+        ..Record::default()
+    };
+    sys::send_record(SOCK, &started);
+    if fds.len() < 3 {
+        sys::fail(SOCK, Stage::Stdio, 0, libc::EBADF);
+    }
+    if let Err(errno) = caps::switch_user(uid, gid) {
+        sys::fail(SOCK, Stage::SwitchUser, 0, errno);
+    }
+    let ptrs = |v: &[std::ffi::CString]| {
+        let mut p: Vec<*const libc::c_char> = v.iter().map(|s| s.as_ptr()).collect();
+        p.push(std::ptr::null());
+        p
+    };
+    let argv = ptrs(&run.argv);
+    let envp = ptrs(&run.env);
+    for (target, fd) in fds[..3].iter().enumerate() {
+        // SAFETY: duplicating a received descriptor onto 0, 1 or 2 (it is above 3).
+        if unsafe { libc::dup2(fd.as_raw_fd(), target as RawFd) } < 0 {
+            sys::fail(SOCK, Stage::Stdio, 0, sys::errno());
+        }
+    }
+    // SAFETY: setsid takes no arguments.
+    unsafe { libc::setsid() };
+    for (index, limit) in run.rlimits.iter().enumerate() {
+        if let Err(errno) = limit.apply() {
+            sys::fail(SOCK, Stage::Rlimit, index as u32, errno);
+        }
+    }
+    // SAFETY: a NUL-terminated path.
+    if unsafe { libc::chdir(run.cwd.as_ptr()) } != 0 {
+        sys::fail(SOCK, Stage::Chdir, 0, sys::errno());
+    }
+    // SAFETY: NUL-terminated strings in NULL-terminated arrays built above.
+    unsafe { libc::execve(argv[0], argv.as_ptr(), envp.as_ptr()) };
+    sys::fail(SOCK, Stage::Execve, 0, sys::errno())
+}
