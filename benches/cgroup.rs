@@ -27,7 +27,8 @@ fn reap(pid: libc::pid_t) {
 }
 
 fn cgroup_per_run(c: &mut Criterion) {
-    let Detected::Available(cgroups) = detect(&CgroupConfig::default()) else {
+    let id = judge_engine::lock::EngineId::random().expect("random engine id");
+    let Detected::Available(cgroups) = detect(&CgroupConfig::default(), &id) else {
         panic!("no usable cgroups (run as root)");
     };
     let limits = CgroupLimits {
