@@ -203,3 +203,110 @@ fn limits_and_accounting_hold_per_run() {
     env.settle();
     assert!(!env.is_broken());
 }
+
+/// `look WHAT` in `env`, which must succeed; its stdout.
+fn look(env: &mut Env, what: &str) -> String {
+    let mut cmd = Command::new(compile("look.c", false));
+    cmd.arg(what);
+    let out = run(env, cmd);
+    assert!(out.result.success(), "look {what}: {:?} {}", out.result, out.stderr);
+    out.stdout
+}
+
+/// `plant WHAT` in `env`; its stdout.
+fn plant(env: &mut Env, what: &str) -> String {
+    let mut cmd = Command::new(compile("plant.c", false));
+    cmd.arg(what);
+    run(env, cmd).stdout
+}
+
+/// The resource-limit lines of `look limits` (its pid line differs from run to run).
+fn limit_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.split(" pid ").next().unwrap_or(l).to_owned())
+        .collect()
+}
+
+#[test]
+fn a_run_cannot_signal_stop_limit_or_move_the_init_or_the_next_runs_spare() {
+    if !root() {
+        return;
+    }
+    let mut env = env();
+    let before = look(&mut env, "limits");
+    let out = run(&mut env, Command::new(compile("neighbours.c", false)));
+    assert_eq!(
+        out.stdout.trim(),
+        "signal 0 stop 0 prlimit 0 affinity 0 kill 0",
+        "{:?}",
+        out.result
+    );
+    // The next runs start, end and see the limits they were given, not the attacker's.
+    for _ in 0..3 {
+        assert_eq!(limit_lines(&look(&mut env, "limits")), limit_lines(&before));
+    }
+    env.settle();
+    assert!(!env.is_broken());
+}
+
+#[test]
+fn a_fresh_sandboxs_init_is_out_of_its_programs_reach_too() {
+    if !root() {
+        return;
+    }
+    let out = common::run(common::command(&compile("neighbours.c", false)));
+    assert_eq!(out.stdout.trim(), "signal 0 stop 0 prlimit 0 affinity 0 kill 0");
+    assert!(out.result.success(), "{:?}", out.result);
+}
+
+#[test]
+fn tmp_is_as_fresh_for_every_run_as_a_new_mount_mode_owner_and_times_included() {
+    if !root() {
+        return;
+    }
+    let mut env = env();
+    let fresh = look(&mut env, "tmpmode");
+    assert_eq!(fresh.trim(), "mode 1777 uid 0 gid 0 entries 0 times recent");
+    assert_eq!(
+        plant(&mut env, "tmpmode").trim(),
+        "chmod refused times refused touch ok dir ok"
+    );
+    assert_eq!(look(&mut env, "tmpmode"), fresh);
+    // And a fresh sandbox's /tmp looks the same.
+    let mut cmd = common::command(&compile("look.c", false));
+    cmd.arg("tmpmode");
+    assert_eq!(common::run(cmd).stdout, fresh);
+}
+
+#[test]
+fn a_descriptor_cycle_keeps_no_socket_or_file_alive_into_the_next_run() {
+    if !root() {
+        return;
+    }
+    let mut env = env();
+    assert_eq!(plant(&mut env, "cycle").trim(), "planted");
+    assert_eq!(look(&mut env, "cycle").trim(), "clean");
+    env.settle();
+    assert!(!env.is_broken(), "the collector freed the cycle: nothing to replace");
+}
+
+#[test]
+fn the_hosts_device_nodes_can_be_used_but_not_changed() {
+    if !root() {
+        return;
+    }
+    let mtime = || std::fs::metadata("/dev/null").unwrap().modified().unwrap();
+    let before = mtime();
+    let mut env = env();
+    assert_eq!(
+        plant(&mut env, "devices").trim(),
+        "times EROFS chmod refused write ok"
+    );
+    let mut cmd = common::command(&compile("plant.c", false));
+    cmd.arg("devices");
+    assert_eq!(
+        common::run(cmd).stdout.trim(),
+        "times EROFS chmod refused write ok"
+    );
+    assert_eq!(mtime(), before, "a run moved the host's /dev/null");
+}

@@ -1,6 +1,14 @@
-/* look WHAT: reports whether what plant.c left is still there ("clean" or what it found). */
+/* look WHAT: reports whether what plant.c left is still there ("clean" or what it found).
+ *   tmpmode prints /tmp's mode, owner, entries and whether its times are recent (not 1970)
+ *   cycle   looks for the socket "judge-cycle" and for inodes in use on /tmp
+ *   limits  prints this process's resource limits and how many CPUs it may use */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
 #include <stdlib.h>
 #include <dirent.h>
 #include <stddef.h>
@@ -42,6 +50,40 @@ int main(int argc, char **argv) {
         memcpy(a.sun_path + 1, "judge-planted", 13);
         int c = connect(s, (struct sockaddr *)&a, offsetof(struct sockaddr_un, sun_path) + 14);
         printf("%s\n", c == 0 ? "found socket" : "clean");
+    } else if (!strcmp(what, "tmpmode")) {
+        struct stat st;
+        if (stat("/tmp", &st) != 0) return 1;
+        int entries = 0;
+        DIR *d = opendir("/tmp");
+        struct dirent *e;
+        while (d && (e = readdir(d)))
+            entries += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+        time_t now = time(NULL);
+        int recent = st.st_atime > now - 60 && st.st_mtime > now - 60 && st.st_ctime > now - 60;
+        printf("mode %o uid %d gid %d entries %d times %s\n", st.st_mode & 07777, st.st_uid,
+               st.st_gid, entries, recent ? "recent" : "stale");
+    } else if (!strcmp(what, "cycle")) {
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        memcpy(a.sun_path + 1, "judge-cycle", 11);
+        int c = connect(s, (struct sockaddr *)&a, offsetof(struct sockaddr_un, sun_path) + 12);
+        struct statvfs v;
+        statvfs("/tmp", &v);
+        int inodes = (int)(v.f_files - v.f_ffree);
+        if (c == 0) printf("found socket\n");
+        else if (inodes > 1) printf("found %d inodes on /tmp\n", inodes);
+        else printf("clean\n");
+    } else if (!strcmp(what, "limits")) {
+        int ids[] = { RLIMIT_NOFILE, RLIMIT_CPU, RLIMIT_AS, RLIMIT_STACK, RLIMIT_FSIZE,
+                      RLIMIT_NPROC };
+        for (unsigned i = 0; i < sizeof ids / sizeof *ids; i++) {
+            struct rlimit r;
+            getrlimit(ids[i], &r);
+            printf("%d %lld %lld\n", ids[i], (long long)r.rlim_cur, (long long)r.rlim_max);
+        }
+        cpu_set_t set;
+        sched_getaffinity(0, sizeof set, &set);
+        printf("cpus %d pid %d\n", CPU_COUNT(&set), getpid());
     } else if (!strcmp(what, "env")) {
         extern char **environ;
         int n = 0;

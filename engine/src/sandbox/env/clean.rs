@@ -96,24 +96,24 @@ fn unix_sockets() -> Vec<u64> {
         .collect()
 }
 
-/// Run the unix socket garbage collector until `done`, for at most [`GC_WAIT`]. The collector
-/// runs when a socket is released while descriptors are in flight, and a send with descriptors
-/// attached waits for a collection in progress: so put one in flight, close both ends, and send
-/// one more.
+/// Wait for the unix socket garbage collector to free what a run left in flight, until `done`,
+/// for at most [`GC_WAIT`]. The kernel runs the collector when a socket is released while
+/// descriptors are in flight (at the run's end, then), at once on older kernels, from a
+/// workqueue on newer ones. Once, in case none is under way: put a socket in flight in itself
+/// and close it (the collector frees it along with the run's).
 fn collect_garbage(done: impl Fn() -> bool) -> bool {
+    if let Ok((a, b)) = nix::sys::socket::socketpair(
+        nix::sys::socket::AddressFamily::Unix,
+        nix::sys::socket::SockType::Datagram,
+        None,
+        nix::sys::socket::SockFlag::SOCK_CLOEXEC,
+    ) {
+        let _ = super::proto::send(a.as_raw_fd(), b"gc", &[b.as_raw_fd()]);
+        drop(b);
+        drop(a);
+    }
     let deadline = Instant::now() + GC_WAIT;
     loop {
-        if let Ok((a, b)) = nix::sys::socket::socketpair(
-            nix::sys::socket::AddressFamily::Unix,
-            nix::sys::socket::SockType::Datagram,
-            None,
-            nix::sys::socket::SockFlag::SOCK_CLOEXEC,
-        ) {
-            let _ = super::proto::send(a.as_raw_fd(), b"gc", &[b.as_raw_fd()]);
-            drop(b);
-            let _ = super::proto::send(a.as_raw_fd(), b"gc", &[a.as_raw_fd()]);
-            drop(a);
-        }
         if done() {
             return true;
         }
