@@ -330,3 +330,53 @@ fn without_cgroups_the_sandbox_still_runs_and_says_what_is_lost() {
     std::io::Read::read_to_string(&mut out, &mut text).unwrap();
     assert!(text.starts_with("cpu_ms "));
 }
+
+/// Run `fill_disk` with a 1 MiB output limit and its stdout on the host's disk; the disk blocks
+/// the stdout file took, and what the program reported.
+fn fill_disk(env: Option<&mut judge_engine::sandbox::Env>) -> (u64, String) {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stdout");
+    let out = std::fs::File::create(&path).unwrap();
+    let mut err = tempfile::tempfile().unwrap();
+    let mut cmd = match env {
+        Some(_) => judge_engine::sandbox::Command::new(compile("sandbox/fill_disk.c", false)),
+        None => command(&compile("sandbox/fill_disk.c", false)),
+    };
+    cmd.stdout(out).stderr(err.try_clone().unwrap());
+    cmd.limits_mut().output = Some(MIB);
+    let result = match env {
+        Some(env) => env.run(cmd).unwrap(),
+        None => common::sandbox().run(cmd).unwrap(),
+    };
+    assert!(result.success(), "{result:?}");
+    let mut report = String::new();
+    std::io::Seek::rewind(&mut err).unwrap();
+    std::io::Read::read_to_string(&mut err, &mut report).unwrap();
+    let meta = std::fs::metadata(&path).unwrap();
+    assert!(meta.len() <= MIB, "{} bytes", meta.len());
+    (meta.blocks() * 512, report)
+}
+
+#[test]
+fn output_cannot_take_more_host_disk_than_the_output_limit() {
+    if !root() {
+        return;
+    }
+    let mut env = judge_engine::sandbox::Env::new(common::sandbox(), common::layout()).unwrap();
+    for (disk, report) in [fill_disk(None), fill_disk(Some(&mut env))] {
+        // A file of the limit's size takes at most a block more than that.
+        assert!(disk <= MIB + 4096, "{disk} bytes of disk: {report}");
+        for line in [
+            "keep_size EOPNOTSUPP",
+            "punch_hole EOPNOTSUPP",
+            "zero_range EOPNOTSUPP",
+            "grow EFBIG",
+            "ftruncate EFBIG",
+            "pwrite EFBIG",
+        ] {
+            assert!(report.contains(line), "{line} missing from {report}");
+        }
+        assert!(report.contains(&format!("written {MIB}")), "{report}");
+    }
+}
