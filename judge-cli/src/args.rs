@@ -1,9 +1,12 @@
 //! The command line: raw flags become validated values here, and every usage error is born here.
+//! The bounds of the limit flags, and their messages, are the engine's ([`limits`]), the same
+//! as for a package's or a profile's limits.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use judge_engine::limits::{self, Source};
 
 /// judge: compile, run and check contest submissions in a Linux sandbox.
 #[derive(Debug, Parser)]
@@ -31,13 +34,13 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct JudgeArgs {
     /// Time limit per test: 1, 1.5, 500ms or 2s (default: the package's, else 1 s).
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = time_limit)]
     pub time_limit: Option<Duration>,
     /// Memory limit: 256 (MiB), 256M, 256MiB or 1G (default: the package's, else 256 MiB).
-    #[arg(long, value_parser = parse_size)]
+    #[arg(long, value_parser = memory_limit)]
     pub memory_limit: Option<u64>,
     /// Output limit, as for --memory-limit (default: the package's, else 64 MiB).
-    #[arg(long, value_parser = parse_size)]
+    #[arg(long, value_parser = output_limit)]
     pub output_limit: Option<u64>,
     /// Workers, each pinned to one CPU (default: the number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
@@ -54,7 +57,7 @@ pub struct JudgeArgs {
     pub profiles: Vec<PathBuf>,
     /// Interactive problems: the wall-clock limit of submission and interactor together, as for
     /// --time-limit (default: twice the time limit).
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = wall_limit)]
     pub wall_limit: Option<Duration>,
 }
 
@@ -101,8 +104,24 @@ pub struct BenchArgs {
     pub json: bool,
 }
 
-/// `1`, `1.5`, `500ms`, `2s`.
-pub fn parse_time(text: &str) -> Result<Duration, String> {
+fn time_limit(text: &str) -> Result<Duration, String> {
+    parse_time("--time-limit", text)
+}
+
+fn wall_limit(text: &str) -> Result<Duration, String> {
+    parse_time("--wall-limit", text)
+}
+
+fn memory_limit(text: &str) -> Result<u64, String> {
+    parse_size("--memory-limit", text)
+}
+
+fn output_limit(text: &str) -> Result<u64, String> {
+    parse_size("--output-limit", text)
+}
+
+/// `1`, `1.5`, `500ms`, `2s`, for `flag`, within the engine's bounds on a time limit.
+pub fn parse_time(flag: &'static str, text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
         (n, 1e-3)
@@ -115,17 +134,12 @@ pub fn parse_time(text: &str) -> Result<Duration, String> {
         .trim()
         .parse()
         .map_err(|_| format!("{text:?} is not a time: write 1, 1.5, 500ms or 2s"))?;
-    let secs = value * scale;
-    if !(secs.is_finite() && secs > 0.0 && secs <= 3600.0) {
-        return Err(format!(
-            "{text:?}: a time limit must be above 0 and at most an hour"
-        ));
-    }
-    Ok(Duration::from_secs_f64(secs))
+    limits::time_secs(Source::Flag(flag), value * scale).map_err(|e| e.to_string())
 }
 
-/// `256` (MiB), `256M`, `256MiB`, `1G`, `1GiB`, `512K`, `512KiB`.
-pub fn parse_size(text: &str) -> Result<u64, String> {
+/// `256` (MiB), `256M`, `256MiB`, `1G`, `1GiB`, `512K`, `512KiB`, for `flag`, within the
+/// engine's bounds on a size (the host's memory).
+pub fn parse_size(flag: &'static str, text: &str) -> Result<u64, String> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -144,13 +158,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     let value: f64 = number
         .parse()
         .map_err(|_| format!("{text:?} is not a size: write 256 (MiB), 256M, 256MiB or 1G"))?;
-    let bytes = value * scale as f64;
-    if !(bytes.is_finite() && bytes >= 1.0 && bytes <= (1u64 << 42) as f64) {
-        return Err(format!(
-            "{text:?}: a size must be above 0 and at most 4 TiB"
-        ));
-    }
-    Ok(bytes as u64)
+    limits::size_bytes(Source::Flag(flag), value * scale as f64).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -159,35 +167,96 @@ mod tests {
 
     #[test]
     fn times_in_every_accepted_form() {
-        assert_eq!(parse_time("1"), Ok(Duration::from_secs(1)));
-        assert_eq!(parse_time("1.5"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_time("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_time("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(time_limit("1"), Ok(Duration::from_secs(1)));
+        assert_eq!(time_limit("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(time_limit("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(time_limit("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(time_limit("3600"), Ok(Duration::from_secs(3600)));
     }
 
     #[test]
-    fn bad_times_are_refused_with_the_forms_named() {
-        for bad in ["", "x", "-1", "0", "1h", "nan"] {
-            let err = parse_time(bad).unwrap_err();
+    fn unreadable_times_are_refused_with_the_forms_named() {
+        for bad in ["", "x", "1h", "1 hour"] {
+            let err = time_limit(bad).unwrap_err();
             assert!(err.contains(&format!("{bad:?}")), "{err}");
+            assert!(err.contains("write 1, 1.5, 500ms or 2s"), "{err}");
         }
+    }
+
+    #[test]
+    fn times_out_of_bounds_are_refused_with_the_engines_message() {
+        for (bad, value) in [
+            ("0", "0 s"),
+            ("-1", "-1 s"),
+            ("nan", "NaN s"),
+            ("inf", "inf s"),
+            ("3601", "3601 s"),
+            ("7200000ms", "7200 s"),
+            ("1e300", "1e300 s"),
+            ("1e-10", "1e-10 s"),
+        ] {
+            assert_eq!(
+                time_limit(bad).unwrap_err(),
+                format!("--time-limit: {value}: a time limit must be above 0 and at most an hour")
+            );
+        }
+        let err = wall_limit("0").unwrap_err();
+        assert!(err.starts_with("--wall-limit: 0 s: "), "{err}");
     }
 
     #[test]
     fn sizes_in_every_accepted_form() {
-        assert_eq!(parse_size("256"), Ok(256 << 20));
-        assert_eq!(parse_size("256M"), Ok(256 << 20));
-        assert_eq!(parse_size("256MiB"), Ok(256 << 20));
-        assert_eq!(parse_size("1G"), Ok(1 << 30));
-        assert_eq!(parse_size("512K"), Ok(512 << 10));
-        assert_eq!(parse_size("1.5G"), Ok(3 << 29));
+        assert_eq!(memory_limit("256"), Ok(256 << 20));
+        assert_eq!(memory_limit("256M"), Ok(256 << 20));
+        assert_eq!(memory_limit("256MiB"), Ok(256 << 20));
+        assert_eq!(memory_limit("1G"), Ok(1 << 30));
+        assert_eq!(memory_limit("512K"), Ok(512 << 10));
+        assert_eq!(memory_limit("1.5G"), Ok(3 << 29));
     }
 
     #[test]
     fn bad_sizes_are_refused() {
-        for bad in ["", "M", "12X", "0", "-5", "1T"] {
-            assert!(parse_size(bad).is_err(), "{bad} accepted");
+        for bad in ["", "M", "12X", "0", "-5", "1T", "1e300", "0.0000001K"] {
+            assert!(memory_limit(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn sizes_beyond_the_host_are_refused_with_the_engines_message() {
+        let host_gib = judge_engine::limits::host_memory() >> 30;
+        let err = memory_limit(&format!("{}G", host_gib + 1)).unwrap_err();
+        assert!(
+            err.starts_with(&format!(
+                "--memory-limit: {} GiB: a size must be above 0",
+                host_gib + 1
+            )),
+            "{err}"
+        );
+        assert!(err.contains("at most the host's memory ("), "{err}");
+        let err = output_limit("0").unwrap_err();
+        assert!(err.starts_with("--output-limit: 0 bytes: a size"), "{err}");
+        let err = output_limit("99999999999999999999999G").unwrap_err();
+        assert!(err.starts_with("--output-limit: "), "{err}");
+    }
+
+    #[test]
+    fn a_flag_out_of_bounds_is_a_usage_error() {
+        let err = Cli::try_parse_from([
+            "judge",
+            "run",
+            "a.c",
+            "--tests",
+            "t",
+            "--time-limit",
+            "7200",
+        ])
+        .unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.to_string()
+                .contains("--time-limit: 7200 s: a time limit must be above 0 and at most an hour"),
+            "{err}"
+        );
     }
 
     #[test]

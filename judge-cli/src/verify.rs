@@ -244,7 +244,7 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
     let problem = std::sync::Arc::new(problem);
     let pool = run::pool(sandbox, &args.judge)?;
     let options = run::options(&args.judge, false);
-    let limit = problem.limits(&options).time;
+    let limit = problem.limits(&options)?.time;
     let mut findings: Vec<Option<Finding>> = vec![None; cases.len()];
     let mut jobs = Vec::new();
     let mut job_of = Vec::new();
@@ -296,7 +296,7 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
                     expected,
                     report.verdict,
                     report.time,
-                    report.limits.time.mul_f64(factor),
+                    judge_engine::limits::run_time(report.limits.time, factor),
                     &why(&report),
                 );
                 match finding {

@@ -279,6 +279,70 @@ fn bad_input_gets_one_clear_sentence_and_exit_2() {
     );
 }
 
+/// A package of one test in a temporary directory, with `extra` files (name, content) on top.
+fn package_with(extra: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("data/secret");
+    std::fs::create_dir_all(&secret).unwrap();
+    std::fs::write(secret.join("1.in"), "1 2\n").unwrap();
+    std::fs::write(secret.join("1.ans"), "3\n").unwrap();
+    std::fs::write(dir.path().join("problem.yaml"), "name: Limits\n").unwrap();
+    for (name, content) in extra {
+        std::fs::write(dir.path().join(name), content).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn package_limits_out_of_bounds_are_one_sentence_naming_the_file() {
+    if !root() {
+        return;
+    }
+    let src = submission("different", "accepted", "different.c");
+    let slow = package_with(&[(".timelimit", "100000\n")]);
+    let out = judge(&["run", &src, "--tests", slow.path().to_str().unwrap()]);
+    assert_usage_error(&out, ".timelimit");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "judge: {}: 100000 s: a time limit must be above 0 and at most an hour\n",
+            slow.path().join(".timelimit").display()
+        )
+    );
+    let big = package_with(&[("problem.yaml", "limits: {memory: 99999999}\n")]);
+    let out = judge(&["run", &src, "--tests", big.path().to_str().unwrap()]);
+    assert_usage_error(&out, "problem.yaml");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let expected = format!(
+        "judge: {}: limits.memory: 99999999 MiB: a size must be above 0 and at most the host's \
+         memory (",
+        big.path().join("problem.yaml").display()
+    );
+    assert!(err.starts_with(&expected), "{err}");
+}
+
+#[test]
+fn limit_flags_out_of_bounds_are_usage_errors() {
+    let src = submission("different", "accepted", "different.c");
+    let t = tests("different");
+    let out = judge(&["run", &src, "--tests", &t, "--time-limit", "7200"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--time-limit: 7200 s: a time limit must be above 0 and at most an hour"),
+        "{err}"
+    );
+    let out = judge(&["run", &src, "--tests", &t, "--memory-limit", "99999999G"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "--memory-limit: 97656.25 TiB: a size must be above 0 and at most the host's memory"
+        ),
+        "{err}"
+    );
+}
+
 #[test]
 fn not_root_is_one_clear_sentence() {
     if !root() {

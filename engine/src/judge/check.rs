@@ -13,7 +13,6 @@
 
 use std::fs::File;
 use std::path::Path;
-use std::time::Duration;
 
 use super::compile::{BuiltValidator, Protocol};
 use super::step::{self, Step};
@@ -22,7 +21,7 @@ use crate::checker::{check_files, Checker, Difference};
 use crate::pool::Worker;
 use crate::profile::WORK_DIR;
 use crate::sandbox::{ExitStatus, Limits, Mount, RunResult, Stdio};
-use crate::testset::{PackageLimits, TestCase};
+use crate::testset::TestCase;
 use crate::verdict::Verdict;
 
 /// Feedback a report keeps from a validator.
@@ -67,19 +66,6 @@ pub(crate) struct Checked {
     pub diff: Option<Difference>,
     /// The score a validator gave an accepted output, if it gave one.
     pub score: Option<f64>,
-}
-
-/// Limits for validators: the package's, or generous defaults.
-pub(crate) fn validator_limits(package: &PackageLimits) -> Limits {
-    let time = package.validation_time.unwrap_or(Duration::from_secs(30));
-    Limits {
-        cpu_time: Some(time),
-        wall_time: time * 2 + Duration::from_secs(5),
-        memory: Some(package.validation_memory_mib.unwrap_or(2048) << 20),
-        output: Some(package.validation_output_mib.unwrap_or(8) << 20),
-        processes: Some(16),
-        ..Limits::default()
-    }
 }
 
 impl Checking {

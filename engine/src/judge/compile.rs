@@ -52,16 +52,8 @@ impl CompileReport {
 
 /// Limits of a compile step as the profile gives them.
 fn compile_limits(sandbox: &Sandbox, profile: &Profile) -> Option<Limits> {
-    let l = profile.compile()?.limits();
-    Some(Limits {
-        cpu_time: Some(l.time),
-        wall_time: l.time * 2 + Duration::from_secs(5),
-        memory: Some(l.memory_bytes),
-        address_space: (l.address_space_limit && !sandbox.has_cgroups()).then_some(l.memory_bytes),
-        output: Some(l.output_bytes),
-        processes: Some(u64::from(l.processes)),
-        ..Limits::default()
-    })
+    let limits = profile.compile()?.limits();
+    Some(crate::limits::compile(limits, sandbox.has_cgroups()))
 }
 
 /// Run a compile step whose work directory is `work`; the compiler's output is captured in

@@ -5,6 +5,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::checker::CheckerError;
+use crate::limits::LimitError;
 use crate::profile::ProfileError;
 use crate::sandbox::SandboxError;
 use crate::testset::TestSetError;
@@ -19,6 +20,8 @@ pub enum JudgeError {
     Sandbox(#[from] SandboxError),
     #[error("{0}")]
     Checker(#[from] CheckerError),
+    #[error("{0}")]
+    Limit(#[from] LimitError),
     #[error("source {0}: no such file")]
     MissingSource(PathBuf),
     #[error("source {0} is a binary file (NUL bytes or invalid UTF-8), not source code")]

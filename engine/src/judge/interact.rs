@@ -33,9 +33,6 @@ use crate::sandbox::{ExitStatus, Limits, RunResult, Stdio};
 use crate::testset::TestCase;
 use crate::verdict::{Outcome, Verdict};
 
-/// How much longer than the pair's wall limit the interactor may take: time to see the
-/// submission's end and give its verdict.
-const INTERACTOR_GRACE: Duration = Duration::from_secs(1);
 /// How long past the pair's limits the relay waits for stray pipe ends to close.
 const RELAY_GRACE: Duration = Duration::from_secs(5);
 /// A transcript records at most this much of what crossed, per test.
@@ -79,8 +76,7 @@ pub(crate) fn run(worker: &mut Worker, sides: Sides<'_>) -> Result<Pair, JudgeEr
     let (int_out_r, int_out_w) = pipe()?;
 
     let pair_wall = sides.submission.limits.wall_time;
-    let mut limits = sides.interactor_limits.clone();
-    limits.wall_time = pair_wall + INTERACTOR_GRACE;
+    let limits = crate::limits::interactor(sides.interactor_limits, pair_wall);
     let feedback = step::sandbox_dir(worker.sandbox(), "judge-feedback-")?;
     let interactor_step = check::validator_step(
         sides.interactor,

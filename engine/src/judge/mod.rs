@@ -19,7 +19,7 @@
 //!    group by group (`score`): the verdict and score are its `data` group's.
 //!
 //! Limits: an explicit option first, then the package's own, then 1 s, 256 MiB, and 64 MiB of
-//! output.
+//! output; options are checked, and every step's sandbox limits derived, in [`crate::limits`].
 
 mod check;
 mod compile;
@@ -35,6 +35,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Kept here too, where they were first: the limits a submission runs under and their defaults.
+pub use crate::limits::{
+    TestLimits, DEFAULT_MEMORY_LIMIT, DEFAULT_OUTPUT_LIMIT, DEFAULT_TIME_LIMIT,
+};
 pub use compile::{CompileReport, MESSAGE_CAP};
 pub use error::JudgeError;
 pub use interact::TRANSCRIPT_CAP;
@@ -42,6 +46,7 @@ pub use relay::{Chunk, Side, Transcript};
 pub use score::GroupReport;
 
 use crate::checker::{Checker, Difference};
+use crate::limits::{self, LimitError};
 use crate::pool::{Pool, Worker};
 use crate::profile::{Profile, ProfileSet, Vars, WORK_DIR};
 use crate::sandbox::{LimitHit, Limits, Mount, RunResult, Sandbox, Stdio};
@@ -49,16 +54,11 @@ use crate::testset::{TestCase, TestSet, Validation};
 use crate::verdict::{classify, Outcome, RuntimeError, Verdict};
 use check::{Checked, Checking, Points};
 
-/// The default time limit when neither the options nor the package give one.
-pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(1);
-/// The default memory limit.
-pub const DEFAULT_MEMORY_LIMIT: u64 = 256 << 20;
-/// The default output limit.
-pub const DEFAULT_OUTPUT_LIMIT: u64 = 64 << 20;
 /// How much of a program's stderr a report keeps.
 const STDERR_CAP: usize = 4 << 10;
 
-/// How to judge.
+/// How to judge. The limits are checked against the bounds of [`crate::limits`] when a
+/// submission is judged; one out of bounds is an error naming the field.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Overrides the package's time limit.
@@ -75,14 +75,6 @@ pub struct Options {
     /// Interactive problems: keep what crossed the pipes, up to [`TRANSCRIPT_CAP`] bytes per
     /// test, in each [`TestReport::transcript`].
     pub transcript: bool,
-}
-
-/// The limits a submission's tests run under.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct TestLimits {
-    pub time: Duration,
-    pub memory: u64,
-    pub output: u64,
 }
 
 /// One test's result.
@@ -162,7 +154,7 @@ impl Problem {
                     .iter()
                     .map(|v| compile::validator(sandbox, profiles, v))
                     .collect::<Result<_, _>>()?,
-                limits: check::validator_limits(&tests.limits),
+                limits: limits::validator(&tests.limits),
                 points: tests.scoring.as_ref().map(|scoring| {
                     Box::new(Points {
                         score_files: *score,
@@ -179,7 +171,7 @@ impl Problem {
                 };
                 Checking::Interactive {
                     interactor: compile::validator(sandbox, profiles, interactor)?,
-                    limits: check::validator_limits(&tests.limits),
+                    limits: limits::validator(&tests.limits),
                     points: tests.scoring.as_ref().map(|scoring| {
                         Box::new(Points {
                             score_files: *score,
@@ -225,23 +217,9 @@ impl Problem {
         Ok(())
     }
 
-    /// The limits `options` and the package give.
-    pub fn limits(&self, options: &Options) -> TestLimits {
-        let package = &self.tests.limits;
-        TestLimits {
-            time: options
-                .time_limit
-                .or(package.time_limit)
-                .unwrap_or(DEFAULT_TIME_LIMIT),
-            memory: options
-                .memory_limit
-                .or(package.memory_mib.map(|m| m << 20))
-                .unwrap_or(DEFAULT_MEMORY_LIMIT),
-            output: options
-                .output_limit
-                .or(package.output_mib.map(|m| m << 20))
-                .unwrap_or(DEFAULT_OUTPUT_LIMIT),
-        }
+    /// The limits `options` and the package give; an error if an option is out of bounds.
+    pub fn limits(&self, options: &Options) -> Result<TestLimits, LimitError> {
+        limits::test_limits(options, &self.tests.limits)
     }
 
     /// Judge the source file at `source` written in `profile`'s language, its tests on `pool`.
@@ -254,7 +232,7 @@ impl Problem {
         events: &(dyn Fn(Event) + Sync),
     ) -> Result<Report, JudgeError> {
         let sandbox = pool.sandbox();
-        let limits = self.limits(options);
+        let limits = self.limits(options)?;
         let text = read_source(source)?;
         profile.check_available()?;
         let scoring = self.tests.scoring.as_ref();
@@ -432,19 +410,14 @@ impl TestRun {
         }
     }
 
+    /// The submission's sandbox limits for one test: alone, or one side of an interactive pair.
     fn sandbox_limits(&self) -> Limits {
         let run = self.profile.run().limits();
-        let time = self.limits.time.mul_f64(run.time_factor);
-        let memory = self.limits.memory;
-        Limits {
-            cpu_time: Some(time),
-            wall_time: time * 2 + Duration::from_secs(1),
-            memory: Some(memory),
-            address_space: (run.address_space_limit && !self.cgroups).then_some(memory),
-            stack: Some(memory),
-            output: Some(self.limits.output),
-            processes: Some(u64::from(run.processes)),
-            ..Limits::default()
+        match self.problem.checking {
+            Checking::Interactive { .. } => {
+                limits::interactive_run(&self.limits, run, self.cgroups, self.pair_wall_limit)
+            }
+            _ => limits::test_run(&self.limits, run, self.cgroups),
         }
     }
 
@@ -457,12 +430,7 @@ impl TestRun {
         let scratch = self.scratch.path();
         let output = step::scratch_file(scratch, index, "out");
         let stderr_path = step::scratch_file(scratch, index, "err");
-        let mut limits = self.sandbox_limits();
-        if matches!(self.problem.checking, Checking::Interactive { .. }) {
-            // The pair's wall limit: twice the submission's own time limit unless set.
-            let time = limits.cpu_time.unwrap_or(self.limits.time);
-            limits.wall_time = self.pair_wall_limit.unwrap_or(time * 2);
-        }
+        let limits = self.sandbox_limits();
         let staged = worker
             .stage(self.stage_key, self.work.path())
             .map_err(|e| JudgeError::io("stage the work directory of", self.work.path(), e))?
@@ -622,7 +590,7 @@ mod tests {
     fn limits_come_from_options_then_the_package_then_defaults() {
         let none = problem(PackageLimits::default());
         assert_eq!(
-            none.limits(&Options::default()),
+            none.limits(&Options::default()).unwrap(),
             TestLimits {
                 time: DEFAULT_TIME_LIMIT,
                 memory: DEFAULT_MEMORY_LIMIT,
@@ -636,7 +604,7 @@ mod tests {
             ..PackageLimits::default()
         });
         assert_eq!(
-            package.limits(&Options::default()),
+            package.limits(&Options::default()).unwrap(),
             TestLimits {
                 time: Duration::from_secs(3),
                 memory: 512 << 20,
@@ -650,12 +618,50 @@ mod tests {
             ..Options::default()
         };
         assert_eq!(
-            package.limits(&flags),
+            package.limits(&flags).unwrap(),
             TestLimits {
                 time: Duration::from_millis(500),
                 memory: 64 << 20,
                 output: 1 << 20,
             }
+        );
+    }
+
+    #[test]
+    fn options_out_of_bounds_are_refused_naming_the_field() {
+        let p = problem(PackageLimits::default());
+        let refused = |options: Options| p.limits(&options).unwrap_err().to_string();
+        let err = refused(Options {
+            time_limit: Some(Duration::from_secs(3601)),
+            ..Options::default()
+        });
+        assert_eq!(
+            err,
+            "Options::time_limit: 3601 s: a time limit must be above 0 and at most an hour"
+        );
+        let err = refused(Options {
+            memory_limit: Some(u64::MAX),
+            ..Options::default()
+        });
+        assert!(
+            err.starts_with("Options::memory_limit: 16777216 TiB: a size"),
+            "{err}"
+        );
+        let err = refused(Options {
+            output_limit: Some(0),
+            ..Options::default()
+        });
+        assert!(
+            err.starts_with("Options::output_limit: 0 bytes: a size"),
+            "{err}"
+        );
+        let err = refused(Options {
+            pair_wall_limit: Some(Duration::ZERO),
+            ..Options::default()
+        });
+        assert!(
+            err.starts_with("Options::pair_wall_limit: 0 s: a time"),
+            "{err}"
         );
     }
 

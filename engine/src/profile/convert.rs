@@ -2,29 +2,37 @@
 //!
 //! Every message about a bad value in a profile is born here. The steps, in order: name and
 //! extensions; file names; mounts; then each step's command (parsed templates, an absolute
-//! program visible in the sandbox), environment, limits and system calls; finally the
+//! program visible in the sandbox), environment, limits (checked by [`crate::limits`], whose
+//! messages name this profile and the key) and system calls; finally the
 //! placeholders each template uses are checked against what the profile can provide.
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::error::ProfileError;
 use super::raw::{RawCompile, RawMount, RawProfile, RawRun, RawSyscalls};
 use super::syscall;
 use super::template::{Placeholder, Template, TemplateError};
 use super::{CompileStep, Mount, Profile, RunStep, DEFAULT_MOUNTS, WORK_DIR};
+use crate::limits::{self, Source};
 use crate::sandbox::{FilterError, SyscallFilter};
 
 /// Heap headroom when a step uses `{heap_mib}` without saying.
 const DEFAULT_HEAP_HEADROOM_MIB: u64 = 64;
-const MIB: u64 = 1 << 20;
 
 struct Ctx<'a> {
     origin: &'a str,
 }
 
 impl Ctx<'_> {
+    /// Where a limit under `key` of this profile was given.
+    fn at(&self, key: &'static str) -> Source {
+        Source::Profile {
+            origin: self.origin.to_string(),
+            key,
+        }
+    }
+
     fn bad(&self, key: impl Into<String>, problem: impl Into<String>) -> ProfileError {
         ProfileError::BadValue {
             origin: self.origin.to_string(),
@@ -272,34 +280,15 @@ fn syscalls(
     })
 }
 
-fn positive_mib(cx: &Ctx<'_>, key: &str, mib: u64) -> Result<u64, ProfileError> {
-    if mib == 0 || mib > (1 << 30) {
-        return Err(cx.bad(key, format!("{mib} MiB must be between 1 and 2^30")));
-    }
-    Ok(mib * MIB)
-}
-
-fn processes(cx: &Ctx<'_>, key: &str, n: u32) -> Result<u32, ProfileError> {
-    if n == 0 {
-        return Err(cx.bad(key, "must be at least 1 (the program itself)"));
-    }
-    Ok(n)
-}
-
 fn compile_step(
     cx: &Ctx<'_>,
     raw: RawCompile,
     mounts: &[Mount],
 ) -> Result<CompileStep, ProfileError> {
-    let secs = raw.time_limit_secs;
-    if !(secs.is_finite() && secs > 0.0 && secs <= 3600.0) {
-        return Err(cx.bad(
-            "compile.time_limit_secs",
-            format!("{secs} must be a number of seconds above 0 and at most 3600"),
-        ));
-    }
-    let memory_bytes = positive_mib(cx, "compile.memory_limit_mib", raw.memory_limit_mib)?;
+    let time = limits::time_secs(cx.at("compile.time_limit_secs"), raw.time_limit_secs)?;
+    let memory_bytes = limits::size_mib(cx.at("compile.memory_limit_mib"), raw.memory_limit_mib)?;
     let headroom = raw.heap_headroom_mib.unwrap_or(DEFAULT_HEAP_HEADROOM_MIB);
+    let heap_headroom_bytes = limits::headroom_mib(cx.at("compile.heap_headroom_mib"), headroom)?;
     let command = command(cx, "compile.command", &raw.command, mounts)?;
     let env = env(cx, "compile", raw.env)?;
     let uses_heap = command
@@ -320,38 +309,36 @@ fn compile_step(
         env,
         syscalls: syscalls(cx, "compile", raw.syscalls)?,
         limits: super::CompileLimits {
-            time: Duration::from_secs_f64(secs),
+            time,
             memory_bytes,
-            processes: processes(cx, "compile.processes", raw.processes)?,
-            output_bytes: positive_mib(cx, "compile.output_limit_mib", raw.output_limit_mib)?,
+            processes: limits::processes(cx.at("compile.processes"), raw.processes.into())?,
+            output_bytes: limits::size_mib(
+                cx.at("compile.output_limit_mib"),
+                raw.output_limit_mib,
+            )?,
             address_space_limit: raw.address_space_limit.unwrap_or(true),
         },
-        heap_headroom_bytes: headroom * MIB,
+        heap_headroom_bytes,
     })
 }
 
 fn run_step(cx: &Ctx<'_>, raw: RawRun, mounts: &[Mount]) -> Result<RunStep, ProfileError> {
-    let time_factor = raw.time_factor.unwrap_or(1.0);
-    if !(time_factor.is_finite() && time_factor > 0.0 && time_factor <= 100.0) {
-        return Err(cx.bad(
-            "run.time_factor",
-            format!("{time_factor} must be above 0 and at most 100"),
-        ));
-    }
+    let time_factor = limits::factor(cx.at("run.time_factor"), raw.time_factor.unwrap_or(1.0))?;
     if raw.memory_error.as_deref() == Some("") {
         return Err(cx.bad("run.memory_error", "must not be empty"));
     }
+    let headroom = raw.heap_headroom_mib.unwrap_or(DEFAULT_HEAP_HEADROOM_MIB);
     Ok(RunStep {
         memory_error: raw.memory_error,
         command: command(cx, "run.command", &raw.command, mounts)?,
         env: env(cx, "run", raw.env)?,
         syscalls: syscalls(cx, "run", raw.syscalls)?,
         limits: super::RunLimits {
-            processes: processes(cx, "run.processes", raw.processes)?,
+            processes: limits::processes(cx.at("run.processes"), raw.processes.into())?,
             address_space_limit: raw.address_space_limit.unwrap_or(true),
             time_factor,
         },
-        heap_headroom_bytes: raw.heap_headroom_mib.unwrap_or(DEFAULT_HEAP_HEADROOM_MIB) * MIB,
+        heap_headroom_bytes: limits::headroom_mib(cx.at("run.heap_headroom_mib"), headroom)?,
     })
 }
 

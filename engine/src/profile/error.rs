@@ -4,6 +4,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use crate::limits::LimitError;
+
 /// Everything that can go wrong while loading, choosing or preparing a language profile.
 ///
 /// `origin` fields name where a profile came from, e.g. `profiles/java.toml` or
@@ -50,6 +52,11 @@ pub enum ProfileError {
         key: String,
         problem: String,
     },
+
+    /// A time, size, process count or factor out of the bounds of [`crate::limits`]; it names
+    /// the profile and the key.
+    #[error("{0}")]
+    Limit(#[from] LimitError),
 
     #[error(
         "profile {origin}: unknown system call \"{name}\" in {key} (not in the {arch} table); \

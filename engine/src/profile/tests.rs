@@ -379,13 +379,58 @@ fn bad_values_are_reported_with_their_key() {
     };
     assert!(case("10", "512", "4").is_ok());
     let key_of = |r: Result<(), ProfileError>| match r {
-        Err(ProfileError::BadValue { key, .. }) => key,
-        other => panic!("expected BadValue, got {other:?}"),
+        Err(ProfileError::Limit(e)) => match e.at() {
+            crate::limits::Source::Profile { origin, key } if origin == "test/b.toml" => *key,
+            other => panic!("expected this profile as the source, got {other:?}"),
+        },
+        other => panic!("expected a limit error, got {other:?}"),
     };
     assert_eq!(key_of(case("-1", "512", "4")), "compile.time_limit_secs");
     assert_eq!(key_of(case("nan", "512", "4")), "compile.time_limit_secs");
+    assert_eq!(key_of(case("inf", "512", "4")), "compile.time_limit_secs");
+    assert_eq!(key_of(case("1e300", "512", "4")), "compile.time_limit_secs");
+    assert_eq!(key_of(case("3601", "512", "4")), "compile.time_limit_secs");
     assert_eq!(key_of(case("10", "0", "4")), "compile.memory_limit_mib");
+    assert_eq!(
+        key_of(case("10", "99999999", "4")),
+        "compile.memory_limit_mib"
+    );
+    assert_eq!(
+        // TOML's largest integer.
+        key_of(case("10", "9223372036854775807", "4")),
+        "compile.memory_limit_mib"
+    );
     assert_eq!(key_of(case("10", "512", "0")), "compile.processes");
+    assert_eq!(key_of(case("10", "512", "4294967295")), "compile.processes");
+}
+
+#[test]
+fn run_limits_beyond_their_bounds_are_refused_naming_the_profile() {
+    let run = |extra: &str| parse("r", &interp("r", "", "", extra)).map(|_| ());
+    assert!(run("time_factor = 100").is_ok());
+    assert!(run("heap_headroom_mib = 0").is_ok());
+    let err = run("time_factor = 1e300").unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "profile test/r.toml: run.time_factor: 1e300: a factor must be above 0 and at most 100"
+    );
+    for extra in ["time_factor = nan", "time_factor = 0", "time_factor = -inf"] {
+        assert!(matches!(run(extra), Err(ProfileError::Limit(_))), "{extra}");
+    }
+    let err = run("heap_headroom_mib = 9223372036854775807")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("profile test/r.toml: run.heap_headroom_mib: 9223372036854775807 MiB"),
+        "{err}"
+    );
+    let text = interp("r", "", "", "").replace("processes = 1", "processes = 100000");
+    let err = parse("r", &text).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "profile test/r.toml: run.processes: 100000: a process count must be at least 1 and at \
+         most 32768"
+    );
 }
 
 #[test]

@@ -4,6 +4,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use crate::limits::LimitError;
+
 /// Everything that can be wrong with a tests directory or problem package.
 #[derive(Debug, thiserror::Error)]
 pub enum TestSetError {
@@ -59,6 +61,10 @@ pub enum TestSetError {
          legacy-icpc, 2023-07-draft, 2023-07, 2025-09"
     )]
     UnsupportedFormatVersion { path: PathBuf, value: String },
+
+    /// A time, size or factor out of the bounds of [`crate::limits`]; it names the file.
+    #[error("{0}")]
+    Limit(#[from] LimitError),
 
     #[error("{path}: bad value {value} for {key}; expected {expected}")]
     BadLimit {

@@ -1,10 +1,12 @@
 //! Package limits: `problem.yaml`'s `limits` map and a DOMjudge-style `.timelimit` file,
 //! checked and reconciled into [`PackageLimits`].
 //!
-//! Steps: every number must be positive (and finite); the legacy time factors and their
-//! 2023-07 spelling (`time_multipliers`) fold into one pair, with the legacy defaults 5 and 2;
-//! then a `.timelimit` file supplies the time limit, and must agree with `limits.time_limit`
-//! when both are given.
+//! Steps: every number is checked as it is read, times, sizes and factors against the bounds
+//! of [`crate::limits`] (so a `.timelimit` of 100000 is refused, naming the file), the one
+//! count for being positive; the legacy time factors and their 2023-07 spelling
+//! (`time_multipliers`) fold into one pair, with the legacy defaults 5 and 2; then a
+//! `.timelimit` file supplies the time limit, and must agree with `limits.time_limit` when both
+//! are given.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,6 +15,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{PackageLimits, TestSetError};
+use crate::limits::{self, LimitError, Source};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,20 +44,26 @@ struct RawMultipliers {
     time_limit_to_tle: Option<f64>,
 }
 
-fn positive_secs(
-    path: &Path,
-    key: &'static str,
-    v: Option<f64>,
-) -> Result<Option<f64>, TestSetError> {
-    match v {
-        Some(x) if !(x.is_finite() && x > 0.0) => Err(TestSetError::BadLimit {
-            path: path.to_path_buf(),
-            key,
-            value: x.to_string(),
-            expected: "a positive number",
-        }),
-        other => Ok(other),
+fn at(path: &Path, key: &'static str) -> Source {
+    Source::File {
+        path: path.to_path_buf(),
+        key: Some(key),
     }
+}
+
+fn time(path: &Path, key: &'static str, v: Option<f64>) -> Result<Option<Duration>, LimitError> {
+    v.map(|secs| limits::time_secs(at(path, key), secs))
+        .transpose()
+}
+
+/// A size in MiB, kept in MiB once checked.
+fn mib(path: &Path, key: &'static str, v: Option<u64>) -> Result<Option<u64>, LimitError> {
+    v.map(|m| limits::size_mib(at(path, key), m).map(|_| m))
+        .transpose()
+}
+
+fn factor(path: &Path, key: &'static str, v: Option<f64>) -> Result<Option<f64>, LimitError> {
+    v.map(|x| limits::factor(at(path, key), x)).transpose()
 }
 
 fn positive_int(
@@ -74,40 +83,30 @@ fn positive_int(
 }
 
 pub fn from_yaml(path: &Path, raw: RawLimits) -> Result<PackageLimits, TestSetError> {
-    let secs = |key, v| positive_secs(path, key, v).map(|s| s.map(Duration::from_secs_f64));
     let multipliers = raw.time_multipliers.unwrap_or_default();
     let defaults = PackageLimits::default();
     // The legacy spelling wins if a file gives both.
     let multiplier = raw.time_multiplier.or(multipliers.ac_to_time_limit);
     let margin = raw.time_safety_margin.or(multipliers.time_limit_to_tle);
-    positive_secs(path, "limits.time_resolution", raw.time_resolution)?;
+    time(path, "limits.time_resolution", raw.time_resolution)?;
     positive_int(path, "limits.validation_passes", raw.validation_passes)?;
     Ok(PackageLimits {
-        time_limit: secs("limits.time_limit", raw.time_limit)?,
-        time_multiplier: positive_secs(path, "limits.time_multiplier", multiplier)?
+        time_limit: time(path, "limits.time_limit", raw.time_limit)?,
+        time_multiplier: factor(path, "limits.time_multiplier", multiplier)?
             .unwrap_or(defaults.time_multiplier),
-        time_safety_margin: positive_secs(path, "limits.time_safety_margin", margin)?
+        time_safety_margin: factor(path, "limits.time_safety_margin", margin)?
             .unwrap_or(defaults.time_safety_margin),
-        memory_mib: positive_int(path, "limits.memory", raw.memory)?,
-        output_mib: positive_int(path, "limits.output", raw.output)?,
-        code_kib: positive_int(path, "limits.code", raw.code)?,
-        compilation_time: secs("limits.compilation_time", raw.compilation_time)?,
-        compilation_memory_mib: positive_int(
-            path,
-            "limits.compilation_memory",
-            raw.compilation_memory,
-        )?,
-        validation_time: secs("limits.validation_time", raw.validation_time)?,
-        validation_memory_mib: positive_int(
-            path,
-            "limits.validation_memory",
-            raw.validation_memory,
-        )?,
-        validation_output_mib: positive_int(
-            path,
-            "limits.validation_output",
-            raw.validation_output,
-        )?,
+        memory_mib: mib(path, "limits.memory", raw.memory)?,
+        output_mib: mib(path, "limits.output", raw.output)?,
+        code_kib: raw
+            .code
+            .map(|kib| limits::size_kib(at(path, "limits.code"), kib).map(|_| kib))
+            .transpose()?,
+        compilation_time: time(path, "limits.compilation_time", raw.compilation_time)?,
+        compilation_memory_mib: mib(path, "limits.compilation_memory", raw.compilation_memory)?,
+        validation_time: time(path, "limits.validation_time", raw.validation_time)?,
+        validation_memory_mib: mib(path, "limits.validation_memory", raw.validation_memory)?,
+        validation_output_mib: mib(path, "limits.validation_output", raw.validation_output)?,
     })
 }
 
@@ -117,9 +116,10 @@ pub fn with_timelimit_file(
     yaml: &Path,
     mut limits: PackageLimits,
 ) -> Result<PackageLimits, TestSetError> {
-    let Some((file, file_secs)) = read_timelimit_file(root)? else {
+    let Some((file, file_time)) = read_timelimit_file(root)? else {
         return Ok(limits);
     };
+    let file_secs = file_time.as_secs_f64();
     match limits.time_limit {
         Some(t) if (t.as_secs_f64() - file_secs).abs() > 1e-9 => {
             Err(TestSetError::ConflictingTimeLimits {
@@ -130,13 +130,14 @@ pub fn with_timelimit_file(
             })
         }
         _ => {
-            limits.time_limit = Some(Duration::from_secs_f64(file_secs));
+            limits.time_limit = Some(file_time);
             Ok(limits)
         }
     }
 }
-/// Reads a DOMjudge-style `.timelimit` file (seconds) if `dir` has one.
-pub fn read_timelimit_file(dir: &Path) -> Result<Option<(PathBuf, f64)>, TestSetError> {
+/// Reads a DOMjudge-style `.timelimit` file (seconds) if `dir` has one: a number, within the
+/// bounds of any time limit.
+pub fn read_timelimit_file(dir: &Path) -> Result<Option<(PathBuf, Duration)>, TestSetError> {
     let path = dir.join(".timelimit");
     if !path.exists() {
         return Ok(None);
@@ -146,11 +147,15 @@ pub fn read_timelimit_file(dir: &Path) -> Result<Option<(PathBuf, f64)>, TestSet
         source,
     })?;
     let content = text.trim();
-    match content.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 => Ok(Some((path, secs))),
-        _ => Err(TestSetError::BadTimeLimitFile {
+    let Ok(secs) = content.parse::<f64>() else {
+        return Err(TestSetError::BadTimeLimitFile {
             path,
             content: content.to_string(),
-        }),
-    }
+        });
+    };
+    let source = Source::File {
+        path: path.clone(),
+        key: None,
+    };
+    Ok(Some((path, limits::time_secs(source, secs)?)))
 }

@@ -190,8 +190,7 @@ pub fn discover(dir: &Path) -> Result<TestSet, TestSetError> {
         });
     }
     let limits = PackageLimits {
-        time_limit: limits::read_timelimit_file(dir)?
-            .map(|(_, secs)| Duration::from_secs_f64(secs)),
+        time_limit: limits::read_timelimit_file(dir)?.map(|(_, time)| time),
         ..PackageLimits::default()
     };
     Ok(TestSet {

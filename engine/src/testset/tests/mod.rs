@@ -200,6 +200,15 @@ fn flat_timelimit_file() {
         discover(d.path()),
         Err(TestSetError::BadTimeLimitFile { content, .. }) if content == "fast"
     ));
-    put(d.path(), ".timelimit", "-1");
-    assert!(discover(d.path()).is_err());
+    for bad in ["-1", "0", "100000", "1e300", "NaN", "inf"] {
+        put(d.path(), ".timelimit", bad);
+        let err = discover(d.path()).unwrap_err();
+        assert!(
+            matches!(&err, TestSetError::Limit(e) if e.at() == &crate::limits::Source::File {
+                path: d.path().join(".timelimit"),
+                key: None,
+            }),
+            "{bad}: {err:?}"
+        );
+    }
 }

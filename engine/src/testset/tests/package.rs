@@ -4,6 +4,7 @@ use std::fs;
 use std::time::Duration;
 
 use super::*;
+use crate::limits::{LimitError, Source};
 
 #[test]
 fn package_order_samples_first_natural_and_recursive() {
@@ -145,18 +146,99 @@ fn bad_limits_are_errors() {
     assert!(
         matches!(
             &err,
-            TestSetError::BadLimit {
-                key: "limits.memory",
+            TestSetError::Limit(LimitError::Size {
+                at: Source::File {
+                    key: Some("limits.memory"),
+                    ..
+                },
                 ..
-            }
+            })
         ),
         "{err:?}"
     );
     put(d.path(), "problem.yaml", "limits:\n  time_multiplier: -2\n");
     let err = discover(d.path()).unwrap_err().to_string();
     assert!(
-        err.contains("bad value -2 for limits.time_multiplier"),
+        err.ends_with(
+            "problem.yaml: limits.time_multiplier: -2: a factor must be above 0 and at most 100"
+        ),
         "{err}"
+    );
+    put(
+        d.path(),
+        "problem.yaml",
+        "limits:\n  validation_passes: 0\n",
+    );
+    let err = discover(d.path()).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            TestSetError::BadLimit {
+                key: "limits.validation_passes",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn limits_beyond_their_bounds_are_refused_naming_the_file() {
+    let d = package();
+    let yaml = d.path().join("problem.yaml");
+    put(d.path(), "problem.yaml", "limits:\n  memory: 99999999\n");
+    let err = discover(d.path()).unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!(
+            "{}: limits.memory: 99999999 MiB: a size must be above 0 and at most the host's \
+             memory (",
+            yaml.display()
+        )),
+        "{err}"
+    );
+    for (line, key) in [
+        ("time_limit: 100000", "limits.time_limit"),
+        ("time_limit: .nan", "limits.time_limit"),
+        ("time_limit: .inf", "limits.time_limit"),
+        ("time_limit: 1e300", "limits.time_limit"),
+        ("validation_time: 3601", "limits.validation_time"),
+        ("compilation_time: 0", "limits.compilation_time"),
+        ("time_resolution: -1", "limits.time_resolution"),
+        ("output: 18446744073709551615", "limits.output"),
+        ("validation_memory: 99999999", "limits.validation_memory"),
+        ("code: 18446744073709551615", "limits.code"),
+        ("time_safety_margin: 1e300", "limits.time_safety_margin"),
+        ("time_multiplier: .nan", "limits.time_multiplier"),
+    ] {
+        put(d.path(), "problem.yaml", &format!("limits:\n  {line}\n"));
+        let err = discover(d.path()).unwrap_err();
+        assert!(
+            matches!(&err, TestSetError::Limit(e) if e.at() == &Source::File {
+                path: yaml.clone(),
+                key: Some(key),
+            }),
+            "{line}: {err:?}"
+        );
+    }
+    put(
+        d.path(),
+        "problem.yaml",
+        "limits:\n  time_limit: 3600\n  memory: 1\n",
+    );
+    assert!(discover(d.path()).is_ok());
+}
+
+#[test]
+fn a_timelimit_file_of_100000_is_refused_naming_the_file() {
+    let d = package();
+    put(d.path(), ".timelimit", "100000\n");
+    let err = discover(d.path()).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "{}: 100000 s: a time limit must be above 0 and at most an hour",
+            d.path().join(".timelimit").display()
+        )
     );
 }
 
