@@ -11,6 +11,7 @@
 pub mod bench;
 pub mod cgroup;
 pub mod checker;
+pub mod hostdir;
 pub mod judge;
 pub mod limits;
 pub mod lock;

@@ -209,7 +209,12 @@ fn look(env: &mut Env, what: &str) -> String {
     let mut cmd = Command::new(compile("look.c", false));
     cmd.arg(what);
     let out = run(env, cmd);
-    assert!(out.result.success(), "look {what}: {:?} {}", out.result, out.stderr);
+    assert!(
+        out.result.success(),
+        "look {what}: {:?} {}",
+        out.result,
+        out.stderr
+    );
     out.stdout
 }
 
@@ -255,7 +260,10 @@ fn a_fresh_sandboxs_init_is_out_of_its_programs_reach_too() {
         return;
     }
     let out = common::run(common::command(&compile("neighbours.c", false)));
-    assert_eq!(out.stdout.trim(), "signal 0 stop 0 prlimit 0 affinity 0 kill 0");
+    assert_eq!(
+        out.stdout.trim(),
+        "signal 0 stop 0 prlimit 0 affinity 0 kill 0"
+    );
     assert!(out.result.success(), "{:?}", out.result);
 }
 
@@ -287,7 +295,10 @@ fn a_descriptor_cycle_keeps_no_socket_or_file_alive_into_the_next_run() {
     assert_eq!(plant(&mut env, "cycle").trim(), "planted");
     assert_eq!(look(&mut env, "cycle").trim(), "clean");
     env.settle();
-    assert!(!env.is_broken(), "the collector freed the cycle: nothing to replace");
+    assert!(
+        !env.is_broken(),
+        "the collector freed the cycle: nothing to replace"
+    );
 }
 
 #[test]

@@ -250,3 +250,40 @@ fn a_java_source_is_named_after_its_public_class_whatever_its_file_name() {
         report.tests
     );
 }
+
+#[test]
+fn a_validators_feedback_link_never_makes_the_engine_read_a_host_file() {
+    if !root() {
+        return;
+    }
+    let secret_dir = tempfile::tempdir().unwrap();
+    let secret = secret_dir.path().join("secret");
+    std::fs::write(&secret, "HOST SECRET\n").unwrap();
+    let package = tempfile::tempdir().unwrap();
+    let p = package.path();
+    std::fs::write(p.join("problem.yaml"), "name: Linker\nvalidation: custom\n").unwrap();
+    std::fs::create_dir_all(p.join("data/secret")).unwrap();
+    std::fs::write(p.join("data/secret/1.in"), "1\n").unwrap();
+    std::fs::write(p.join("data/secret/1.ans"), "1\n").unwrap();
+    std::fs::create_dir_all(p.join("output_validators/linker")).unwrap();
+    // The feedback directory is the validator's to write: it points the judge message at a
+    // host file, by the path the engine (root, outside) would follow.
+    std::fs::write(
+        p.join("output_validators/linker/validate.py"),
+        format!(
+            "import os, sys\nos.symlink({:?}, os.path.join(sys.argv[3], 'judgemessage.txt'))\n\
+             sys.exit(43)\n",
+            secret.display().to_string()
+        ),
+    )
+    .unwrap();
+    let report = judge_source(p, "ok.py", "print(1)\n", &Options::default(), None);
+    let test = &report.tests[0];
+    assert_eq!(test.verdict, Verdict::WA, "{test:?}");
+    assert!(!test.message.contains("HOST SECRET"), "{}", test.message);
+    assert!(
+        test.message.contains("not a regular file"),
+        "{}",
+        test.message
+    );
+}

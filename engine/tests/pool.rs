@@ -19,7 +19,7 @@ fn sandboxed_processes() -> Vec<String> {
         if let Ok(status) = std::fs::read_to_string(entry.path().join("status")) {
             if status
                 .lines()
-                .any(|l| l.starts_with("Uid:") && l.contains("60000"))
+                .any(|l| l.starts_with("Uid:") && (l.contains("60000") || l.contains("60001")))
             {
                 found.push(entry.file_name().to_string_lossy().into_owned());
             }
@@ -28,15 +28,17 @@ fn sandboxed_processes() -> Vec<String> {
     found
 }
 
-/// Run cgroups this process created, in the memory hierarchy (v1) or the unified one (v2).
+/// Run cgroups of this test's engine: the directories in its group, in the memory hierarchy
+/// (v1) or the unified one (v2).
 fn own_cgroups() -> Vec<String> {
-    let prefix = format!("judge-{}-", std::process::id());
+    let group = format!("judge-{}", common::sandbox().id());
     let mut found = Vec::new();
     for root in ["/sys/fs/cgroup/memory", "/sys/fs/cgroup"] {
-        for entry in walkdir(std::path::Path::new(root), 3) {
+        for entry in walkdir(std::path::Path::new(root), 4) {
             if entry
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+                .parent()
+                .and_then(|p| p.file_name())
+                .is_some_and(|n| n.to_string_lossy() == group)
             {
                 found.push(entry.display().to_string());
             }
@@ -63,11 +65,11 @@ fn walkdir(dir: &std::path::Path, depth: usize) -> Vec<std::path::PathBuf> {
 }
 
 fn worker_dirs() -> BTreeSet<String> {
-    std::fs::read_dir(std::env::temp_dir())
+    std::fs::read_dir(common::sandbox().dirs().base())
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("judge-worker"))
+        .filter(|n| n.starts_with("worker"))
         .collect()
 }
 
@@ -145,6 +147,14 @@ fn two_thousand_queued_runs_keep_memory_bounded_and_leave_nothing_behind() {
         grown < 16 << 10,
         "memory grew by {grown} KiB over 2,000 runs"
     );
+    assert!(
+        !own_cgroups().is_empty(),
+        "the check would not see the pool's cgroups"
+    );
+    assert!(
+        !worker_dirs().is_empty(),
+        "the check would not see the pool's directories"
+    );
     drop(pool);
     assert_eq!(
         sandboxed_processes(),
@@ -153,4 +163,30 @@ fn two_thousand_queued_runs_keep_memory_bounded_and_leave_nothing_behind() {
     );
     assert_eq!(own_cgroups(), Vec::<String>::new(), "cgroups left");
     assert_eq!(worker_dirs(), before_dirs, "worker directories left");
+}
+
+#[test]
+fn staging_copies_a_link_the_compiler_left_as_a_link_never_what_it_points_to() {
+    if !root() {
+        return;
+    }
+    let secret = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(secret.path(), "HOST SECRET").unwrap();
+    let built = common::sandbox().dirs().sandbox_dir("work", None).unwrap();
+    std::os::unix::fs::symlink(secret.path(), built.path().join("main")).unwrap();
+    std::fs::write(built.path().join("data"), "ok").unwrap();
+    let pool = common::pool(1, true);
+    let source = built.path().to_path_buf();
+    let staged = pool
+        .submit(move |w| {
+            let dir = w
+                .stage(judge_engine::pool::stage_key(), &source)
+                .unwrap()
+                .to_owned();
+            let link = std::fs::symlink_metadata(dir.join("main")).unwrap();
+            let data = std::fs::read_to_string(dir.join("data")).unwrap();
+            (link.file_type().is_symlink(), data)
+        })
+        .wait();
+    assert_eq!(staged, (true, "ok".to_owned()));
 }

@@ -399,3 +399,32 @@ fn tiocsti_is_fatal() {
         out.stdout
     );
 }
+
+#[test]
+fn a_capped_writable_directory_takes_no_more_than_its_cap_and_no_host_disk() {
+    if !root() {
+        return;
+    }
+    let cap = judge_engine::hostdir::Cap::bytes(4 << 20);
+    let dir = common::sandbox()
+        .dirs()
+        .sandbox_dir("work", Some(cap))
+        .unwrap();
+    let mut cmd = common::command("/bin/dd");
+    cmd.args(["if=/dev/zero", "of=/out/fill", "bs=1M", "count=64"])
+        .mount(judge_engine::sandbox::Mount::writable(dir.path(), "/out"));
+    let out = common::run(cmd);
+    assert!(
+        out.stderr.contains("No space left on device"),
+        "{}",
+        out.stderr
+    );
+    let written = std::fs::metadata(dir.path().join("fill")).unwrap().len();
+    assert!(written <= 4 << 20, "{written} bytes written");
+    let fs = nix::sys::statfs::statfs(dir.path()).unwrap();
+    assert_eq!(
+        fs.filesystem_type(),
+        nix::sys::statfs::TMPFS_MAGIC,
+        "not on the host's disk"
+    );
+}

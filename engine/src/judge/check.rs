@@ -133,6 +133,11 @@ impl Checking {
     }
 }
 
+/// The cap of a validator's feedback directory: its output limit.
+pub(crate) fn feedback_cap(limits: &Limits) -> crate::hostdir::Cap {
+    crate::hostdir::Cap::bytes(limits.output.unwrap_or(8 << 20))
+}
+
 /// One validator run: the test, the output, where streams go, and which validator it is.
 struct Run<'a> {
     test: &'a TestCase,
@@ -207,7 +212,7 @@ fn run_validator(
         index,
         n,
     } = *run;
-    let feedback = step::sandbox_dir(worker.sandbox(), "judge-feedback-")?;
+    let feedback = step::sandbox_dir(worker.sandbox(), "feedback", Some(feedback_cap(limits)))?;
     let step = validator_step(
         validator,
         limits,
@@ -261,7 +266,7 @@ pub(crate) fn judgement(run: &Judged<'_>, points: Option<&Points>, index: usize)
         stderr,
     } = *run;
     let name = validator.path.display();
-    let feedback_text = |file: &str| step::read_capped(&feedback.join(file), FEEDBACK_CAP);
+    let feedback_text = |file: &str| step::read_written(feedback, file, FEEDBACK_CAP);
     let stderr = step::read_capped(stderr, FEEDBACK_CAP);
     let mut score = None;
     let (verdict, message) = match (validator.protocol, result.status, result.killed_by) {
@@ -333,11 +338,11 @@ pub(crate) fn judgement(run: &Judged<'_>, points: Option<&Points>, index: usize)
 /// `score_multiplier.txt` times `base`; `Ok(None)` when it left neither.
 fn score_files(dir: &Path, base: Option<f64>) -> Result<Option<f64>, String> {
     let read = |file: &str| -> Result<Option<f64>, String> {
-        let path = dir.join(file);
-        if !path.exists() {
-            return Ok(None);
-        }
-        let text = step::read_capped(&path, 256);
+        let text = match crate::hostdir::read_file(dir, file, 256) {
+            Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(e.to_string()),
+        };
         parse_score(&text)
             .map(Some)
             .ok_or_else(|| format!("{file} holds {:?}, not one number", text.trim()))

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tempfile::TempDir;
+use crate::hostdir::{self, Cap, Links, SandboxDir};
 
 use super::step::{self, Step};
 use super::JudgeError;
@@ -140,7 +140,7 @@ pub(crate) enum Protocol {
 pub(crate) struct BuiltValidator {
     pub path: PathBuf,
     pub protocol: Protocol,
-    pub dir: TempDir,
+    pub dir: SandboxDir,
     /// The command inside the sandbox, before the protocol's arguments.
     pub argv: Vec<String>,
     pub env: Vec<(String, String)>,
@@ -166,8 +166,14 @@ pub(crate) fn validator(
             profile: profile_name,
         })?;
     profile.check_available()?;
-    let dir = step::sandbox_dir(sandbox, "judge-validator-")?;
-    copy_tree(sandbox, &source.path, dir.path())?;
+    let dir = step::sandbox_dir(sandbox, "validator", Some(work_cap(profile)))?;
+    // A package's files, trusted as the package is: its links are followed.
+    hostdir::copy_tree(
+        &source.path,
+        dir.path(),
+        Links::Follow,
+        Some(sandbox.dirs().owner()),
+    )?;
     let protocol = protocol_of(source)?;
     let run_env = profile
         .compile_env(&profile.prepare("", 256 << 20)?)
@@ -211,7 +217,7 @@ pub(crate) fn validator(
                 limits,
                 compile.syscalls().clone(),
             );
-            let scratch = step::scratch_dir()?;
+            let scratch = step::scratch_dir(sandbox)?;
             let report = run_compiler(sandbox, step, dir.path(), scratch.path())?;
             if !report.ok {
                 return Err(JudgeError::ValidatorBuild {
@@ -247,22 +253,12 @@ fn protocol_of(source: &ValidatorSource) -> Result<Protocol, JudgeError> {
     Ok(Protocol::Kattis)
 }
 
-/// Copy the files of `from` (recursively) into `to`, owned by the sandbox's host uid.
-fn copy_tree(sandbox: &Sandbox, from: &Path, to: &Path) -> Result<(), JudgeError> {
-    let entries = fs::read_dir(from).map_err(|e| JudgeError::io("read directory", from, e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| JudgeError::io("read directory", from, e))?;
-        let path = entry.path();
-        let target = to.join(entry.file_name());
-        if path.is_dir() {
-            fs::create_dir(&target).map_err(|e| JudgeError::io("create", &target, e))?;
-            let config = sandbox.config();
-            std::os::unix::fs::chown(&target, Some(config.host_uid), Some(config.host_gid))
-                .map_err(|e| JudgeError::io("chown", &target, e))?;
-            copy_tree(sandbox, &path, &target)?;
-        } else {
-            step::give(sandbox, &path, &target)?;
-        }
-    }
-    Ok(())
+/// The cap of a work directory the profile's compiler writes in: what its memory limit allows
+/// anyway (a tmpfs's pages are charged to the writer's cgroup), 256 MiB without a compile step.
+pub(crate) fn work_cap(profile: &Profile) -> Cap {
+    Cap::bytes(
+        profile
+            .compile()
+            .map_or(256 << 20, |c| c.limits().memory_bytes),
+    )
 }

@@ -5,6 +5,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::checker::CheckerError;
+use crate::hostdir::HostDirError;
 use crate::limits::LimitError;
 use crate::profile::ProfileError;
 use crate::sandbox::SandboxError;
@@ -22,6 +23,8 @@ pub enum JudgeError {
     Checker(#[from] CheckerError),
     #[error("{0}")]
     Limit(#[from] LimitError),
+    #[error("{0}")]
+    HostDir(#[from] HostDirError),
     #[error("source {0}: no such file")]
     MissingSource(PathBuf),
     #[error("source {0} is a binary file (NUL bytes or invalid UTF-8), not source code")]

@@ -77,7 +77,11 @@ pub(crate) fn run(worker: &mut Worker, sides: Sides<'_>) -> Result<Pair, JudgeEr
 
     let pair_wall = sides.submission.limits.wall_time;
     let limits = crate::limits::interactor(sides.interactor_limits, pair_wall);
-    let feedback = step::sandbox_dir(worker.sandbox(), "judge-feedback-")?;
+    let feedback = step::sandbox_dir(
+        worker.sandbox(),
+        "feedback",
+        Some(check::feedback_cap(&limits)),
+    )?;
     let interactor_step = check::validator_step(
         sides.interactor,
         &limits,

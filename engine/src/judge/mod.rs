@@ -255,8 +255,8 @@ impl Problem {
             }
             Err(e) => return Err(e.into()),
         };
-        let work = step::sandbox_dir(sandbox, "judge-work-")?;
-        let scratch = step::scratch_dir()?;
+        let work = step::sandbox_dir(sandbox, "work", Some(compile::work_cap(profile)))?;
+        let scratch = step::scratch_dir(sandbox)?;
         step::give(sandbox, source, &work.path().join(vars.source_file_name()))?;
         let compile = compile::submission(sandbox, profile, &vars, work.path(), scratch.path())?;
         events(Event::Compiled(&compile));
@@ -315,9 +315,9 @@ struct TestRun {
     problem: Arc<Problem>,
     limits: TestLimits,
     cgroups: bool,
-    work: tempfile::TempDir,
+    work: crate::hostdir::SandboxDir,
     stage_key: u64,
-    scratch: tempfile::TempDir,
+    scratch: crate::hostdir::ScratchDir,
     run_all: bool,
     pair_wall_limit: Option<Duration>,
     transcript: bool,
@@ -431,10 +431,7 @@ impl TestRun {
         let output = step::scratch_file(scratch, index, "out");
         let stderr_path = step::scratch_file(scratch, index, "err");
         let limits = self.sandbox_limits();
-        let staged = worker
-            .stage(self.stage_key, self.work.path())
-            .map_err(|e| JudgeError::io("stage the work directory of", self.work.path(), e))?
-            .to_owned();
+        let staged = worker.stage(self.stage_key, self.work.path())?.to_owned();
         let step = step::Step::new(
             self.profile.run_argv(&self.vars),
             self.profile.run_env(&self.vars),

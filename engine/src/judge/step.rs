@@ -1,66 +1,55 @@
 //! One sandboxed step of judging (a compile, a test run, a validator run): the directories it
 //! uses and the way its command, mounts, limits and streams are put together.
 //!
-//! Directories on the host:
-//! - a work directory, owned by the sandbox's host uid, mounted at `/work`: writable while the
-//!   compiler runs, read-only while tests run;
+//! Directories on the host, all made by [`crate::hostdir`] in the engine's base:
+//! - a work directory, owned by the sandbox's host uid, mounted at `/work`: writable (and
+//!   size-capped) while the compiler runs, read-only while tests run;
 //! - a scratch directory, the engine's own (mode 0700), for the streams it captures: the
 //!   sandbox only ever gets their descriptors.
 
 use std::fs::{self, File};
 use std::io::Read;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tempfile::TempDir;
-
 use super::JudgeError;
+use crate::hostdir::{self, Cap, SandboxDir, ScratchDir};
 use crate::profile;
 use crate::sandbox::{Command, Layout, Limits, Mount, RunResult, Sandbox, Stdio, SyscallFilter};
 
-/// A temporary directory the sandboxed program may write to (owned by its host uid).
-pub(crate) fn sandbox_dir(sandbox: &Sandbox, prefix: &str) -> Result<TempDir, JudgeError> {
-    let dir = tempfile::Builder::new()
-        .prefix(prefix)
-        .tempdir()
-        .map_err(|e| JudgeError::io("create directory in", std::env::temp_dir(), e))?;
-    let config = sandbox.config();
-    std::os::unix::fs::chown(dir.path(), Some(config.host_uid), Some(config.host_gid))
-        .map_err(|e| JudgeError::io("chown", dir.path(), e))?;
-    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755))
-        .map_err(|e| JudgeError::io("chmod", dir.path(), e))?;
-    Ok(dir)
+/// A directory the sandboxed program may write to (owned by its host uid), capped at `cap`.
+pub(crate) fn sandbox_dir(
+    sandbox: &Sandbox,
+    kind: &str,
+    cap: Option<Cap>,
+) -> Result<SandboxDir, JudgeError> {
+    Ok(sandbox.dirs().sandbox_dir(kind, cap)?)
 }
 
-/// A temporary directory for the engine alone.
-pub(crate) fn scratch_dir() -> Result<TempDir, JudgeError> {
-    tempfile::Builder::new()
-        .prefix("judge-scratch-")
-        .tempdir()
-        .map_err(|e| JudgeError::io("create directory in", std::env::temp_dir(), e))
+/// A directory for the engine alone.
+pub(crate) fn scratch_dir(sandbox: &Sandbox) -> Result<ScratchDir, JudgeError> {
+    Ok(sandbox.dirs().scratch_dir("scratch")?)
 }
 
-/// Copy `from` to `to` and give it to the sandbox's host uid.
+/// Copy the host file `from` (a submission, a package's file: never one a sandbox wrote) to
+/// `to` and give it to the sandbox's host uid.
 pub(crate) fn give(sandbox: &Sandbox, from: &Path, to: &Path) -> Result<(), JudgeError> {
     fs::copy(from, to).map_err(|e| JudgeError::io("copy", from, e))?;
-    let config = sandbox.config();
-    std::os::unix::fs::chown(to, Some(config.host_uid), Some(config.host_gid))
-        .map_err(|e| JudgeError::io("chown", to, e))
+    Ok(sandbox.dirs().give(to)?)
 }
 
-/// Create a file to capture a stream in.
-pub(crate) fn capture(path: &Path) -> Result<File, JudgeError> {
-    File::create(path).map_err(|e| JudgeError::io("create", path, e))
+/// At most `cap` bytes of the file `name` in `dir`, a directory a sandbox wrote, as text with a
+/// note when it was cut; never through a link (see [`hostdir::read_file`]). A name that is not
+/// a regular file reads as a note saying so.
+pub(crate) fn read_written(dir: &Path, name: &str, cap: usize) -> String {
+    match hostdir::read_file(dir, name, cap + 1) {
+        Ok(Some(bytes)) => capped_text(bytes, cap),
+        Ok(None) => String::new(),
+        Err(e) => format!("[judge: {e}]"),
+    }
 }
 
-/// At most `cap` bytes of a file as text, with a note when it was cut.
-pub(crate) fn read_capped(path: &Path, cap: usize) -> String {
-    let Ok(file) = File::open(path) else {
-        return String::new();
-    };
-    let mut bytes = Vec::new();
-    let _ = file.take(cap as u64 + 1).read_to_end(&mut bytes);
+fn capped_text(mut bytes: Vec<u8>, cap: usize) -> String {
     let cut = bytes.len() > cap;
     bytes.truncate(cap);
     let mut text = String::from_utf8_lossy(&bytes).into_owned();
@@ -68,6 +57,22 @@ pub(crate) fn read_capped(path: &Path, cap: usize) -> String {
         text.push_str("\n[... cut]");
     }
     text
+}
+
+/// Create a file to capture a stream in.
+pub(crate) fn capture(path: &Path) -> Result<File, JudgeError> {
+    File::create(path).map_err(|e| JudgeError::io("create", path, e))
+}
+
+/// At most `cap` bytes of a file of the engine's own (in its scratch directory) as text, with
+/// a note when it was cut.
+pub(crate) fn read_capped(path: &Path, cap: usize) -> String {
+    let Ok(file) = File::open(path) else {
+        return String::new();
+    };
+    let mut bytes = Vec::new();
+    let _ = file.take(cap as u64 + 1).read_to_end(&mut bytes);
+    capped_text(bytes, cap)
 }
 
 /// A step to run in the sandbox.

@@ -7,14 +7,14 @@
 //! - Each worker keeps the environments it built, keyed by their [`Layout`], and reuses them
 //!   (see [`crate::sandbox::env`]); a broken one is dropped and rebuilt on next use. With
 //!   `reuse` off, every run gets a fresh sandbox, still pinned.
-//! - A worker's `/work` is its own directory: [`Worker::stage`] fills it with a submission's
-//!   compiled files, only when the submission changes, and environments mount it read-only.
+//! - A worker's `/work` is its own directory: [`Worker::stage`] fills it with a copy of a
+//!   submission's compiled files (links copied as links, never followed), only when the
+//!   submission changes, and environments mount it read-only.
 //!
 //! Dropping the pool closes the channel; workers finish what is queued and exit, and their
 //! environments (inits, cgroups, directories) go with them.
 
 use std::collections::VecDeque;
-use std::fs;
 use std::io;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,6 +23,7 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
+use crate::hostdir::{self, HostDirError, Links, SandboxDir};
 use crate::sandbox::{Command, Env, Layout, RunResult, Sandbox, SandboxError};
 
 /// A fresh key for [`Worker::stage`].
@@ -106,12 +107,12 @@ impl Pool {
                 sandbox: sandbox.clone(),
                 reuse: config.reuse && sandbox.has_cgroups(),
                 envs: VecDeque::new(),
-                work: tempfile::Builder::new()
-                    .prefix(&format!("judge-worker{index}-"))
-                    .tempdir()?,
+                work: sandbox
+                    .dirs()
+                    .sandbox_dir(&format!("worker{index}"), None)
+                    .map_err(io::Error::other)?,
                 staged: None,
             };
-            worker.own_work_dir()?;
             let thread = std::thread::Builder::new()
                 .name(format!("judge-worker-{index}"))
                 .spawn(move || {
@@ -193,7 +194,7 @@ pub struct Worker {
     sandbox: Arc<Sandbox>,
     reuse: bool,
     envs: VecDeque<Env>,
-    work: tempfile::TempDir,
+    work: SandboxDir,
     staged: Option<u64>,
 }
 
@@ -221,20 +222,15 @@ impl Worker {
         self.work.path()
     }
 
-    /// Put the files of `source` in the worker's work directory, unless the files staged under
-    /// `key` (unique to what `source` holds, e.g. one submission) are there already.
-    pub fn stage(&mut self, key: u64, source: &Path) -> io::Result<&Path> {
+    /// Put the files of `source` (a directory a compiler wrote) in the worker's work directory,
+    /// unless the files staged under `key` (unique to what `source` holds, e.g. one submission)
+    /// are there already. Links in `source` are copied as links, never followed.
+    pub fn stage(&mut self, key: u64, source: &Path) -> Result<&Path, HostDirError> {
         if self.staged != Some(key) {
             self.staged = None;
-            for entry in fs::read_dir(self.work.path())? {
-                let path = entry?.path();
-                if path.is_dir() {
-                    fs::remove_dir_all(&path)?;
-                } else {
-                    fs::remove_file(&path)?;
-                }
-            }
-            link_tree(source, self.work.path())?;
+            hostdir::empty_dir(self.work.path())?;
+            let owner = self.sandbox.dirs().owner();
+            hostdir::copy_tree(source, self.work.path(), Links::Keep, Some(owner))?;
             self.staged = Some(key);
         }
         Ok(self.work.path())
@@ -289,32 +285,6 @@ impl Worker {
     pub fn pin(&self, command: &mut Command) {
         command.limits_mut().cpus = self.cpu.map(|c| c.to_string());
     }
-
-    fn own_work_dir(&self) -> io::Result<()> {
-        let config = self.sandbox.config();
-        std::os::unix::fs::chown(
-            self.work.path(),
-            Some(config.host_uid),
-            Some(config.host_gid),
-        )?;
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(self.work.path(), fs::Permissions::from_mode(0o755))
-    }
-}
-
-/// Hard-link (or, across filesystems, copy) the tree `from` into `to`.
-fn link_tree(from: &Path, to: &Path) -> io::Result<()> {
-    for entry in fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            fs::create_dir(&target)?;
-            link_tree(&entry.path(), &target)?;
-        } else if fs::hard_link(entry.path(), &target).is_err() {
-            fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
 }
 
 /// The CPUs this process may run on.
@@ -330,18 +300,6 @@ fn allowed_cpus() -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn link_tree_copies_files_and_directories() {
-        let from = tempfile::tempdir().unwrap();
-        let to = tempfile::tempdir().unwrap();
-        fs::write(from.path().join("a"), "1").unwrap();
-        fs::create_dir(from.path().join("d")).unwrap();
-        fs::write(from.path().join("d/b"), "2").unwrap();
-        link_tree(from.path(), to.path()).unwrap();
-        assert_eq!(fs::read_to_string(to.path().join("a")).unwrap(), "1");
-        assert_eq!(fs::read_to_string(to.path().join("d/b")).unwrap(), "2");
-    }
 
     #[test]
     fn this_process_may_use_some_cpu() {

@@ -18,6 +18,7 @@ use super::seccomp::FilterError;
 use super::spec::SpecError;
 use super::stage::{Dirt, Stage};
 use crate::cgroup::CgroupError;
+use crate::hostdir::HostDirError;
 
 /// Why the sandbox could not run a program. A program that crashes, exceeds a limit or makes a
 /// forbidden call is not an error: that is an `Ok(RunResult)`.
@@ -44,6 +45,8 @@ pub enum SandboxError {
     },
     #[error("the sandbox needs the host directory /tmp as a mount point for its root: {0}")]
     NoTmp(io::Error),
+    #[error("sandbox host directories: {0}")]
+    HostDir(#[from] HostDirError),
     /// A step in the child failed: `what` is the stage with its detail, e.g. `mount /usr`.
     #[error("sandbox stage {what}: {errno:?} ({desc})", desc = errno.desc())]
     Child {

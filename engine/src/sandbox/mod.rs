@@ -38,6 +38,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::cgroup::{CgroupConfig, Cgroups, Detected};
+use crate::hostdir::HostDirs;
 
 pub use env::{Env, Layout};
 pub use error::{EnvError, HostStep, SandboxError};
@@ -102,6 +103,10 @@ pub struct Sandbox {
     warnings: Vec<String>,
     /// CPUs the engine may use: how fast a run without a cpuset can burn CPU time.
     cpus: u32,
+    /// Every host directory a sandbox of this engine sees.
+    dirs: HostDirs,
+    /// This engine: its cgroup group and its base of host directories carry the id.
+    id: crate::lock::EngineId,
 }
 
 impl Sandbox {
@@ -153,7 +158,8 @@ impl Sandbox {
             .collect();
         let id =
             crate::lock::EngineId::random().map_err(|e| SandboxError::host(HostStep::Random, e))?;
-        let mut warnings = Vec::new();
+        let dirs = HostDirs::create(&id, (config.host_uid, config.host_gid))?;
+        let mut warnings = dirs.warnings().to_vec();
         let cgroups = match &config.cgroup {
             None => {
                 warnings.push(
@@ -183,7 +189,19 @@ impl Sandbox {
             cgroups,
             warnings,
             cpus,
+            dirs,
+            id,
         })
+    }
+
+    /// This engine's id: its cgroups are in `judge-<id>`, its directories in `<tmp>/judge/<id>`.
+    pub fn id(&self) -> &crate::lock::EngineId {
+        &self.id
+    }
+
+    /// The engine's host directories: where every directory a sandbox sees is made.
+    pub fn dirs(&self) -> &HostDirs {
+        &self.dirs
     }
 
     /// What the sandbox could not set up on this host and what that costs, one sentence each.
