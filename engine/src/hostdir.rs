@@ -32,8 +32,23 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::lock::{sweep_and_claim, DirLock, EngineId};
+
+/// Held shared by every clone of a sandbox, exclusively while the engine has a copied file open
+/// for writing: a clone copies the engine's descriptors, and a file the child holds open for
+/// writing cannot be executed (ETXTBSY) by any sandbox until the child closes it.
+static WRITING: RwLock<()> = RwLock::new(());
+
+/// Taken around the clone of a sandbox (or any child of the engine).
+pub(crate) fn cloning() -> RwLockReadGuard<'static, ()> {
+    WRITING.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn writing() -> RwLockWriteGuard<'static, ()> {
+    WRITING.write().unwrap_or_else(|p| p.into_inner())
+}
 
 /// Why a host directory could not be made, read or copied; names the path.
 #[derive(Debug, thiserror::Error)]
@@ -489,6 +504,8 @@ fn copy_dir(
                     continue;
                 }
                 let mode = meta.st_mode & 0o777;
+                // No sandbox is cloned while the copy is open for writing (see `WRITING`).
+                let no_clone = writing();
                 let output = open_in(
                     dst,
                     name,
@@ -503,6 +520,8 @@ fn copy_dir(
                 output
                     .set_permissions(std::fs::Permissions::from_mode(mode))
                     .map_err(|e| HostDirError::io("chmod", &target, e))?;
+                drop(output);
+                drop(no_clone);
                 give(owner, &target)?;
             }
             libc::S_IFLNK => {

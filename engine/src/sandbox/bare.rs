@@ -27,6 +27,7 @@ pub const NAMESPACES: [(&str, i32); 7] = [
 pub fn fork_wait(program: &CStr) -> Result<ExitStatus, SandboxError> {
     let argv = [program.as_ptr(), std::ptr::null()];
     let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+    let no_copy = crate::hostdir::cloning();
     // SAFETY: the child only calls async-signal-safe execve and _exit on data built before.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
@@ -34,6 +35,7 @@ pub fn fork_wait(program: &CStr) -> Result<ExitStatus, SandboxError> {
         unsafe { libc::execve(program.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
         sys::exit(127);
     }
+    drop(no_copy);
     if pid < 0 {
         return Err(SandboxError::host(
             HostStep::Clone,
@@ -51,6 +53,7 @@ pub fn spawn_wait(program: &CStr, flags: i32) -> Result<ExitStatus, SandboxError
     let user = flags & libc::CLONE_NEWUSER != 0;
     let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .map_err(|e| SandboxError::host(HostStep::Pipe, e))?;
+    let no_copy = crate::hostdir::cloning();
     let pid = sys::clone_process(flags as u64, None)
         .map_err(|e| SandboxError::host(HostStep::Clone, std::io::Error::from_raw_os_error(e)))?;
     if pid == 0 {
@@ -63,6 +66,7 @@ pub fn spawn_wait(program: &CStr, flags: i32) -> Result<ExitStatus, SandboxError
         unsafe { libc::execve(program.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
         sys::exit(127);
     }
+    drop(no_copy);
     drop(read);
     let mut child = super::wait::Child::new(pid);
     if user {

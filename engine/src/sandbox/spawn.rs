@@ -281,6 +281,7 @@ fn clone_child(
     .map_err(|e| SandboxError::host(HostStep::BlockSignals, e))?;
     let groups = set_thread_groups(&[]);
     let mut placed = into.is_some();
+    let no_copy = crate::hostdir::cloning();
     let result = match groups {
         Ok(()) => match sys::clone_process(NAMESPACES, into) {
             // A kernel without CLONE_INTO_CGROUP: attach after clone instead.
@@ -295,6 +296,7 @@ fn clone_child(
     if let Ok(0) = result {
         child::run(ctx);
     }
+    drop(no_copy);
     let restored = set_thread_groups(&sandbox.groups);
     let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old_mask), None);
     let pid = match (groups, result) {
