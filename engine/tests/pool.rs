@@ -190,3 +190,68 @@ fn staging_copies_a_link_the_compiler_left_as_a_link_never_what_it_points_to() {
         .wait();
     assert_eq!(staged, (true, "ok".to_owned()));
 }
+
+/// Host pids of the environments' spares: the sandbox init's user (60001), a child of an init
+/// (whose own parent is this process).
+fn spares() -> Vec<i32> {
+    let field = |status: &str, key: &str| -> Option<String> {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| v.split_whitespace().next().unwrap_or("").to_owned())
+    };
+    let me = std::process::id().to_string();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        if field(&status, "Uid:").as_deref() == Some("60001")
+            && field(&status, "PPid:").as_deref() != Some(me.as_str())
+        {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+#[test]
+fn a_run_whose_spare_was_killed_or_stopped_from_outside_still_gets_its_result() {
+    if !root() {
+        return;
+    }
+    let pool = common::pool(1, true);
+    let run = |pool: &judge_engine::pool::Pool| {
+        pool.submit(|w| {
+            let mut cmd = Command::new("/bin/echo");
+            cmd.arg("fine");
+            let mut out = tempfile::tempfile().unwrap();
+            cmd.stdout(Stdio::from(out.try_clone().unwrap()));
+            let result = w.run(layout(), cmd).map(|r| r.success());
+            let mut text = String::new();
+            std::io::Seek::rewind(&mut out).unwrap();
+            std::io::Read::read_to_string(&mut out, &mut text).unwrap();
+            (result.map_err(|e| e.to_string()), text)
+        })
+        .wait()
+    };
+    assert_eq!(run(&pool), (Ok(true), "fine\n".to_owned()));
+    for signal in [libc::SIGKILL, libc::SIGSTOP] {
+        // Let the init finish its clean-up and fork the next spares.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let victims = spares();
+        assert!(!victims.is_empty(), "no spare found");
+        for pid in victims {
+            // SAFETY: signalling a process of our own sandbox.
+            unsafe { libc::kill(pid, signal) };
+        }
+        assert_eq!(
+            run(&pool),
+            (Ok(true), "fine\n".to_owned()),
+            "after {signal}"
+        );
+    }
+}

@@ -253,25 +253,46 @@ impl Worker {
         }
         command.limits_mut().cpus = None;
         command.syscalls(layout.syscalls.clone());
-        let position = self.envs.iter().position(|e| *e.layout() == layout);
-        let mut env = match position.and_then(|i| self.envs.remove(i)) {
-            Some(mut env) => {
-                env.settle();
-                if env.is_broken() {
-                    Env::new(&self.sandbox, layout)?
-                } else {
-                    env
+        let mut spec = command.validate()?;
+        // A run the environment failed before it could start goes once more, to a fresh one.
+        let mut retried = false;
+        loop {
+            let mut env = match self.take_env(&layout) {
+                Ok(env) => env,
+                Err(e) if e.is_environment() && !retried => {
+                    retried = true;
+                    continue;
                 }
+                Err(e) => return Err(e),
+            };
+            let result = env.run_spec(spec);
+            if !env.is_broken() {
+                // Most recently used at the front; the least recently used goes first.
+                self.envs.push_front(env);
+                self.envs.truncate(MAX_ENVS);
             }
-            None => Env::new(&self.sandbox, layout)?,
-        };
-        let result = env.run(command);
-        if !env.is_broken() {
-            // Most recently used at the front; the least recently used goes first.
-            self.envs.push_front(env);
-            self.envs.truncate(MAX_ENVS);
+            match result {
+                Ok(result) => return Ok(result),
+                Err((_, Some(back))) if !retried => {
+                    retried = true;
+                    spec = *back;
+                }
+                Err((error, _)) => return Err(error),
+            }
         }
-        result
+    }
+
+    /// This worker's environment for `layout`, checked (its clean-up done, its next spare
+    /// ready) and replaced when it is broken, or a new one.
+    fn take_env(&mut self, layout: &Layout) -> Result<Env, SandboxError> {
+        let position = self.envs.iter().position(|e| e.layout() == layout);
+        if let Some(mut env) = position.and_then(|i| self.envs.remove(i)) {
+            env.settle();
+            if !env.is_broken() {
+                return Ok(env);
+            }
+        }
+        Env::new(&self.sandbox, layout.clone())
     }
 
     /// Run `command` in a fresh sandbox with its own mounts, pinned to this worker's CPU.
