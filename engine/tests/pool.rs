@@ -7,6 +7,13 @@ use std::collections::BTreeSet;
 use common::{compile, layout, root};
 use judge_engine::sandbox::{Command, Stdio};
 
+/// The tests look at every process, cgroup and directory of the engine: one at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
@@ -78,6 +85,7 @@ fn a_worker_pins_its_runs_to_its_cpu_and_the_program_cannot_widen_it() {
     if !root() {
         return;
     }
+    let _alone = alone();
     let program = compile("affinity.c", false);
     for reuse in [true, false] {
         let pool = common::pool(1, reuse);
@@ -105,6 +113,7 @@ fn two_thousand_queued_runs_keep_memory_bounded_and_leave_nothing_behind() {
     if !root() {
         return;
     }
+    let _alone = alone();
     let before_dirs = worker_dirs();
     let pool = common::pool(2, true);
     // Warm up: environments built, allocator pools filled.
@@ -170,6 +179,7 @@ fn staging_copies_a_link_the_compiler_left_as_a_link_never_what_it_points_to() {
     if !root() {
         return;
     }
+    let _alone = alone();
     let secret = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(secret.path(), "HOST SECRET").unwrap();
     let built = common::sandbox().dirs().sandbox_dir("work", None).unwrap();
@@ -223,6 +233,7 @@ fn a_run_whose_spare_was_killed_or_stopped_from_outside_still_gets_its_result() 
     if !root() {
         return;
     }
+    let _alone = alone();
     let pool = common::pool(1, true);
     let run = |pool: &judge_engine::pool::Pool| {
         pool.submit(|w| {

@@ -174,6 +174,17 @@ struct Spare {
     pid: libc::pid_t,
     /// The inodes of its socket pair: the clean-up's socket check expects these.
     sockets: [u64; 2],
+    /// A byte here: it went on to run a program.
+    ran: OwnedFd,
+}
+
+impl Spare {
+    /// Whether it went on to run a program (it wrote to its pipe before execve).
+    fn ran(&self) -> bool {
+        let mut byte = 0u8;
+        // SAFETY: reading one byte into a stack variable from our non-blocking pipe.
+        unsafe { libc::read(self.ran.as_raw_fd(), (&mut byte as *mut u8).cast(), 1) == 1 }
+    }
 }
 
 /// The init's state.
@@ -222,7 +233,9 @@ impl Init {
         Ok(())
     }
 
-    /// Reap every child that ended: report a spare's end, add up an orphan's usage.
+    /// Reap every child that ended: report a spare's end, add up an orphan's usage. Only the
+    /// end of a spare that ran a program calls for a clean-up: a spare that died waiting (or
+    /// failed before execve) ran nothing but the init's code, and another run may be going on.
     fn reap(&mut self) {
         let mut info = [0u8; 128];
         // SAFETY: draining the signalfd into a stack buffer of signalfd_siginfo's size.
@@ -237,7 +250,9 @@ impl Init {
             let mut usage = std::mem::take(&mut self.others);
             usage.add(&reaped.usage);
             sys::send_record(SOCK, &reap::exited(reaped.status, usage, 0, spare.seq));
-            self.dirty = true;
+            if spare.ran() {
+                self.dirty = true;
+            }
         }
     }
 
@@ -281,6 +296,7 @@ impl Init {
                         seq,
                         pid: forked.pid,
                         sockets: forked.sockets,
+                        ran: forked.ran,
                     });
                 }
                 Err(errno) => {

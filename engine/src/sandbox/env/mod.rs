@@ -129,6 +129,9 @@ pub struct Env {
     devnull: OwnedFd,
     cpus: u32,
     broken: bool,
+    /// What went wrong with a spare for a later run while a run went on: the environment is
+    /// replaced once that run is over.
+    trouble: Option<SandboxError>,
     runs: u64,
 }
 
@@ -195,6 +198,7 @@ impl Env {
                 .map_err(|e| SandboxError::host(HostStep::OpenDevNull, e))?
                 .into(),
             broken: false,
+            trouble: None,
             runs: 0,
         };
         match env.next_message(wait::SETUP_TIMEOUT)?.0 {
@@ -262,8 +266,12 @@ impl Env {
             return Err((EnvError::Broken.into(), Some(Box::new(spec))));
         }
         let result = self.try_run(spec);
-        if result.is_err() {
-            self.broken = true;
+        // A step of the program that failed (execve of a missing file, say) leaves the
+        // environment as it was: its init reaps and cleans up as after any run.
+        if let Err((e, _)) = &result {
+            if !matches!(e, SandboxError::Child { .. } | SandboxError::Spec(_)) {
+                self.broken = true;
+            }
         }
         self.runs += 1;
         result
@@ -405,6 +413,7 @@ impl Env {
             cgroups,
             features,
             next_slot,
+            trouble,
             ..
         } = self;
         let (active, other) = match spare.slot {
@@ -483,6 +492,8 @@ impl Env {
             })?;
             match record.kind() {
                 Some(RecordKind::Spare) => {
+                    // The next run's spare: trouble with it spoils the environment for the
+                    // next run, not this run's result.
                     let attached = attach(
                         record,
                         fd,
@@ -494,10 +505,12 @@ impl Env {
                             slot: other,
                             slot_index: *next_slot,
                         },
-                    )
-                    .map_err(Started)?;
+                    );
                     *next_slot ^= 1;
-                    ready.push_back(attached);
+                    match attached {
+                        Ok(attached) => ready.push_back(attached),
+                        Err(e) => *trouble = Some(e),
+                    }
                 }
                 Some(RecordKind::Exited) if record.index == spare.seq => {
                     supervisor.watch.exited = Some(record);
@@ -509,7 +522,7 @@ impl Env {
                     return Ok(supervisor.watch);
                 }
                 Some(RecordKind::Exited) => {
-                    return Err(Started(EnvError::SpareDied { seq: record.index }.into()))
+                    *trouble = Some(EnvError::SpareDied { seq: record.index }.into());
                 }
                 Some(RecordKind::Error) => {
                     return Err(Started(

@@ -9,8 +9,10 @@
 //! 2. becomes the program's user, which clears every capability it inherited from the init;
 //! 3. takes its stdin, stdout and stderr from the request, starts a session, sets the run's
 //!    rlimits and working directory;
-//! 4. calls execve; its socket closes there (close-on-exec), which tells the engine the program
-//!    runs. A step that fails is an `Error` record on the socket, then exit.
+//! 4. writes a byte to its pipe to the init (so that the init knows a program ran, and cleans
+//!    up after it) and calls execve; its socket and pipe close there (close-on-exec), which
+//!    tells the engine the program runs. A step that fails is an `Error` record on the socket,
+//!    then exit.
 //!
 //! It inherits the init's seccomp programs, so it costs no filter load.
 
@@ -26,6 +28,8 @@ use crate::sandbox::sys;
 
 /// The spare's end of its socket, in the spare.
 const SOCK: RawFd = SYNC_FD;
+/// The spare's end of its pipe to the init, in the spare.
+const RAN: RawFd = SYNC_FD + 1;
 
 /// A forked spare, seen from the init.
 pub(super) struct Forked {
@@ -34,6 +38,8 @@ pub(super) struct Forked {
     pub theirs: OwnedFd,
     /// The socket pair's inodes.
     pub sockets: [u64; 2],
+    /// The init's end of the spare's pipe: a byte arrives when the spare runs a program.
+    pub ran: OwnedFd,
 }
 
 /// Fork a spare that will run as `uid`/`gid`.
@@ -53,28 +59,39 @@ pub(super) fn fork(uid: u32, gid: u32) -> Result<Forked, i32> {
             .unwrap_or(0)
     };
     let sockets = [inode(&ours), inode(&theirs)];
+    let (ran, ran_w) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK)
+            .map_err(|e| e as i32)?;
     match sys::fork()? {
         0 => {
             drop(theirs);
-            life(ours, uid, gid)
+            drop(ran);
+            life(ours, ran_w, uid, gid)
         }
         pid => Ok(Forked {
             pid,
             theirs,
             sockets,
+            ran,
         }),
     }
 }
 
 /// The spare's life: wait for the request, become the program.
-fn life(sock: OwnedFd, uid: u32, gid: u32) -> ! {
-    // Our socket replaces the init's at 3; nothing of the init's stays open.
-    // SAFETY: duplicating a descriptor we own onto a fixed number.
-    if unsafe { libc::dup3(sock.as_raw_fd(), SOCK, libc::O_CLOEXEC) } < 0 {
-        sys::exit(71);
+fn life(sock: OwnedFd, ran: OwnedFd, uid: u32, gid: u32) -> ! {
+    // Our socket replaces the init's at 3 (it cannot be there already), then our pipe goes to
+    // 4 (if the socket was there, its copy at 3 is the one kept); nothing of the init's stays
+    // open.
+    for (fd, target) in [(&sock, SOCK), (&ran, RAN)] {
+        // SAFETY: duplicating a descriptor we own onto a fixed number.
+        if fd.as_raw_fd() != target
+            && unsafe { libc::dup3(fd.as_raw_fd(), target, libc::O_CLOEXEC) } < 0
+        {
+            sys::exit(71);
+        }
     }
-    drop(sock);
-    if sys::close_from(SOCK as u32 + 1).is_err() || sys::reset_signals().is_err() {
+    std::mem::forget((sock, ran));
+    if sys::close_from(RAN as u32 + 1).is_err() || sys::reset_signals().is_err() {
         sys::exit(71);
     }
     let mut buf = vec![0u8; proto::MAX_REQUEST];
@@ -126,6 +143,9 @@ fn activate(run: &RunRequest, fds: &[OwnedFd], uid: u32, gid: u32) -> ! {
     if unsafe { libc::chdir(run.cwd.as_ptr()) } != 0 {
         sys::fail(SOCK, Stage::Chdir, 0, sys::errno());
     }
+    // From here on a program may run: the init must clean up after it.
+    // SAFETY: writing one byte from a literal to our pipe.
+    unsafe { libc::write(RAN, b"r".as_ptr().cast(), 1) };
     // SAFETY: NUL-terminated strings in NULL-terminated arrays built above.
     unsafe { libc::execve(argv[0], argv.as_ptr(), envp.as_ptr()) };
     sys::fail(SOCK, Stage::Execve, 0, sys::errno())
