@@ -83,10 +83,11 @@ fn life(sock: OwnedFd, ran: OwnedFd, uid: u32, gid: u32) -> ! {
     // 4 (if the socket was there, its copy at 3 is the one kept); nothing of the init's stays
     // open.
     for (fd, target) in [(&sock, SOCK), (&ran, RAN)] {
+        if fd.as_raw_fd() == target {
+            continue;
+        }
         // SAFETY: duplicating a descriptor we own onto a fixed number.
-        if fd.as_raw_fd() != target
-            && unsafe { libc::dup3(fd.as_raw_fd(), target, libc::O_CLOEXEC) } < 0
-        {
+        if unsafe { libc::dup3(fd.as_raw_fd(), target, libc::O_CLOEXEC) } < 0 {
             sys::exit(71);
         }
     }
