@@ -25,6 +25,7 @@ const SUITES: &[&str] = &[
     "sandbox_isolation",
     "sandbox_lifecycle",
     "pool",
+    "soak",
 ];
 
 fn skip(why: &str) {
@@ -116,7 +117,7 @@ fn the_sandbox_and_cgroup_suites_pass_on_a_cgroup_v2_kernel() {
     // do not hold: a file only root may read is readable to any uid there, sandbox or not.
     // Only then is the test that /etc/shadow stays unreadable left out.
     let mut script = format!(
-        "cd {root}\nexport CI=true JUDGE_IN_GUEST=1 RUST_BACKTRACE=1\n\
+        "cd {root}\nexport CI=true JUDGE_IN_GUEST=1 JUDGE_SOAK_RUNS=1000 RUST_BACKTRACE=1\n\
          echo \"$(uname -r) $(cat /sys/fs/cgroup/cgroup.controllers)\" > {out}/kernel\n\
          SKIP=\n\
          if setpriv --reuid=60000 --regid=60000 --clear-groups cat /etc/shadow > /dev/null 2>&1\n\
