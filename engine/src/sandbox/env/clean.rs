@@ -4,12 +4,13 @@
 //! 1. no process of the run is left: every process of the namespace descends from the init, so
 //!    a leftover shows as a child that is not a spare (the engine then kills the run's cgroup
 //!    and asks again);
-//! 2. no socket of the run is left: `/proc/net/unix` of the sandbox's network namespace lists
-//!    only the spares' socket pairs. A run can keep a socket (listening on an abstract name, or
-//!    holding an open file) alive after its end by leaving its descriptor in flight in an
-//!    unreachable `SCM_RIGHTS` cycle; the kernel's garbage collector frees such cycles, so the
-//!    init makes it run (closing a socket while descriptors are in flight starts it) and waits
-//!    a little before calling the environment dirty;
+//! 2. no socket of the run is left: the sandbox's network namespace holds no socket at all
+//!    (`sockets: used 0` in its `/proc/net/sockstat`; the spares' sockets were made in the
+//!    engine's). A run can keep a socket (listening on an abstract name, or holding an open file)
+//!    alive after its end by leaving its descriptor in flight in an unreachable `SCM_RIGHTS`
+//!    cycle; the kernel's garbage collector frees such cycles, so the init makes it run (closing
+//!    a socket while descriptors are in flight starts it) and waits a little before calling the
+//!    environment dirty;
 //! 3. `/tmp` (and with it `/dev/shm`) is as a fresh mount: empty, no inode in use but its root
 //!    (an unlinked file kept open in flight would show here), mode 1777 and owner root (which
 //!    no run could change: the init owns it), times set to now;
@@ -30,16 +31,12 @@ use crate::sandbox::sys;
 const GC_WAIT: Duration = Duration::from_millis(50);
 
 /// Make the environment as new, or say what is wrong with it. `spares` are the children allowed
-/// to live on; `sockets` the inodes of the sockets allowed to exist.
-pub(super) fn reset(spares: &[libc::pid_t], sockets: &[u64]) -> Option<(Dirt, i32)> {
+/// to live on.
+pub(super) fn reset(spares: &[libc::pid_t]) -> Option<(Dirt, i32)> {
     if children().into_iter().any(|pid| !spares.contains(&pid)) {
         return Some((Dirt::Processes, 0));
     }
-    let stray = || {
-        unix_sockets()
-            .into_iter()
-            .any(|ino| !sockets.contains(&ino))
-    };
+    let stray = || sockets_in_use() != 0;
     if stray() && !collect_garbage(|| !stray()) {
         return Some((Dirt::Sockets, libc::EBUSY));
     }
@@ -86,14 +83,13 @@ fn children() -> Vec<libc::pid_t> {
     out
 }
 
-/// The inodes of every unix socket of the network namespace.
-fn unix_sockets() -> Vec<u64> {
-    let text = std::fs::read_to_string("/proc/net/unix").unwrap_or_default();
-    // Num RefCount Protocol Flags Type St Inode Path
+/// The sockets of the network namespace, from its `/proc/net/sockstat` (`sockets: used N`).
+fn sockets_in_use() -> u64 {
+    let text = std::fs::read_to_string("/proc/net/sockstat").unwrap_or_default();
     text.lines()
-        .skip(1)
-        .filter_map(|line| line.split_whitespace().nth(6)?.parse().ok())
-        .collect()
+        .find_map(|l| l.strip_prefix("sockets: used "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(u64::MAX)
 }
 
 /// Wait for the unix socket garbage collector to free what a run left in flight, until `done`,

@@ -19,9 +19,10 @@
 //!    inherits them, so no run pays for loading a filter into the kernel), and offers spares;
 //! 3. sleeps in poll on its socket and its signalfd. A request is handled at once; a child's end
 //!    is reaped: a spare's end (the program's, or a spare that died) is reported as Exited, with
-//!    what it and the orphans reaped on the way used, then the environment is cleaned
-//!    ([`super::clean`]) and Cleaned is reported; when clean, the PID counter is reset and
-//!    spares are forked until two are alive, each announced with its socket (Spare);
+//!    what it and the orphans reaped on the way used; after a spare that ran a program the
+//!    environment is cleaned ([`super::clean`]) and Cleaned is reported; when clean, the PID
+//!    counter is reset and spares are forked until two are alive, each on the next socket the
+//!    engine gave and announced (Spare);
 //! 4. exits when the engine's end of the socket closes, whenever that happens, a run going on
 //!    or not: its death ends the PID namespace and every process in it.
 
@@ -103,7 +104,7 @@ fn serve() -> i32 {
         sigfd,
         confinement: None,
         spares: Vec::new(),
-        ended: Vec::new(),
+        stock: std::collections::VecDeque::new(),
         next_seq: 1,
         others: Usage::default(),
         dirty: false,
@@ -172,8 +173,6 @@ fn child_signals() -> Result<OwnedFd, i32> {
 struct Spare {
     seq: u32,
     pid: libc::pid_t,
-    /// The inodes of its socket pair: the clean-up's socket check expects these.
-    sockets: [u64; 2],
     /// A byte here: it went on to run a program.
     ran: OwnedFd,
 }
@@ -194,9 +193,8 @@ struct Init {
     confinement: Option<Confinement>,
     /// The spares alive, oldest first.
     spares: Vec<Spare>,
-    /// The socket inodes of the spares that ended since the last clean-up: the engine may
-    /// still hold its end.
-    ended: Vec<u64>,
+    /// Sockets the engine gave, one for each spare to come.
+    stock: std::collections::VecDeque<OwnedFd>,
     next_seq: u32,
     /// What the orphans reaped since the last spare's end used.
     others: Usage,
@@ -211,7 +209,7 @@ struct Init {
 impl Init {
     /// Read and handle one request; `Err` is the exit code when the engine is gone.
     fn receive(&mut self) -> Result<(), i32> {
-        let (n, _fds) = match proto::receive(SOCK, &mut self.buf) {
+        let (n, fds) = match proto::receive(SOCK, &mut self.buf) {
             Ok(Some(message)) => message,
             Ok(None) => return Err(0),
             Err(_) => return Err(71),
@@ -220,6 +218,13 @@ impl Init {
             Some(Request::Reset) => {
                 self.dirty = true;
                 self.reported = false;
+            }
+            Some(Request::Sockets) => {
+                self.stock.extend(fds);
+                // Spares put off for want of a socket.
+                if !self.dirty && !self.reported {
+                    self.offer();
+                }
             }
             Some(Request::Confine(c)) if self.confinement.is_none() => match confine(&c) {
                 Ok(()) => {
@@ -246,7 +251,6 @@ impl Init {
                 continue;
             };
             let spare = self.spares.remove(i);
-            self.ended.extend(spare.sockets);
             let mut usage = std::mem::take(&mut self.others);
             usage.add(&reaped.usage);
             sys::send_record(SOCK, &reap::exited(reaped.status, usage, 0, spare.seq));
@@ -258,28 +262,36 @@ impl Init {
 
     /// Make the environment as new; when it is, say so and top the spares up.
     fn clean_and_offer(&mut self) {
-        let Some(confinement) = &self.confinement else {
+        if self.confinement.is_none() {
             return;
-        };
+        }
         let alive: Vec<libc::pid_t> = self.spares.iter().map(|s| s.pid).collect();
-        let mut known: Vec<u64> = self.spares.iter().flat_map(|s| s.sockets).collect();
-        known.extend(&self.ended);
-        if let Some((dirt, errno)) = clean::reset(&alive, &known) {
+        if let Some((dirt, errno)) = clean::reset(&alive) {
             self.reported = true;
             return reply(RecordKind::Cleaned, dirt as u32, errno);
         }
         self.dirty = false;
-        self.ended.clear();
         self.others = Usage::default();
         reply(RecordKind::Cleaned, 0, 0);
+        self.offer();
+    }
+
+    /// Fork spares until two are alive (or the sockets run out), each announced.
+    fn offer(&mut self) {
+        let Some(confinement) = &self.confinement else {
+            return;
+        };
         let (uid, gid) = (confinement.uid, confinement.gid);
         while self.spares.len() < SPARES {
+            let Some(sock) = self.stock.pop_front() else {
+                return;
+            };
             // Children of the run that ends next get numbers from here, whatever earlier runs
             // forked: the first spare is 2 or 3.
             if let Some(file) = &self.last_pid {
                 let _ = file.write_at(b"1", 0);
             }
-            match spare::fork(uid, gid) {
+            match spare::fork(sock, uid, gid) {
                 Ok(forked) => {
                     let seq = self.next_seq;
                     self.next_seq += 1;
@@ -289,13 +301,10 @@ impl Init {
                         status: forked.pid,
                         ..Record::default()
                     };
-                    if proto::send(SOCK, record.as_bytes(), &[forked.theirs.as_raw_fd()]).is_err() {
-                        return;
-                    }
+                    sys::send_record(SOCK, &record);
                     self.spares.push(Spare {
                         seq,
                         pid: forked.pid,
-                        sockets: forked.sockets,
                         ran: forked.ran,
                     });
                 }

@@ -14,8 +14,8 @@
 //! every spare inherits them, so an environment serves one allowlist (a language profile's).
 //!
 //! Runs use two run cgroups (slots) in turn. After each clean-up the init forks spares until two
-//! are alive and announces each with its socket; the engine moves each into the slot the run
-//! before it does not use (from outside: inside, the sandbox's cgroup namespace hides the
+//! are alive, each on a socket the engine made and gave it, and announces them; the engine moves
+//! each into the slot the run before it does not use (from outside: inside, the sandbox's cgroup namespace hides the
 //! slots). So the spare for run N+1 is ready, in its own cgroup, before run N starts, and no
 //! program ever shares a uid, a cgroup or a moment of life with a process of another run.
 //!
@@ -119,6 +119,8 @@ pub struct Env {
     layout: Layout,
     /// Spares in their slots, oldest first.
     ready: VecDeque<Ready>,
+    /// Our ends of the sockets whose other ends the init holds for its next spares, in order.
+    socks: VecDeque<OwnedFd>,
     /// The slot the next announced spare goes to.
     next_slot: usize,
     /// The slot of the last run, whose leftovers a dirty clean-up means.
@@ -188,6 +190,7 @@ impl Env {
                 .map_or(sandbox.cpus, |n| n as u32),
             layout,
             ready: VecDeque::new(),
+            socks: VecDeque::new(),
             next_slot: 0,
             last_slot: 0,
             cleaning: true,
@@ -212,6 +215,9 @@ impl Env {
                 });
             }
             r => return Err(EnvError::Unexpected(r.kind).into()),
+        }
+        for _ in 0..2 {
+            give_socket(&env.sock, &mut env.socks)?;
         }
         let confine = Request::Confine(Confinement {
             filters,
@@ -408,6 +414,7 @@ impl Env {
             slots,
             sock,
             ready,
+            socks,
             init_cgroup,
             init,
             cgroups,
@@ -438,52 +445,38 @@ impl Env {
             Some(sent),
             &kill,
         );
-        let mut spare_open = true;
+        // The spare's socket is read when the program has ended, or at the acknowledgement's
+        // deadline: waking up for its acknowledgement and for its close at execve would cost
+        // two wake-ups a run.
         let mut acked = false;
-        let mut buf = [0u8; Record::SIZE];
+        let spare_said = |supervisor: &mut Supervisor<'_>, acked: &mut bool| {
+            read_spare(&spare.sock, &mut supervisor.watch, acked)
+        };
         loop {
             let mut timeout = supervisor.tick().map_err(Started)?;
             if !acked {
                 let left = (sent + ACK_TIMEOUT).saturating_duration_since(Instant::now());
                 if left.is_zero() {
-                    // Stopped or gone: nothing of the program ran; it may run elsewhere.
-                    let _ = run_cgroup.kill_all();
-                    return Err(Unstarted(EnvError::SpareSilent(ACK_TIMEOUT).into()));
+                    spare_said(&mut supervisor, &mut acked).map_err(Started)?;
+                    if !acked {
+                        // Stopped or gone: nothing of the program ran; it may run elsewhere.
+                        let _ = run_cgroup.kill_all();
+                        return Err(Unstarted(EnvError::SpareSilent(ACK_TIMEOUT).into()));
+                    }
+                    continue;
                 }
                 timeout = timeout.min(left);
             }
             let now = Instant::now();
-            let spare_fd = if spare_open {
-                spare.sock.as_raw_fd()
-            } else {
-                -1
-            };
-            let [init_ready, spare_ready] =
-                wait::poll_readable(&mut [sock.as_raw_fd(), spare_fd], timeout).map_err(Started)?;
-            if spare_ready {
-                match proto::receive(spare.sock.as_raw_fd(), &mut buf) {
-                    Ok(Some((n, _))) if n == Record::SIZE => {
-                        let record = Record::from_bytes(&buf);
-                        match record.kind() {
-                            Some(RecordKind::Started) => acked = true,
-                            Some(RecordKind::Error) => {
-                                supervisor.watch.error.get_or_insert(record);
-                            }
-                            _ => return Err(Started(EnvError::Unexpected(record.kind).into())),
-                        }
-                    }
-                    Ok(Some((n, _))) => return Err(Started(SandboxError::Protocol(n))),
-                    // Closed at execve (or the spare is gone: the init reports its end).
-                    Ok(None) | Err(_) => spare_open = false,
-                }
-            }
+            let [init_ready] =
+                wait::poll_readable(&mut [sock.as_raw_fd()], timeout).map_err(Started)?;
             if !init_ready {
                 if supervisor.overdue(now) {
                     return Err(Started(SandboxError::Unresponsive));
                 }
                 continue;
             }
-            let (record, fd) = next_message_on(sock, Duration::ZERO).map_err(|e| {
+            let (record, _) = next_message_on(sock, Duration::ZERO).map_err(|e| {
                 if acked {
                     Started(e)
                 } else {
@@ -496,9 +489,10 @@ impl Env {
                     // next run, not this run's result.
                     let attached = attach(
                         record,
-                        fd,
                         AttachTo {
                             init: init.pid(),
+                            init_sock: sock,
+                            socks,
                             init_cgroup: init_cgroup.as_ref(),
                             cgroups: cgroups.as_ref(),
                             features,
@@ -515,6 +509,7 @@ impl Env {
                 Some(RecordKind::Exited) if record.index == spare.seq => {
                     supervisor.watch.exited = Some(record);
                     supervisor.watch.ended = Some(Instant::now());
+                    spare_said(&mut supervisor, &mut acked).map_err(Started)?;
                     if !acked {
                         // Ended before it took its request: the program never ran.
                         return Err(Unstarted(EnvError::SpareDied { seq: spare.seq }.into()));
@@ -586,15 +581,16 @@ impl Env {
     /// `timeout` each; kill what the last run left if the clean-up found processes.
     fn wait_ready(&mut self, timeout: Duration) -> Result<(), SandboxError> {
         while self.cleaning || self.ready.is_empty() {
-            let (record, fd) = self.next_message(timeout)?;
+            let (record, _) = self.next_message(timeout)?;
             match record.kind() {
                 Some(RecordKind::Spare) => {
                     let slot_index = self.next_slot;
                     let attached = attach(
                         record,
-                        fd,
                         AttachTo {
                             init: self.init.pid(),
+                            init_sock: &self.sock,
+                            socks: &mut self.socks,
                             init_cgroup: self.init_cgroup.as_ref(),
                             cgroups: self.cgroups.as_ref(),
                             features: &self.features,
@@ -658,6 +654,42 @@ impl Env {
 /// started.
 pub(crate) type Rejected = (SandboxError, Option<Box<Spec>>);
 
+/// Read what the spare said on its socket (it says nothing more after its execve): its
+/// acknowledgement, and the error of a step that failed.
+fn read_spare(
+    sock: &OwnedFd,
+    watch: &mut wait::Watch,
+    acked: &mut bool,
+) -> Result<(), SandboxError> {
+    let mut buf = [0u8; Record::SIZE];
+    loop {
+        // SAFETY: `buf` is a writable buffer of the given size.
+        let n = unsafe {
+            libc::recv(
+                sock.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if n <= 0 {
+            // Nothing more, or closed (at execve, or the spare is gone).
+            return Ok(());
+        }
+        if n as usize != Record::SIZE {
+            return Err(SandboxError::Protocol(n as usize));
+        }
+        let record = Record::from_bytes(&buf);
+        match record.kind() {
+            Some(RecordKind::Started) => *acked = true,
+            Some(RecordKind::Error) => {
+                watch.error.get_or_insert(record);
+            }
+            _ => return Err(EnvError::Unexpected(record.kind).into()),
+        }
+    }
+}
+
 /// How a watch failed: before the program started (it may run elsewhere), or after.
 enum Failure {
     Unstarted(SandboxError),
@@ -687,6 +719,8 @@ impl Slot {
 /// Where a newly announced spare goes.
 struct AttachTo<'a> {
     init: libc::pid_t,
+    init_sock: &'a OwnedFd,
+    socks: &'a mut VecDeque<OwnedFd>,
     init_cgroup: &'a dyn RunCgroup,
     cgroups: &'a dyn Cgroups,
     features: &'a Features,
@@ -694,11 +728,12 @@ struct AttachTo<'a> {
     slot_index: usize,
 }
 
-/// Move the spare a `Spare` record announces into its slot: a fresh cgroup in place of a used
-/// one where the kernel cannot reset the peak.
-fn attach(record: Record, fd: Option<OwnedFd>, to: AttachTo<'_>) -> Result<Ready, SandboxError> {
+/// Move the spare a `Spare` record announces into its slot (a fresh cgroup in place of a used
+/// one where the kernel cannot reset the peak), and give the init a socket for the one after.
+fn attach(record: Record, to: AttachTo<'_>) -> Result<Ready, SandboxError> {
     let seq = record.index;
-    let sock = fd.ok_or(EnvError::SpareMissing { seq })?;
+    let sock = to.socks.pop_front().ok_or(EnvError::SpareMissing { seq })?;
+    give_socket(to.init_sock, to.socks)?;
     let pid = find_spare(to.init, to.init_cgroup, record.status)?
         .ok_or(EnvError::SpareMissing { seq })?;
     if to.slot.used && !to.features.peak_reset {
@@ -713,6 +748,27 @@ fn attach(record: Record, fd: Option<OwnedFd>, to: AttachTo<'_>) -> Result<Ready
         seq,
         slot: to.slot_index,
     })
+}
+
+/// Make a socket pair in the engine's network namespace, keep our end, and send the other to
+/// the init for a spare to come.
+fn give_socket(init: &OwnedFd, socks: &mut VecDeque<OwnedFd>) -> Result<(), SandboxError> {
+    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+    let (ours, theirs) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| SandboxError::host(HostStep::Socketpair, e))?;
+    proto::send(
+        init.as_raw_fd(),
+        &Request::Sockets.encode(),
+        &[theirs.as_raw_fd()],
+    )
+    .map_err(|e| SandboxError::host(HostStep::Send, e))?;
+    socks.push_back(ours);
+    Ok(())
 }
 
 /// The host pid of the init's child whose pid in the environment is `inner`: a process of the

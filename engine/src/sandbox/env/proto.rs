@@ -2,12 +2,15 @@
 //! each other, and how it travels.
 //!
 //! - Engine → init, on the sync socket: [`Request::Confine`] once (the seccomp programs, the
-//!   program's uid and gid, the kernel's last capability), then [`Request::Reset`] whenever the
-//!   engine has killed what a run left behind.
+//!   program's uid and gid, the kernel's last capability), [`Request::Sockets`] with the spares'
+//!   ends of the sockets the engine will reach spares through (made in the engine's network
+//!   namespace: the sandbox's own holds no socket but the runs'), and [`Request::Reset`] whenever
+//!   the engine has killed what a run left behind.
 //! - Engine → spare, on the spare's own socket: [`Request::Run`], with stdin, stdout and stderr
 //!   attached as `SCM_RIGHTS`.
 //! - Init → engine: fixed-size [`Record`](crate::sandbox::stage::Record)s: `Ready`, `Spare`
-//!   (with the new spare's socket attached), `Exited`, `Cleaned`, `Error`.
+//!   (a new spare, on the next of the sockets the engine gave, in order), `Exited`, `Cleaned`,
+//!   `Error`.
 //! - Spare → engine: a `Started` record when it takes its request, an `Error` record if a step
 //!   before execve fails; its socket closes at execve.
 //!
@@ -31,6 +34,7 @@ pub(crate) const EXE_FD: RawFd = SYNC_FD + 1;
 const RUN: u32 = 1;
 const RESET: u32 = 2;
 const CONFINE: u32 = 3;
+const SOCKETS: u32 = 4;
 /// The largest request: the seccomp programs dominate (a few KiB each).
 pub(crate) const MAX_REQUEST: usize = 1 << 20;
 /// Descriptors a message may carry: stdio, or a spare's socket.
@@ -66,6 +70,8 @@ pub(crate) enum Request {
     Reset,
     /// Install these seccomp programs in the init itself, once: every spare inherits them.
     Confine(Confinement),
+    /// Spares' ends of sockets (attached): one for each spare to come, in order.
+    Sockets,
 }
 
 struct Writer(Vec<u8>);
@@ -88,6 +94,7 @@ impl Request {
         let mut w = Writer(Vec::with_capacity(8 << 10));
         match self {
             Request::Reset => w.u32(RESET),
+            Request::Sockets => w.u32(SOCKETS),
             Request::Confine(c) => {
                 w.u32(CONFINE);
                 w.u32(c.uid);
@@ -123,6 +130,7 @@ impl Request {
         let mut r = Reader(bytes);
         match r.u32()? {
             RESET => r.0.is_empty().then_some(Request::Reset),
+            SOCKETS => r.0.is_empty().then_some(Request::Sockets),
             CONFINE => {
                 let mut c = Confinement {
                     uid: r.u32()?,

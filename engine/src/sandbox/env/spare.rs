@@ -1,7 +1,7 @@
 //! A spare: a run's process forked ahead by the environment's init, waiting for its request.
 //!
-//! The init forks it with a socket pair of its own and hands the engine the other end; the
-//! engine moves it into the run cgroup it will use (from outside: the sandbox's cgroup
+//! The init forks it on one of the sockets the engine gave (the engine holds the other end);
+//! the engine moves it into the run cgroup it will use (from outside: the sandbox's cgroup
 //! namespace would hide that cgroup from it) and later sends the request straight to it. Until
 //! then it keeps the init's user, which no run can reach. Taking its request, it
 //! 1. acknowledges it (a `Started` record on its socket: the engine knows it is alive and
@@ -17,9 +17,6 @@
 //! It inherits the init's seccomp programs, so it costs no filter load.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::os::unix::fs::MetadataExt;
-
-use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
 use super::proto::{self, Request, RunRequest};
 use crate::sandbox::caps;
@@ -34,46 +31,22 @@ const RAN: RawFd = SYNC_FD + 1;
 /// A forked spare, seen from the init.
 pub(super) struct Forked {
     pub pid: libc::pid_t,
-    /// The engine's end of the spare's socket.
-    pub theirs: OwnedFd,
-    /// The socket pair's inodes.
-    pub sockets: [u64; 2],
     /// The init's end of the spare's pipe: a byte arrives when the spare runs a program.
     pub ran: OwnedFd,
 }
 
-/// Fork a spare that will run as `uid`/`gid`.
-pub(super) fn fork(uid: u32, gid: u32) -> Result<Forked, i32> {
-    let (ours, theirs) = socketpair(
-        AddressFamily::Unix,
-        SockType::SeqPacket,
-        None,
-        SockFlag::SOCK_CLOEXEC,
-    )
-    .map_err(|e| e as i32)?;
-    let inode = |fd: &OwnedFd| {
-        fd.try_clone()
-            .map(std::fs::File::from)
-            .and_then(|f| f.metadata())
-            .map(|m| m.ino())
-            .unwrap_or(0)
-    };
-    let sockets = [inode(&ours), inode(&theirs)];
+/// Fork a spare that will run as `uid`/`gid`, reached on `sock` (the init's copy is closed).
+pub(super) fn fork(sock: OwnedFd, uid: u32, gid: u32) -> Result<Forked, i32> {
+    let ours = sock;
     let (ran, ran_w) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK)
             .map_err(|e| e as i32)?;
     match sys::fork()? {
         0 => {
-            drop(theirs);
             drop(ran);
             life(ours, ran_w, uid, gid)
         }
-        pid => Ok(Forked {
-            pid,
-            theirs,
-            sockets,
-            ran,
-        }),
+        pid => Ok(Forked { pid, ran }),
     }
 }
 
