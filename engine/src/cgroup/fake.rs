@@ -44,7 +44,7 @@ pub(super) fn v1_files(ctl: Ctl) -> Vec<(&'static str, &'static str)> {
             ),
         ],
         Ctl::CpuAcct => vec![("cpuacct.usage", "0\n")],
-        Ctl::Pids => vec![("pids.max", "max\n")],
+        Ctl::Pids => vec![("pids.max", "max\n"), ("pids.current", "0\n")],
         Ctl::Freezer => vec![("freezer.state", "THAWED\n")],
         Ctl::Cpu => vec![
             ("cpu.cfs_period_us", "100000\n"),
@@ -178,7 +178,7 @@ impl FakeV1 {
 }
 
 /// What the kernel puts into a new, non-root v2 cgroup with every controller enabled.
-pub(super) const V2_FILES: [(&str, &str); 16] = [
+pub(super) const V2_FILES: [(&str, &str); 17] = [
     ("cgroup.procs", ""),
     ("cgroup.type", "domain\n"),
     ("cgroup.controllers", "cpuset cpu io memory pids\n"),
@@ -200,6 +200,7 @@ pub(super) const V2_FILES: [(&str, &str); 16] = [
         "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n",
     ),
     ("pids.max", "max\n"),
+    ("pids.current", "0\n"),
     ("cgroup.kill", ""),
 ];
 

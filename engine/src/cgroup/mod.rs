@@ -122,6 +122,9 @@ pub trait RunCgroup: Send + std::fmt::Debug {
     fn clone_into_fd(&self) -> Option<BorrowedFd<'_>>;
     /// The thread group ids in the run now (the union over all hierarchies on v1).
     fn procs(&self) -> Result<Vec<i32>, CgroupError>;
+    /// How many tasks (processes and threads, zombies not yet reaped included) the run has now:
+    /// `pids.current`, one read.
+    fn tasks(&self) -> Result<u64, CgroupError>;
     /// User+system CPU time of every thread and process ever in the run.
     fn cpu_usage(&self) -> Result<Duration, CgroupError>;
     /// Peak memory use; `Ok(None)` when the kernel has no such file (v2 before Linux 5.19).

@@ -456,6 +456,11 @@ impl RunCgroup for V1Run {
         control::read_procs_union(self.unique_refs())
     }
 
+    fn tasks(&self) -> Result<u64, CgroupError> {
+        let path = self.required_dir(Ctl::Pids)?.join("pids.current");
+        control::parse_u64(&path, &self.hot.read(&path)?)
+    }
+
     fn cpu_usage(&self) -> Result<Duration, CgroupError> {
         let path = self.required_dir(Ctl::CpuAcct)?.join("cpuacct.usage");
         let nanos = control::parse_u64(&path, &self.hot.read(&path)?)?;

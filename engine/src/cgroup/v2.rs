@@ -445,6 +445,11 @@ impl RunCgroup for V2Run {
         control::read_procs(&self.dir)
     }
 
+    fn tasks(&self) -> Result<u64, CgroupError> {
+        let path = self.dir.join("pids.current");
+        control::parse_u64(&path, &control::read(&path)?)
+    }
+
     fn cpu_usage(&self) -> Result<Duration, CgroupError> {
         let path = self.dir.join("cpu.stat");
         let micros = control::keyed_u64(&path, &control::read(&path)?, "usage_usec")?;

@@ -75,7 +75,7 @@ pub const WORK_DIR: &str = "/work";
 
 /// Read-only mounts every profile gets, at the same path inside the sandbox. Those missing on
 /// the host (no `/lib64` on some systems) are left out by [`Profile::mounts`].
-pub const DEFAULT_MOUNTS: &[&str] = &["/usr", "/lib", "/lib64", "/bin"];
+pub const DEFAULT_MOUNTS: &[&str] = &["/usr", "/lib", "/lib64", "/bin", "/etc/ld.so.cache"];
 
 const MIB: u64 = 1 << 20;
 

@@ -126,10 +126,19 @@ impl Mount {
 }
 
 /// The host directories a dynamically linked program needs: `/usr` and the library and binary
-/// directories beside it (symlinks into `/usr` on merged-/usr systems; they stay symlinks inside).
+/// directories beside it (symlinks into `/usr` on merged-/usr systems; they stay symlinks inside),
+/// and the dynamic loader's cache, without which every start probes dozens of directories for
+/// each library.
 pub fn system_mounts() -> Vec<Mount> {
     [
-        "/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin",
+        "/usr",
+        "/lib",
+        "/lib64",
+        "/lib32",
+        "/libx32",
+        "/bin",
+        "/sbin",
+        "/etc/ld.so.cache",
     ]
     .iter()
     .filter(|p| Path::new(p).symlink_metadata().is_ok())

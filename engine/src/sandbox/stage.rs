@@ -204,8 +204,6 @@ pub enum RecordKind {
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dirt {
-    /// A process of the run is still alive.
-    Processes = 1,
     /// Something in `/tmp` could not be removed.
     Tmp = 2,
     /// A SysV IPC object could not be removed.
@@ -222,7 +220,6 @@ impl Dirt {
     /// What was found, for error messages.
     pub fn describe(self) -> &'static str {
         match self {
-            Dirt::Processes => "a process of the run outlived it",
             Dirt::Tmp => "/tmp could not be made as new",
             Dirt::Ipc => "a SysV IPC object could not be removed",
             Dirt::Request => "the init could not read a request",
@@ -233,7 +230,6 @@ impl Dirt {
 
     pub fn from_u32(value: u32) -> Option<Dirt> {
         [
-            Dirt::Processes,
             Dirt::Tmp,
             Dirt::Ipc,
             Dirt::Request,

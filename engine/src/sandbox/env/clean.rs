@@ -1,26 +1,29 @@
 //! The init's clean-up between runs: whatever one run left must not reach the next.
 //!
 //! In order ([`reset`]):
-//! 1. no process of the run is left: every process of the namespace descends from the init, so
-//!    a leftover shows as a child that is not a spare (the engine then kills the run's cgroup
-//!    and asks again);
-//! 2. no socket of the run is left: the sandbox's network namespace holds no socket at all
+//! 1. no socket of the run is left: the sandbox's network namespace holds no socket at all
 //!    (`sockets: used 0` in its `/proc/net/sockstat`; the spares' sockets were made in the
 //!    engine's). A run can keep a socket (listening on an abstract name, or holding an open file)
 //!    alive after its end by leaving its descriptor in flight in an unreachable `SCM_RIGHTS`
 //!    cycle; the kernel's garbage collector frees such cycles, so the init makes it run (closing
 //!    a socket while descriptors are in flight starts it) and waits a little before calling the
 //!    environment dirty;
-//! 3. `/tmp` (and with it `/dev/shm`) is as a fresh mount: empty, no inode in use but its root
+//! 2. `/tmp` (and with it `/dev/shm`) is as a fresh mount: empty, no inode in use but its root
 //!    (an unlinked file kept open in flight would show here), mode 1777 and owner root (which
-//!    no run could change: the init owns it), times set to now;
-//! 4. no SysV IPC object is left.
+//!    no run could change: the init owns it), times set to now. A `/tmp` whose change time and
+//!    inode count show that the run did not touch it is left as it is;
+//! 3. no SysV IPC object is left.
+//!
+//! Processes a run leaves behind are the engine's to find (its run cgroup's `pids.current`,
+//! read with the accounting) and kill; then it asks for another clean-up, for what they may
+//! have done meanwhile.
 //!
 //! Anything that cannot be made as new is reported as [`Dirt`]; the engine then replaces the
 //! environment rather than give the next run a dirty one.
 
 use std::ffi::CStr;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -30,20 +33,25 @@ use crate::sandbox::sys;
 /// How long the socket garbage collector may take to free a run's in-flight descriptors.
 const GC_WAIT: Duration = Duration::from_millis(50);
 
-/// Make the environment as new, or say what is wrong with it. `spares` are the children allowed
-/// to live on.
-pub(super) fn reset(spares: &[libc::pid_t]) -> Option<(Dirt, i32)> {
-    if children().into_iter().any(|pid| !spares.contains(&pid)) {
-        return Some((Dirt::Processes, 0));
-    }
+/// The state of `/tmp` after the last clean-up: its change time, to tell an untouched `/tmp`.
+#[derive(Debug, Default)]
+pub(super) struct Tmp {
+    changed: Option<(i64, i64)>,
+}
+
+/// Make the environment as new, or say what is wrong with it. `spares` are the init's children
+/// that belong there: any other one is a process the run left, which the engine kills (and then
+/// asks again), so the collector is not waited for while one lives.
+pub(super) fn reset(tmp: &mut Tmp, spares: &[libc::pid_t]) -> Option<(Dirt, i32)> {
+    let leftovers = || children().into_iter().any(|pid| !spares.contains(&pid));
     let stray = || sockets_in_use() != 0;
-    if stray() && !collect_garbage(|| !stray()) {
+    if stray() && (leftovers() || !collect_garbage(|| !stray())) {
         return Some((Dirt::Sockets, libc::EBUSY));
     }
-    if let Err(e) = renew_tmp() {
+    if let Err(e) = renew_tmp(tmp) {
         return Some((Dirt::Tmp, e.raw_os_error().unwrap_or(libc::EIO)));
     }
-    if tmp_inodes_in_use() > 1 && !collect_garbage(|| tmp_inodes_in_use() <= 1) {
+    if tmp_inodes_in_use() > 1 && (leftovers() || !collect_garbage(|| tmp_inodes_in_use() <= 1)) {
         return Some((Dirt::Tmp, libc::EBUSY));
     }
     if let Err(errno) = remove_ipc() {
@@ -127,27 +135,31 @@ fn tmp_inodes_in_use() -> u64 {
 }
 
 /// Empty `/tmp`, give it back its mode, check its owner, and set its times to now: what a fresh
-/// mount shows. A tmpfs whose only inode is its root is empty already, which one statfs tells
-/// without reading the directory.
-fn renew_tmp() -> std::io::Result<()> {
-    if tmp_inodes_in_use() > 1 {
+/// mount shows. An untouched `/tmp` (the change time of the last clean-up, only its root in
+/// use) is left as it is: nothing of the run can be in it, and neither its mode nor its times
+/// can change without its change time.
+fn renew_tmp(tmp: &mut Tmp) -> std::io::Result<()> {
+    let changed = |meta: &std::fs::Metadata| Some((meta.ctime(), meta.ctime_nsec()));
+    let inodes = tmp_inodes_in_use();
+    let meta = std::fs::symlink_metadata("/tmp")?;
+    if inodes <= 1 && tmp.changed.is_some() && changed(&meta) == tmp.changed {
+        return Ok(());
+    }
+    if inodes > 1 {
         empty_dir(Path::new("/tmp"))?;
     }
-    let meta = std::fs::symlink_metadata("/tmp")?;
-    if std::os::unix::fs::MetadataExt::uid(&meta) != 0
-        || std::os::unix::fs::MetadataExt::gid(&meta) != 0
-    {
+    if meta.uid() != 0 || meta.gid() != 0 {
         return Err(std::io::Error::from_raw_os_error(libc::EPERM));
     }
-    let tmp: &CStr = c"/tmp";
+    let path: &CStr = c"/tmp";
     // SAFETY: a NUL-terminated path.
-    sys::check(unsafe { libc::chmod(tmp.as_ptr(), 0o1777) } as libc::c_long)
+    sys::check(unsafe { libc::chmod(path.as_ptr(), 0o1777) } as libc::c_long)
         .map_err(std::io::Error::from_raw_os_error)?;
     // SAFETY: a NUL-terminated path; null times mean "now" for both.
-    let rc = unsafe { libc::utimensat(libc::AT_FDCWD, tmp.as_ptr(), std::ptr::null(), 0) };
-    sys::check(rc as libc::c_long)
-        .map(|_| ())
-        .map_err(std::io::Error::from_raw_os_error)
+    let rc = unsafe { libc::utimensat(libc::AT_FDCWD, path.as_ptr(), std::ptr::null(), 0) };
+    sys::check(rc as libc::c_long).map_err(std::io::Error::from_raw_os_error)?;
+    tmp.changed = changed(&std::fs::symlink_metadata("/tmp")?);
+    Ok(())
 }
 
 fn empty_dir(dir: &Path) -> std::io::Result<()> {

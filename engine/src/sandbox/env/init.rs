@@ -20,9 +20,11 @@
 //! 3. sleeps in poll on its socket and its signalfd. A request is handled at once; a child's end
 //!    is reaped: a spare's end (the program's, or a spare that died) is reported as Exited, with
 //!    what it and the orphans reaped on the way used; after a spare that ran a program the
-//!    environment is cleaned ([`super::clean`]) and Cleaned is reported; when clean, the PID
-//!    counter is reset and spares are forked until two are alive, each on the next socket the
-//!    engine gave and announced (Spare);
+//!    environment is cleaned ([`super::clean`]) first, and Exited and Cleaned go together (the
+//!    engine wakes once, and its work never waits behind the init's on one CPU). A spare that takes its
+//!    request says so on its pipe: then, with the PID counter reset, the init forks the spare for
+//!    the next run (on the next socket the engine gave) and announces it (Spare), while the
+//!    program runs rather than between two runs;
 //! 4. exits when the engine's end of the socket closes, whenever that happens, a run going on
 //!    or not: its death ends the PID namespace and every process in it.
 
@@ -40,9 +42,9 @@ use crate::sandbox::{seccomp, sys};
 
 /// The socket to the engine.
 const SOCK: RawFd = SYNC_FD;
-/// Spares kept alive: one for the next run, one for the run after (forked before the next run
-/// starts, so that no run can see its fork happen).
-const SPARES: usize = 2;
+/// Spares kept waiting besides the one running a program: one, for the next run (each alive
+/// spare has a run cgroup of its own, and there are two).
+const SPARES: usize = 1;
 
 type Constructor =
     extern "C" fn(libc::c_int, *const *const libc::c_char, *const *const libc::c_char);
@@ -105,6 +107,8 @@ fn serve() -> i32 {
         confinement: None,
         spares: Vec::new(),
         stock: std::collections::VecDeque::new(),
+        ended: Vec::new(),
+        tmp: clean::Tmp::default(),
         next_seq: 1,
         others: Usage::default(),
         dirty: false,
@@ -115,25 +119,32 @@ fn serve() -> i32 {
             .ok(),
     };
     loop {
-        let mut fds = [
-            libc::pollfd {
-                fd: SOCK,
+        // The engine, the children's ends, and each waiting spare's pipe (it says when it takes
+        // its request).
+        let mut fds: Vec<libc::pollfd> = [SOCK, init.sigfd.as_raw_fd()]
+            .into_iter()
+            .chain(
+                init.spares
+                    .iter()
+                    .filter(|s| !s.activated)
+                    .map(|s| s.ran.as_raw_fd()),
+            )
+            .map(|fd| libc::pollfd {
+                fd,
                 events: libc::POLLIN,
                 revents: 0,
-            },
-            libc::pollfd {
-                fd: init.sigfd.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
-        // SAFETY: two valid pollfds, no timeout.
-        let rc = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+            })
+            .collect();
+        // SAFETY: a valid array of pollfds and its length, no timeout.
+        let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
         if rc < 0 {
             if sys::errno() == libc::EINTR {
                 continue;
             }
             return 71;
+        }
+        if fds[2..].iter().any(|p| p.revents != 0) {
+            init.activations();
         }
         if fds[1].revents != 0 {
             init.reap();
@@ -144,7 +155,7 @@ fn serve() -> i32 {
             }
         }
         if init.dirty && !init.reported {
-            init.clean_and_offer();
+            init.clean();
         }
     }
 }
@@ -173,16 +184,22 @@ fn child_signals() -> Result<OwnedFd, i32> {
 struct Spare {
     seq: u32,
     pid: libc::pid_t,
-    /// A byte here: it went on to run a program.
+    /// A byte here: it took its request, and goes on to run a program.
     ran: OwnedFd,
+    /// It did.
+    activated: bool,
 }
 
 impl Spare {
-    /// Whether it went on to run a program (it wrote to its pipe before execve).
-    fn ran(&self) -> bool {
-        let mut byte = 0u8;
-        // SAFETY: reading one byte into a stack variable from our non-blocking pipe.
-        unsafe { libc::read(self.ran.as_raw_fd(), (&mut byte as *mut u8).cast(), 1) == 1 }
+    /// Whether it took its request (it wrote to its pipe then).
+    fn took_request(&mut self) -> bool {
+        if !self.activated {
+            let mut byte = 0u8;
+            // SAFETY: reading one byte into a stack variable from our non-blocking pipe.
+            self.activated =
+                unsafe { libc::read(self.ran.as_raw_fd(), (&mut byte as *mut u8).cast(), 1) } == 1;
+        }
+        self.activated
     }
 }
 
@@ -195,6 +212,10 @@ struct Init {
     spares: Vec<Spare>,
     /// Sockets the engine gave, one for each spare to come.
     stock: std::collections::VecDeque<OwnedFd>,
+    /// The ends of programs, not reported yet: they go with the clean-up's report.
+    ended: Vec<Record>,
+    /// `/tmp` after the last clean-up.
+    tmp: clean::Tmp,
     next_seq: u32,
     /// What the orphans reaped since the last spare's end used.
     others: Usage,
@@ -238,9 +259,21 @@ impl Init {
         Ok(())
     }
 
+    /// A spare took its request: fork the one for the run after, now, while the program runs
+    /// (not between two runs, where the fork would hold up the engine).
+    fn activations(&mut self) {
+        let mut any = false;
+        for spare in &mut self.spares {
+            any |= !spare.activated && spare.took_request();
+        }
+        if any && !self.dirty && !self.reported {
+            self.offer();
+        }
+    }
+
     /// Reap every child that ended: report a spare's end, add up an orphan's usage. Only the
-    /// end of a spare that ran a program calls for a clean-up: a spare that died waiting (or
-    /// failed before execve) ran nothing but the init's code, and another run may be going on.
+    /// end of a spare that took its request calls for a clean-up: a spare that died waiting ran
+    /// nothing but the init's code, and another run may be going on.
     fn reap(&mut self) {
         let mut info = [0u8; 128];
         // SAFETY: draining the signalfd into a stack buffer of signalfd_siginfo's size.
@@ -250,23 +283,32 @@ impl Init {
                 self.others.add(&reaped.usage);
                 continue;
             };
-            let spare = self.spares.remove(i);
+            let mut spare = self.spares.remove(i);
             let mut usage = std::mem::take(&mut self.others);
             usage.add(&reaped.usage);
-            sys::send_record(SOCK, &reap::exited(reaped.status, usage, 0, spare.seq));
-            if spare.ran() {
+            let record = reap::exited(reaped.status, usage, 0, spare.seq);
+            if spare.took_request() {
+                // Reported with the clean-up: the engine, woken once, finds both.
+                self.ended.push(record);
                 self.dirty = true;
+            } else {
+                sys::send_record(SOCK, &record);
             }
         }
     }
 
-    /// Make the environment as new; when it is, say so and top the spares up.
-    fn clean_and_offer(&mut self) {
+    /// Make the environment as new and say so; the first time, offer the first spares (later
+    /// ones are forked as runs start).
+    fn clean(&mut self) {
         if self.confinement.is_none() {
             return;
         }
-        let alive: Vec<libc::pid_t> = self.spares.iter().map(|s| s.pid).collect();
-        if let Some((dirt, errno)) = clean::reset(&alive) {
+        let spares: Vec<libc::pid_t> = self.spares.iter().map(|s| s.pid).collect();
+        let dirt = clean::reset(&mut self.tmp, &spares);
+        for record in self.ended.drain(..) {
+            sys::send_record(SOCK, &record);
+        }
+        if let Some((dirt, errno)) = dirt {
             self.reported = true;
             return reply(RecordKind::Cleaned, dirt as u32, errno);
         }
@@ -276,13 +318,13 @@ impl Init {
         self.offer();
     }
 
-    /// Fork spares until two are alive (or the sockets run out), each announced.
+    /// Fork a spare if none is waiting (unless the sockets ran out), announced.
     fn offer(&mut self) {
         let Some(confinement) = &self.confinement else {
             return;
         };
         let (uid, gid) = (confinement.uid, confinement.gid);
-        while self.spares.len() < SPARES {
+        while self.spares.iter().filter(|s| !s.activated).count() < SPARES {
             let Some(sock) = self.stock.pop_front() else {
                 return;
             };
@@ -306,6 +348,7 @@ impl Init {
                         seq,
                         pid: forked.pid,
                         ran: forked.ran,
+                        activated: false,
                     });
                 }
                 Err(errno) => {

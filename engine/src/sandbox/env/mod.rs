@@ -30,7 +30,8 @@
 //!    straight to the spare; the spare acknowledges it, and its socket closes at execve;
 //! 4. watches the clocks as a fresh run does, killing the slot's cgroup (never the init) on a
 //!    limit; a spare that does not acknowledge within [`ACK_TIMEOUT`] breaks the environment;
-//! 5. reads the accounting and returns; the init is already cleaning up.
+//! 5. reads the accounting, and the slot's task count: processes the program left behind are
+//!    killed and the init asked to clean up once more; then returns.
 //!
 //! A failure of the environment is an [`EnvError`]. When it came before the program could start,
 //! the caller gets its spec back ([`Env::run_spec`]) and may run it again on a fresh
@@ -125,8 +126,9 @@ pub struct Env {
     next_slot: usize,
     /// The slot of the last run, whose leftovers a dirty clean-up means.
     last_slot: usize,
-    /// The init is cleaning up after the last run; its report is read before the next one.
-    cleaning: bool,
+    /// Clean-up reports still due from the init (after the last run, and after each reset):
+    /// all are read before the next run.
+    cleanings: u32,
     /// `/dev/null`, for every stream a run leaves at its default.
     devnull: OwnedFd,
     cpus: u32,
@@ -193,7 +195,7 @@ impl Env {
             socks: VecDeque::new(),
             next_slot: 0,
             last_slot: 0,
-            cleaning: true,
+            cleanings: 1,
             devnull: std::fs::File::options()
                 .read(true)
                 .write(true)
@@ -334,7 +336,7 @@ impl Env {
         }
         let sent = Instant::now();
         self.last_slot = slot;
-        self.cleaning = true;
+        self.cleanings += 1;
         // Keep only what a retry could reuse: regular files (a spare that never acknowledged
         // never touched them). Our copy of a pipe's end must go now, or its reader would never
         // see the program close it.
@@ -363,8 +365,24 @@ impl Env {
             Err(Started(e)) => return Err((e, None)),
         };
         drop(retry);
-        self.account(slot, watch, sent, &spec)
-            .map_err(|e| (e, None))
+        let mut result = self
+            .account(slot, watch, sent, &spec)
+            .map_err(|e| (e, None));
+        // What the program left running (a daemon, say) dies now, before anything else runs.
+        match self.slots[slot].cgroup.tasks() {
+            Ok(0) => {}
+            Ok(_) => {
+                if let Err(e) = self.kill_leftovers() {
+                    self.trouble = Some(e);
+                }
+            }
+            Err(e) => result = Err((e.into(), None)),
+        }
+        // A spare for a later run went wrong during this one: replace the environment.
+        if self.trouble.take().is_some() {
+            self.broken = true;
+        }
+        result
     }
 
     /// Apply the slot's limits (when they changed) and start its measurement; returns the CPU
@@ -580,7 +598,7 @@ impl Env {
     /// Read the init's records until its clean-up is reported and a spare is ready, within
     /// `timeout` each; kill what the last run left if the clean-up found processes.
     fn wait_ready(&mut self, timeout: Duration) -> Result<(), SandboxError> {
-        while self.cleaning || self.ready.is_empty() {
+        while self.cleanings > 0 || self.ready.is_empty() {
             let (record, _) = self.next_message(timeout)?;
             match record.kind() {
                 Some(RecordKind::Spare) => {
@@ -601,9 +619,13 @@ impl Env {
                     self.next_slot ^= 1;
                     self.ready.push_back(attached);
                 }
-                Some(RecordKind::Cleaned) if record.stage == 0 => self.cleaning = false,
+                Some(RecordKind::Cleaned) if record.stage == 0 => {
+                    self.cleanings = self.cleanings.saturating_sub(1)
+                }
+                // A clean-up that ran while processes the run left were alive: the one after
+                // their end (asked for when they were killed) is the one that counts.
+                Some(RecordKind::Cleaned) if self.cleanings > 1 => self.cleanings -= 1,
                 Some(RecordKind::Cleaned) => match Dirt::from_u32(record.stage) {
-                    Some(Dirt::Processes) => self.kill_leftovers()?,
                     Some(dirt) => {
                         return Err(EnvError::Dirty {
                             dirt,
@@ -632,6 +654,7 @@ impl Env {
     /// Kill every process the last run left in its slot, wait until they are gone, and ask
     /// the init to clean up again.
     fn kill_leftovers(&mut self) -> Result<(), SandboxError> {
+        self.cleanings += 1;
         let slot = self.slots[self.last_slot].cgroup.as_ref();
         slot.kill_all()?;
         let deadline = Instant::now() + LEFTOVER_WAIT;

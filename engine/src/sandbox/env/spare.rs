@@ -5,14 +5,13 @@
 //! namespace would hide that cgroup from it) and later sends the request straight to it. Until
 //! then it keeps the init's user, which no run can reach. Taking its request, it
 //! 1. acknowledges it (a `Started` record on its socket: the engine knows it is alive and
-//!    running);
+//!    running) and writes a byte to its pipe to the init, which then forks the spare for the run
+//!    after this one and knows to clean up after this one's end;
 //! 2. becomes the program's user, which clears every capability it inherited from the init;
 //! 3. takes its stdin, stdout and stderr from the request, starts a session, sets the run's
 //!    rlimits and working directory;
-//! 4. writes a byte to its pipe to the init (so that the init knows a program ran, and cleans
-//!    up after it) and calls execve; its socket and pipe close there (close-on-exec), which
-//!    tells the engine the program runs. A step that fails is an `Error` record on the socket,
-//!    then exit.
+//! 4. calls execve; its socket and pipe close there (close-on-exec). A step that fails is an
+//!    `Error` record on the socket, then exit.
 //!
 //! It inherits the init's seccomp programs, so it costs no filter load.
 
@@ -87,6 +86,9 @@ fn activate(run: &RunRequest, fds: &[OwnedFd], uid: u32, gid: u32) -> ! {
         ..Record::default()
     };
     sys::send_record(SOCK, &started);
+    // Tell the init: it forks the next spare now, and cleans up after this one's end.
+    // SAFETY: writing one byte from a literal to our pipe.
+    unsafe { libc::write(RAN, b"r".as_ptr().cast(), 1) };
     if fds.len() < 3 {
         sys::fail(SOCK, Stage::Stdio, 0, libc::EBADF);
     }
@@ -117,9 +119,6 @@ fn activate(run: &RunRequest, fds: &[OwnedFd], uid: u32, gid: u32) -> ! {
     if unsafe { libc::chdir(run.cwd.as_ptr()) } != 0 {
         sys::fail(SOCK, Stage::Chdir, 0, sys::errno());
     }
-    // From here on a program may run: the init must clean up after it.
-    // SAFETY: writing one byte from a literal to our pipe.
-    unsafe { libc::write(RAN, b"r".as_ptr().cast(), 1) };
     // SAFETY: NUL-terminated strings in NULL-terminated arrays built above.
     unsafe { libc::execve(argv[0], argv.as_ptr(), envp.as_ptr()) };
     sys::fail(SOCK, Stage::Execve, 0, sys::errno())
