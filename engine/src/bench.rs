@@ -103,12 +103,13 @@ pub fn layers(
         ..SandboxConfig::default()
     })?;
     let unconfined = Arc::new(SyscallFilter::unconfined().map_err(SandboxError::from)?);
+    // A round's runs are queued at once, as a judge queues a submission's tests.
     let fresh_pool = Pool::new(
         sandbox.clone(),
         PoolConfig {
             workers: 1,
             reuse: false,
-            queue: 1,
+            queue: per_round.max(1),
         },
     )
     .map_err(|e| BenchError::Io {
@@ -120,7 +121,7 @@ pub fn layers(
         PoolConfig {
             workers: 1,
             reuse: true,
-            queue: 1,
+            queue: per_round.max(1),
         },
     )
     .map_err(|e| BenchError::Io {
@@ -137,15 +138,16 @@ pub fn layers(
     };
     // Pool jobs are queued together, as a judge queues a submission's tests: the figure is the
     // cost of a run on the worker, not of waking a thread for each.
+    let layout = Layout {
+        mounts: system_mounts(),
+        tmp_size: 16 << 20,
+        cpus: None,
+        syscalls: SyscallFilter::base(),
+    };
     let on_pool = |pool: &Pool, n: usize| {
         let tickets: Vec<_> = (0..n)
             .map(|_| {
-                let layout = Layout {
-                    mounts: system_mounts(),
-                    tmp_size: 16 << 20,
-                    cpus: None,
-                    syscalls: SyscallFilter::base(),
-                };
+                let layout = layout.clone();
                 pool.submit(move |worker| worker.run(layout, Command::new("/bin/true")))
             })
             .collect();

@@ -95,8 +95,11 @@ struct Slot {
     applied: Option<CgroupLimits>,
     /// The OOM-kill count after its last run: it never resets.
     oom_seen: u64,
-    /// A run has used it since it was made (its peak must be reset before the next).
+    /// A run has used it since it was made or its measurement last started.
     used: bool,
+    /// The CPU time it had counted when its measurement started: taken (with a reset where
+    /// the kernel can) as its spare joined it, off the path between two runs.
+    cpu_base: Duration,
 }
 
 /// A spare in its slot, waiting for its request on `sock`.
@@ -403,14 +406,12 @@ impl Env {
             slot.cgroup.limit(&wanted)?;
             slot.applied = Some(wanted);
         }
-        let base = if slot.used {
-            // Only a kernel that resets the peak reuses a cgroup (see `attach`).
-            slot.cgroup.reset()?
-        } else {
-            slot.cgroup.cpu_usage()?
-        };
+        if slot.used {
+            // A spare that ran before `attach` started this slot's measurement (the first).
+            slot.start()?;
+        }
         slot.used = true;
-        Ok(base)
+        Ok(slot.cpu_base)
     }
 
     /// Watch the run: the clocks, the spare's acknowledgement, the init's records (a new spare
@@ -732,10 +733,19 @@ impl Slot {
         let cgroup = cgroups.create(limits)?;
         Ok(Slot {
             oom_seen: cgroup.oom_kills()?,
+            cpu_base: cgroup.cpu_usage()?,
             cgroup,
             applied: Some(limits.clone()),
             used: false,
         })
+    }
+
+    /// Start a new measurement: reset the peak (only a kernel that can reset it reuses a slot,
+    /// see `attach`) and note the CPU time counted so far.
+    fn start(&mut self) -> Result<(), SandboxError> {
+        self.cpu_base = self.cgroup.reset()?;
+        self.used = false;
+        Ok(())
     }
 }
 
@@ -766,6 +776,9 @@ fn attach(record: Record, to: AttachTo<'_>) -> Result<Ready, SandboxError> {
         used.cgroup.remove()?;
     }
     to.slot.cgroup.attach(pid)?;
+    if to.slot.used {
+        to.slot.start()?;
+    }
     Ok(Ready {
         sock,
         seq,
