@@ -128,7 +128,10 @@ pub fn classify(result: &RunResult, limits: &Limits, output_len: Option<u64>) ->
         return Outcome::MemoryLimit;
     }
     let output_full = matches!((limits.output, output_len), (Some(l), Some(n)) if n >= l);
-    if result.status == ExitStatus::Signaled(libc::SIGXFSZ) || output_full {
+    if result.status == ExitStatus::Signaled(libc::SIGXFSZ)
+        || output_full
+        || result.killed_by == Some(LimitHit::Output)
+    {
         return Outcome::OutputLimit;
     }
     match result.status {
@@ -185,7 +188,15 @@ mod tests {
             killed_by: None,
             oom_killed: false,
             ended: std::time::Instant::now(),
+            captured: None,
         }
+    }
+
+    #[test]
+    fn too_much_on_a_captured_stream_is_over_the_output_limit() {
+        let mut r = ran(ExitStatus::Signaled(libc::SIGKILL));
+        r.killed_by = Some(LimitHit::Output);
+        assert_eq!(classify(&r, &limits(), Some(0)), Outcome::OutputLimit);
     }
 
     #[test]

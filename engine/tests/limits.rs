@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{command, compile, processes_with, root, run};
-use judge_engine::sandbox::{LimitHit, Limits, Sandbox, SandboxConfig};
+use judge_engine::sandbox::{LimitHit, Limits, RunResult, Sandbox, SandboxConfig, Stdio};
 use judge_engine::verdict::{classify, Outcome};
 
 const MIB: u64 = 1 << 20;
@@ -387,4 +387,76 @@ fn output_cannot_take_more_host_disk_than_the_output_limit() {
         }
         assert!(report.contains(&format!("written {MIB}")), "{report}");
     }
+}
+
+/// Run `flood_stderr` writing `bytes` to a captured stderr under a 1 MiB output limit: the
+/// result, and what it printed on stdout.
+fn flood_stderr(env: Option<&mut judge_engine::sandbox::Env>, bytes: u64) -> (RunResult, String) {
+    let program = compile("sandbox/flood_stderr.c", false);
+    let mut cmd = match env {
+        Some(_) => judge_engine::sandbox::Command::new(program),
+        None => command(&program),
+    };
+    let mut out = tempfile::tempfile().unwrap();
+    cmd.arg(bytes.to_string())
+        .stdout(out.try_clone().unwrap())
+        .stderr(Stdio::capture(4096));
+    cmd.limits_mut().output = Some(MIB);
+    let result = match env {
+        Some(env) => env.run(cmd).unwrap(),
+        None => common::sandbox().run(cmd).unwrap(),
+    };
+    let mut report = String::new();
+    std::io::Seek::rewind(&mut out).unwrap();
+    std::io::Read::read_to_string(&mut out, &mut report).unwrap();
+    (result, report)
+}
+
+#[test]
+fn captured_stderr_keeps_its_ends_takes_no_disk_and_counts_against_the_output_limit() {
+    if !root() {
+        return;
+    }
+    let mut env = judge_engine::sandbox::Env::new(common::sandbox(), common::layout()).unwrap();
+    for reused in [false, true] {
+        let env = reused.then_some(&mut env);
+        let (result, report) = flood_stderr(env, 700 << 10);
+        assert!(result.success(), "{result:?} {report}");
+        for attempt in ["fallocate", "ftruncate", "lseek"] {
+            let line = report.lines().find(|l| l.starts_with(attempt));
+            assert!(
+                line.is_some_and(|l| !l.ends_with(" ok")),
+                "{attempt} on a captured stderr: {report}"
+            );
+        }
+        let captured = result.captured.expect("stderr was captured");
+        assert_eq!(captured.total, 700 << 10, "reused: {reused}");
+        assert_eq!(captured.head.len() + captured.tail.len(), 4096);
+        assert!(captured.head.starts_with(b"BEGIN\nxxx"), "{captured:?}");
+        assert!(captured.tail.ends_with(b"xxx\nEND"), "{captured:?}");
+        assert!(captured.text().contains("bytes not kept"));
+    }
+    for reused in [false, true] {
+        let env = reused.then_some(&mut env);
+        let (result, report) = flood_stderr(env, 64 * MIB);
+        assert_eq!(
+            result.killed_by,
+            Some(LimitHit::Output),
+            "{result:?} {report}"
+        );
+        let captured = result.captured.clone().expect("stderr was captured");
+        assert!(
+            captured.total > MIB && captured.total < 64 * MIB,
+            "{captured:?}"
+        );
+        let limits = Limits {
+            output: Some(MIB),
+            ..Limits::default()
+        };
+        assert_eq!(classify(&result, &limits, Some(0)), Outcome::OutputLimit);
+    }
+    // The environment serves the next run as usual.
+    let (result, _) = flood_stderr(Some(&mut env), 100);
+    assert!(result.success(), "{result:?}");
+    assert_eq!(result.captured.unwrap().total, 100);
 }

@@ -16,7 +16,7 @@
 //! submission's own TLE or RE (its early end may have caused them); else the submission's TLE,
 //! MLE, OLE or RE stands; else the interactor's word.
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -52,7 +52,7 @@ pub(crate) struct Pair {
 pub(crate) struct Sides<'a> {
     /// The submission's step (mounts, limits, argv); its wall limit is the pair's.
     pub submission: Step,
-    pub submission_stderr: File,
+    pub submission_stderr: Stdio,
     pub interactor: &'a BuiltValidator,
     /// The interactor's own limits; its wall limit is set from the pair's.
     pub interactor_limits: &'a Limits,

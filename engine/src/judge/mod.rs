@@ -54,7 +54,7 @@ use crate::testset::{TestCase, TestSet, Validation};
 use crate::verdict::{classify, Outcome, RuntimeError, Verdict};
 use check::{Checked, Checking, Points};
 
-/// How much of a program's stderr a report keeps.
+/// How much of a program's stderr a report keeps (its first and last bytes).
 const STDERR_CAP: usize = 4 << 10;
 
 /// How to judge. The limits are checked against the bounds of [`crate::limits`] when a
@@ -429,7 +429,6 @@ impl TestRun {
     ) -> Result<TestReport, JudgeError> {
         let scratch = self.scratch.path();
         let output = step::scratch_file(scratch, index, "out");
-        let stderr_path = step::scratch_file(scratch, index, "err");
         let limits = self.sandbox_limits();
         let staged = worker.stage(self.stage_key, self.work.path())?.to_owned();
         let step = step::Step::new(
@@ -440,7 +439,8 @@ impl TestRun {
             self.profile.run().syscalls().clone(),
         )
         .mount(Mount::read_only(staged, WORK_DIR));
-        let stderr_file = step::capture(&stderr_path)?;
+        // The engine drains stderr while the program runs: it takes no disk.
+        let stderr_stream = Stdio::capture(STDERR_CAP);
         let (result, output_len, interaction, transcript) = match &self.problem.checking {
             Checking::Interactive {
                 interactor,
@@ -451,7 +451,7 @@ impl TestRun {
                     worker,
                     interact::Sides {
                         submission: step,
-                        submission_stderr: stderr_file,
+                        submission_stderr: stderr_stream,
                         interactor,
                         interactor_limits,
                         points: points.as_deref(),
@@ -472,13 +472,17 @@ impl TestRun {
                 let input = fs::File::open(&test.input)
                     .map_err(|e| JudgeError::io("open", &test.input, e))?;
                 let (layout, command) =
-                    step.split(Stdio::from(input), step::capture(&output)?, stderr_file);
+                    step.split(Stdio::from(input), step::capture(&output)?, stderr_stream);
                 let result = worker.run(layout, command)?;
                 let len = fs::metadata(&output).map(|m| m.len()).ok();
                 (result, len, None, None)
             }
         };
-        let stderr = step::read_capped(&stderr_path, STDERR_CAP);
+        let stderr = result
+            .captured
+            .as_ref()
+            .map(|c| c.text())
+            .unwrap_or_default();
         let mut outcome = classify(&result, &limits, output_len);
         if let (Outcome::RuntimeError(_), Some(marker)) =
             (outcome, self.profile.run().memory_error())
@@ -507,7 +511,6 @@ impl TestRun {
         };
         // The output file is only needed until it is checked.
         let _ = fs::remove_file(&output);
-        let _ = fs::remove_file(&stderr_path);
         Ok(TestReport {
             name: test.name.clone(),
             verdict: checked.verdict,

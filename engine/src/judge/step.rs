@@ -113,14 +113,24 @@ impl Step {
     }
 
     /// The sandbox command with its own mounts, for a fresh sandbox.
-    pub fn command(self, stdin: Stdio, stdout: impl Into<Stdio>, stderr: File) -> Command {
+    pub fn command(
+        self,
+        stdin: Stdio,
+        stdout: impl Into<Stdio>,
+        stderr: impl Into<Stdio>,
+    ) -> Command {
         let (layout, mut cmd) = self.split(stdin, stdout, stderr);
         cmd.mounts(layout.mounts).syscalls(layout.syscalls);
         cmd
     }
 
     /// The environment layout (mounts, allowlist) and the command without them, for a worker.
-    pub fn split(self, stdin: Stdio, stdout: impl Into<Stdio>, stderr: File) -> (Layout, Command) {
+    pub fn split(
+        self,
+        stdin: Stdio,
+        stdout: impl Into<Stdio>,
+        stderr: impl Into<Stdio>,
+    ) -> (Layout, Command) {
         let mut argv = self.argv.into_iter();
         let program = argv.next().unwrap_or_default();
         let mut cmd = Command::new(program);

@@ -97,6 +97,8 @@ pub enum HostStep {
     Send,
     /// Reading a spare's pid in the environment's cgroup.
     FindSpare,
+    /// Reading a captured stream.
+    ReadCapture,
 }
 
 impl fmt::Display for HostStep {
@@ -121,6 +123,7 @@ impl fmt::Display for HostStep {
             HostStep::Pipe => f.write_str("pipe"),
             HostStep::Send => f.write_str("send request"),
             HostStep::FindSpare => f.write_str("find the spare's pid"),
+            HostStep::ReadCapture => f.write_str("read a captured stream"),
         }
     }
 }

@@ -20,6 +20,7 @@
 
 pub mod bare;
 mod caps;
+mod capture;
 mod child;
 pub mod env;
 mod error;
@@ -40,6 +41,7 @@ use std::time::{Duration, Instant};
 use crate::cgroup::{CgroupConfig, Cgroups, Detected};
 use crate::hostdir::HostDirs;
 
+pub use capture::Captured;
 pub use env::{Env, Layout};
 pub use error::{EnvError, HostStep, SandboxError};
 pub use seccomp::{FilterError, SyscallFilter};
@@ -296,6 +298,8 @@ pub enum LimitHit {
     CpuTime,
     /// The sandbox never finished setting up.
     Setup,
+    /// A captured stream carried more than the output limit.
+    Output,
 }
 
 /// How a program's run ended and what it used.
@@ -314,6 +318,8 @@ pub struct RunResult {
     pub oom_killed: bool,
     /// When the engine learned of the program's end: orders runs made side by side.
     pub ended: Instant,
+    /// What the stream given as [`Stdio::Capture`] carried.
+    pub captured: Option<Captured>,
 }
 
 impl RunResult {

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
+use super::capture::{open_stream, Drain};
 use super::child::{self, ChildContext};
 use super::env::proto::EXE_FD;
 use super::error::{HostStep, SandboxError};
@@ -48,19 +49,19 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
-    /// The prepared spec and the descriptors that become the child's stdio.
+    /// The prepared spec, the descriptors that become the child's stdio and the drain of a
+    /// captured stream.
     pub(crate) fn new(
         mut spec: Spec,
         cgroups: bool,
-    ) -> Result<(Prepared, [OwnedFd; 3]), SandboxError> {
+    ) -> Result<(Prepared, [OwnedFd; 3], Option<Drain>), SandboxError> {
         let plan = MountPlan::new(&spec.mounts, spec.limits.tmp_size)?;
         let rlimits = rlimit::plan(&spec.limits, cgroups);
         let streams = std::mem::take(&mut spec.stdio);
         let mut stdio = Vec::with_capacity(3);
+        let mut drain = None;
         for (number, stream) in streams.into_iter().enumerate() {
-            let fd = stream
-                .into_fd(number as i32)
-                .map_err(|e| SandboxError::host(HostStep::OpenStdio(number as u8), e))?;
+            let fd = open_stream(stream, number, spec.limits.output, &mut drain)?;
             stdio.push(above_sync(fd)?);
         }
         let stdio: [OwnedFd; 3] = stdio
@@ -73,6 +74,7 @@ impl Prepared {
                 rlimits,
             },
             stdio,
+            drain,
         ))
     }
 
@@ -119,7 +121,7 @@ fn above_sync(fd: OwnedFd) -> Result<OwnedFd, SandboxError> {
 
 /// Run a validated spec to its end.
 pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxError> {
-    let (mut prepared, stdio) = Prepared::new(spec, sandbox.cgroups.is_some())?;
+    let (mut prepared, stdio, mut drain) = Prepared::new(spec, sandbox.cgroups.is_some())?;
     let limits = prepared.spec.limits.clone();
     // Declared before the child: dropped after it, so an early return kills the child first.
     let cgroup = match &sandbox.cgroups {
@@ -152,7 +154,8 @@ pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxErr
             let _ = cgroup.kill_all();
         }
     };
-    let supervisor = Supervisor::new(clocks, cgroup.as_deref(), None, 0, None, &kill);
+    let supervisor =
+        Supervisor::new(clocks, cgroup.as_deref(), None, 0, None, &kill).drain(drain.as_mut());
     let watch = wait::watch(&parent_sock, supervisor)?;
     // The cgroup also counted the init: its setup, and its exit, which tears down the
     // namespaces. Take its own lifetime CPU off, read while it is a zombie.
@@ -166,7 +169,9 @@ pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxErr
     if let Some(cgroup) = cgroup {
         cgroup.remove()?;
     }
-    finish(&prepared, watch, status, &rusage, accounting)
+    let mut result = finish(&prepared, watch, status, &rusage, accounting)?;
+    result.captured = drain.map(Drain::finish);
+    Ok(result)
 }
 
 /// Prepare the child's context, clone it, write its id maps, put it in `cgroup` and release it.
@@ -381,6 +386,7 @@ fn finish(
             killed_by: watch.killed,
             oom_killed: false,
             ended: watch.ended.unwrap_or_else(Instant::now),
+            captured: None,
         },
         // The init died before the program ended: killed by us (or the OOM killer). What it
         // reaped on its way out counts in its own rusage.
@@ -392,6 +398,7 @@ fn finish(
             killed_by: watch.killed,
             oom_killed: false,
             ended: Instant::now(),
+            captured: None,
         },
     };
     if let Some(accounting) = accounting {

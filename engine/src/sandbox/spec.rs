@@ -27,6 +27,11 @@ pub enum Stdio {
     Inherit,
     /// This descriptor (a file, a pipe end, a socket).
     Fd(OwnedFd),
+    /// A pipe the engine drains while the program runs, keeping this many of its first and
+    /// last bytes in [`RunResult::captured`](super::RunResult::captured). It takes no disk;
+    /// more than the output limit on it ends the run as over that limit. For stdout or stderr,
+    /// one stream per command.
+    Capture(usize),
 }
 
 impl Stdio {
@@ -36,6 +41,11 @@ impl Stdio {
 
     pub fn inherit() -> Stdio {
         Stdio::Inherit
+    }
+
+    /// See [`Stdio::Capture`].
+    pub fn capture(keep: usize) -> Stdio {
+        Stdio::Capture(keep)
     }
 
     /// Resolve to a descriptor the child can `dup2` from.
@@ -52,6 +62,8 @@ impl Stdio {
                 .as_fd()
                 .try_clone_to_owned(),
             Stdio::Fd(fd) => Ok(fd),
+            // Opened with its drain by `open_streams`.
+            Stdio::Capture(_) => Err(io::Error::from_raw_os_error(libc::EINVAL)),
         }
     }
 }
@@ -360,6 +372,14 @@ impl Command {
                 return Err(SpecError::BadCpuList(cpus.clone()));
             }
         }
+        let captures = self
+            .stdio
+            .iter()
+            .filter(|s| matches!(s, Stdio::Capture(_)))
+            .count();
+        if captures > 1 || matches!(self.stdio[0], Stdio::Capture(_)) {
+            return Err(SpecError::Capture);
+        }
         let filter = self.filter.unwrap_or_else(SyscallFilter::base);
         Ok(Spec {
             program,
@@ -417,6 +437,8 @@ pub enum SpecError {
     RelativeSource(PathBuf),
     #[error("mount source {path:?}: {error}")]
     MountSource { path: PathBuf, error: io::Error },
+    #[error("only one of stdout and stderr can be captured, and never stdin")]
+    Capture,
     #[error("the wall-time limit must be above zero")]
     ZeroWallTime,
     #[error("the CPU-time limit must be above zero")]

@@ -18,6 +18,7 @@
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
+use super::capture::Drain;
 use super::error::{HostStep, SandboxError};
 use super::stage::{Record, RecordKind};
 use super::LimitHit;
@@ -159,6 +160,8 @@ pub(crate) struct Supervisor<'a> {
     setup_deadline: Instant,
     next_check: Option<Instant>,
     kill: &'a dyn Fn(),
+    /// A captured stream, read on the same wake-ups.
+    drain: Option<&'a mut Drain>,
     pub watch: Watch,
 }
 
@@ -182,6 +185,7 @@ impl<'a> Supervisor<'a> {
             setup_deadline: Instant::now() + SETUP_TIMEOUT,
             next_check: None,
             kill,
+            drain: None,
             watch: Watch::default(),
         };
         if let Some(at) = started {
@@ -204,6 +208,41 @@ impl<'a> Supervisor<'a> {
         if self.cgroup.is_some() && (self.clocks.cpu.is_some() || self.clocks.oom) {
             self.next_check = Some(Instant::now());
         }
+    }
+
+    /// Read `drain` on the run's wake-ups, and end the run if it carries more than its limit.
+    pub(crate) fn drain(mut self, drain: Option<&'a mut Drain>) -> Supervisor<'a> {
+        self.drain = drain;
+        self
+    }
+
+    /// The captured stream's descriptor to poll, or -1 (ignored by poll).
+    pub(crate) fn drain_fd(&self) -> RawFd {
+        self.drain.as_ref().map_or(-1, |d| d.poll_fd())
+    }
+
+    /// Read what the captured stream holds now; past its limit, kill the run.
+    pub(crate) fn read_drain(&mut self) -> Result<(), SandboxError> {
+        let over = match self.drain.as_mut() {
+            Some(drain) => drain
+                .read_available()
+                .map_err(|e| SandboxError::host(HostStep::ReadCapture, e))?,
+            None => false,
+        };
+        if over {
+            self.kill(LimitHit::Output);
+        }
+        Ok(())
+    }
+
+    /// The run has ended: read the rest of the captured stream (what was written before the
+    /// end is in the pipe; whatever still holds the write end is about to be killed).
+    pub(crate) fn finish(mut self) -> Result<Watch, SandboxError> {
+        self.read_drain()?;
+        if self.watch.killed.is_none() && self.drain.as_ref().is_some_and(|d| d.over()) {
+            self.watch.killed = Some(LimitHit::Output);
+        }
+        Ok(self.watch)
     }
 
     /// Kill the run for `why` (once).
@@ -283,7 +322,12 @@ pub(crate) fn watch(sock: &OwnedFd, mut supervisor: Supervisor<'_>) -> Result<Wa
     loop {
         let timeout = supervisor.tick()?;
         let now = Instant::now();
-        if !poll_readable(&mut [sock.as_raw_fd()], timeout)?[0] {
+        let [init_ready, drain_ready] =
+            poll_readable(&mut [sock.as_raw_fd(), supervisor.drain_fd()], timeout)?;
+        if drain_ready {
+            supervisor.read_drain()?;
+        }
+        if !init_ready {
             if supervisor.overdue(now) {
                 return Err(SandboxError::Unresponsive);
             }
@@ -329,7 +373,7 @@ pub(crate) fn watch(sock: &OwnedFd, mut supervisor: Supervisor<'_>) -> Result<Wa
             _ => return Err(SandboxError::Protocol(n as usize)),
         }
     }
-    Ok(supervisor.watch)
+    supervisor.finish()
 }
 
 /// Sleep until one of `fds` is readable (or hung up) or `timeout` passes; which ones are.

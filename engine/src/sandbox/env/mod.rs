@@ -50,6 +50,7 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 
 use self::proto::{Confinement, Request, RunRequest};
+use super::capture::{open_stream, Drain};
 use super::error::{EnvError, HostStep, SandboxError};
 use super::spawn::Prepared;
 use super::stage::{Dirt, Record, RecordKind, Stage};
@@ -173,7 +174,7 @@ impl Env {
         cmd.limits_mut().tmp_size = layout.tmp_size;
         let exe = std::fs::File::open("/proc/self/exe")
             .map_err(|e| SandboxError::host(HostStep::OpenExe, e))?;
-        let (mut prepared, stdio) = Prepared::new(cmd.validate()?, true)?;
+        let (mut prepared, stdio, _) = Prepared::new(cmd.validate()?, true)?;
         let (init, sock) = super::spawn::launch(
             sandbox,
             &mut prepared,
@@ -303,17 +304,36 @@ impl Env {
         };
         let streams = std::mem::take(&mut spec.stdio);
         let mut fds: Vec<Option<OwnedFd>> = Vec::with_capacity(3);
+        let mut drain = None;
+        // The captured stream, and how much of it to keep: a retry captures it afresh.
+        let mut captured = None;
         for (n, stream) in streams.into_iter().enumerate() {
+            if let Stdio::Capture(keep) = stream {
+                captured = Some((n, keep));
+            }
             match stream {
                 Stdio::Null => fds.push(None),
-                stream => match stream.into_fd(n as i32) {
+                stream => match open_stream(stream, n, limits.output, &mut drain) {
                     Ok(fd) => fds.push(Some(fd)),
-                    Err(e) => {
-                        return Err((SandboxError::host(HostStep::OpenStdio(n as u8), e), None))
-                    }
+                    Err(e) => return Err((e, None)),
                 },
             }
         }
+        // The streams as a retry would take them, if it can: regular files (a spare that
+        // never acknowledged never touched them), not a pipe someone else reads.
+        let give_back = |fds: Vec<Option<OwnedFd>>| -> Option<[Stdio; 3]> {
+            let streams: Option<Vec<Stdio>> = fds
+                .into_iter()
+                .enumerate()
+                .map(|(n, fd)| match (fd, captured) {
+                    (_, Some((c, keep))) if c == n => Some(Stdio::Capture(keep)),
+                    (Some(fd), _) if is_file(&fd) => Some(Stdio::Fd(fd)),
+                    (Some(_), _) => None,
+                    (None, _) => Some(Stdio::Null),
+                })
+                .collect();
+            streams?.try_into().ok()
+        };
         let raw: Vec<i32> = fds
             .iter()
             .map(|fd| {
@@ -329,40 +349,25 @@ impl Env {
         });
         if let Err(e) = proto::send(spare.sock.as_raw_fd(), &request.encode(), &raw) {
             // Nothing reached the spare: the same streams can go to another.
-            spec.stdio = fds
-                .into_iter()
-                .map(|fd| fd.map_or(Stdio::Null, Stdio::Fd))
-                .collect::<Vec<_>>()
-                .try_into()
-                .unwrap_or_default();
+            let Some(stdio) = give_back(fds) else {
+                return Err((EnvError::SpareGone(e).into(), None));
+            };
+            spec.stdio = stdio;
             return Err((EnvError::SpareGone(e).into(), Some(Box::new(spec))));
         }
         let sent = Instant::now();
         self.last_slot = slot;
         self.cleanings += 1;
-        // Keep only what a retry could reuse: regular files (a spare that never acknowledged
-        // never touched them). Our copy of a pipe's end must go now, or its reader would never
-        // see the program close it.
-        let retry: Option<Vec<Option<OwnedFd>>> = fds
-            .into_iter()
-            .map(|fd| match fd {
-                Some(fd) if is_file(&fd) => Some(Some(fd)),
-                Some(_) => None,
-                None => Some(None),
-            })
-            .collect();
-        let watch = match self.watch(&spare, &limits, cpu_base, sent) {
+        // Keep only what a retry could reuse. Our copy of a pipe's end must go now, or its
+        // reader would never see the program close it.
+        let retry = give_back(fds);
+        let watch = match self.watch(&spare, &limits, cpu_base, sent, drain.as_mut()) {
             Ok(w) => w,
             Err(Unstarted(e)) => {
-                let Some(fds) = retry else {
+                let Some(stdio) = retry else {
                     return Err((e, None));
                 };
-                spec.stdio = fds
-                    .into_iter()
-                    .map(|fd| fd.map_or(Stdio::Null, Stdio::Fd))
-                    .collect::<Vec<_>>()
-                    .try_into()
-                    .unwrap_or_default();
+                spec.stdio = stdio;
                 return Err((e, Some(Box::new(spec))));
             }
             Err(Started(e)) => return Err((e, None)),
@@ -370,6 +375,10 @@ impl Env {
         drop(retry);
         let mut result = self
             .account(slot, watch, sent, &spec)
+            .map(|mut r| {
+                r.captured = drain.map(Drain::finish);
+                r
+            })
             .map_err(|e| (e, None));
         // What the program left running (a daemon, say) dies now, before anything else runs.
         match self.slots[slot].cgroup.tasks() {
@@ -422,6 +431,7 @@ impl Env {
         limits: &spec::Limits,
         cpu_base: Duration,
         sent: Instant,
+        drain: Option<&mut Drain>,
     ) -> Result<wait::Watch, Failure> {
         let clocks = Clocks {
             wall: limits.wall_time,
@@ -463,7 +473,8 @@ impl Env {
             active.oom_seen,
             Some(sent),
             &kill,
-        );
+        )
+        .drain(drain);
         // The spare's socket is read when the program has ended, or at the acknowledgement's
         // deadline: waking up for its acknowledgement and for its close at execve would cost
         // two wake-ups a run.
@@ -487,8 +498,12 @@ impl Env {
                 timeout = timeout.min(left);
             }
             let now = Instant::now();
-            let [init_ready] =
-                wait::poll_readable(&mut [sock.as_raw_fd()], timeout).map_err(Started)?;
+            let [init_ready, drain_ready] =
+                wait::poll_readable(&mut [sock.as_raw_fd(), supervisor.drain_fd()], timeout)
+                    .map_err(Started)?;
+            if drain_ready {
+                supervisor.read_drain().map_err(Started)?;
+            }
             if !init_ready {
                 if supervisor.overdue(now) {
                     return Err(Started(SandboxError::Unresponsive));
@@ -533,7 +548,7 @@ impl Env {
                         // Ended before it took its request: the program never ran.
                         return Err(Unstarted(EnvError::SpareDied { seq: spare.seq }.into()));
                     }
-                    return Ok(supervisor.watch);
+                    return supervisor.finish().map_err(Started);
                 }
                 Some(RecordKind::Exited) => {
                     *trouble = Some(EnvError::SpareDied { seq: record.index }.into());
@@ -593,6 +608,7 @@ impl Env {
             killed_by: watch.killed,
             oom_killed: oom,
             ended,
+            captured: None,
         })
     }
 
