@@ -1,0 +1,323 @@
+//! A test set prepared for judging ([`Problem::prepare`]: flags checked, validators built), and
+//! judging one submission against it ([`Problem::judge`]): read the source, compile, hand the
+//! tests to the schedule, conclude.
+
+use std::fs;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::check::{Checking, Points};
+use super::schedule::TestRun;
+use super::{compile, score, step, CompileReport, Event, JudgeError, Options, Report, TestLimits};
+use crate::checker::Checker;
+use crate::limits::{self, LimitError};
+use crate::pool::Pool;
+use crate::profile::{Profile, ProfileSet};
+use crate::sandbox::Sandbox;
+use crate::testset::{TestSet, Validation};
+use crate::verdict::Verdict;
+
+/// A test set ready to judge submissions against.
+#[derive(Debug)]
+pub struct Problem {
+    pub(super) tests: TestSet,
+    pub(super) checking: Checking,
+}
+
+impl Problem {
+    /// Check the test set's flags and build its validators.
+    pub fn prepare(
+        sandbox: &Sandbox,
+        profiles: &ProfileSet,
+        tests: TestSet,
+    ) -> Result<Problem, JudgeError> {
+        let checking = match &tests.validation {
+            Validation::Default => Checking::Builtin(
+                tests
+                    .tests
+                    .iter()
+                    .map(|t| Checker::from_name("default", &t.validator_flags.join(" ")))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Validation::Custom { validators, score } => Checking::Validators {
+                validators: validators
+                    .iter()
+                    .map(|v| compile::validator(sandbox, profiles, v))
+                    .collect::<Result<_, _>>()?,
+                limits: limits::validator(&tests.limits),
+                points: tests.scoring.as_ref().map(|scoring| {
+                    Box::new(Points {
+                        score_files: *score,
+                        bases: score::multiplier_bases(scoring, tests.tests.len()),
+                    })
+                }),
+            },
+            Validation::Interactive { validators, score } => {
+                let [interactor] = validators.as_slice() else {
+                    return Err(JudgeError::Interactors {
+                        root: tests.root.clone(),
+                        count: validators.len(),
+                    });
+                };
+                Checking::Interactive {
+                    interactor: compile::validator(sandbox, profiles, interactor)?,
+                    limits: limits::validator(&tests.limits),
+                    points: tests.scoring.as_ref().map(|scoring| {
+                        Box::new(Points {
+                            score_files: *score,
+                            bases: score::multiplier_bases(scoring, tests.tests.len()),
+                        })
+                    }),
+                }
+            }
+        };
+        Ok(Problem { tests, checking })
+    }
+
+    pub fn tests(&self) -> &TestSet {
+        &self.tests
+    }
+
+    /// The package's interactor talks to the submission while it runs.
+    pub fn is_interactive(&self) -> bool {
+        matches!(self.checking, Checking::Interactive { .. })
+    }
+
+    /// Check with the built-in checker `name` (`default`, `exact`, `lines`) instead of the
+    /// package's default validator; each test keeps its validator flags. A package with its own
+    /// output validator keeps it: that is an error.
+    pub fn use_checker(&mut self, name: &str) -> Result<(), JudgeError> {
+        if !matches!(self.checking, Checking::Builtin(_)) {
+            return Err(JudgeError::CheckerWithValidator {
+                root: self.tests.root.clone(),
+                checker: name.to_owned(),
+            });
+        }
+        let checkers = self
+            .tests
+            .tests
+            .iter()
+            .map(|t| {
+                let flags = t.validator_flags.join(" ");
+                // Flags belong to the default validator; the others take none.
+                Checker::from_name(name, if name == "default" { &flags } else { "" })
+            })
+            .collect::<Result<_, _>>()?;
+        self.checking = Checking::Builtin(checkers);
+        Ok(())
+    }
+
+    /// The limits `options` and the package give; an error if an option is out of bounds.
+    pub fn limits(&self, options: &Options) -> Result<TestLimits, LimitError> {
+        limits::test_limits(options, &self.tests.limits)
+    }
+
+    /// Judge the source file at `source` written in `profile`'s language, its tests on `pool`.
+    pub fn judge(
+        self: &Arc<Self>,
+        pool: &Pool,
+        profile: &Profile,
+        source: &Path,
+        options: &Options,
+        events: &(dyn Fn(Event) + Sync),
+    ) -> Result<Report, JudgeError> {
+        let sandbox = pool.sandbox();
+        let limits = self.limits(options)?;
+        let text = read_source(source)?;
+        profile.check_available()?;
+        let scoring = self.tests.scoring.as_ref();
+        let failed_compile = |compile: CompileReport| Report {
+            verdict: Verdict::CE,
+            compile,
+            tests: Vec::new(),
+            time: Duration::ZERO,
+            memory: 0,
+            limits,
+            score: scoring.map(|_| 0.0),
+            groups: scoring.map(score::unjudged).unwrap_or_default(),
+        };
+        let vars = match profile.prepare(&text, limits.memory) {
+            Ok(vars) => vars,
+            Err(e @ crate::profile::ProfileError::NoMainClass { .. }) => {
+                let compile = CompileReport::failed(e.to_string());
+                events(Event::Compiled(&compile));
+                return Ok(failed_compile(compile));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let work = step::sandbox_dir(sandbox, "work", Some(compile::work_cap(profile)))?;
+        let scratch = step::scratch_dir(sandbox)?;
+        step::give(sandbox, source, &work.path().join(vars.source_file_name()))?;
+        let compile = compile::submission(sandbox, profile, &vars, work.path(), scratch.path())?;
+        events(Event::Compiled(&compile));
+        if !compile.ok {
+            return Ok(failed_compile(compile));
+        }
+        let run = Arc::new(TestRun {
+            profile: profile.clone(),
+            vars,
+            problem: self.clone(),
+            limits,
+            cgroups: sandbox.has_cgroups(),
+            work,
+            stage_key: crate::pool::stage_key(),
+            scratch,
+            run_all: options.run_all,
+            pair_wall_limit: options.pair_wall_limit,
+            transcript: options.transcript,
+            first_failure: AtomicUsize::new(usize::MAX),
+            failed: (0..self.tests.tests.len())
+                .map(|_| AtomicBool::new(false))
+                .collect(),
+        });
+        let ran = TestRun::all(&run, pool, events);
+        let outcome = score::conclude(scoring, ran, self.tests.tests.len(), options.run_all);
+        let tests = outcome.tests;
+        Ok(Report {
+            verdict: outcome.verdict,
+            compile,
+            time: tests.iter().map(|t| t.time).max().unwrap_or_default(),
+            memory: tests.iter().map(|t| t.memory).max().unwrap_or_default(),
+            tests,
+            limits,
+            score: outcome.score,
+            groups: outcome.groups,
+        })
+    }
+}
+
+/// Read a source file, refusing binaries.
+fn read_source(path: &Path) -> Result<String, JudgeError> {
+    let bytes = fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => JudgeError::MissingSource(path.to_owned()),
+        _ => JudgeError::io("read source", path, e),
+    })?;
+    if bytes.contains(&0) {
+        return Err(JudgeError::BinarySource(path.to_owned()));
+    }
+    String::from_utf8(bytes).map_err(|_| JudgeError::BinarySource(path.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{DEFAULT_MEMORY_LIMIT, DEFAULT_OUTPUT_LIMIT, DEFAULT_TIME_LIMIT};
+    use super::*;
+    use crate::testset::{Format, PackageLimits};
+
+    fn problem(limits: PackageLimits) -> Problem {
+        Problem {
+            tests: TestSet {
+                root: "/p".into(),
+                format: Format::LegacyPackage,
+                tests: Vec::new(),
+                validation: Validation::Default,
+                limits,
+                scoring: None,
+            },
+            checking: Checking::Builtin(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn limits_come_from_options_then_the_package_then_defaults() {
+        let none = problem(PackageLimits::default());
+        assert_eq!(
+            none.limits(&Options::default()).unwrap(),
+            TestLimits {
+                time: DEFAULT_TIME_LIMIT,
+                memory: DEFAULT_MEMORY_LIMIT,
+                output: DEFAULT_OUTPUT_LIMIT,
+            }
+        );
+        let package = problem(PackageLimits {
+            time_limit: Some(Duration::from_secs(3)),
+            memory_mib: Some(512),
+            output_mib: Some(8),
+            ..PackageLimits::default()
+        });
+        assert_eq!(
+            package.limits(&Options::default()).unwrap(),
+            TestLimits {
+                time: Duration::from_secs(3),
+                memory: 512 << 20,
+                output: 8 << 20,
+            }
+        );
+        let flags = Options {
+            time_limit: Some(Duration::from_millis(500)),
+            memory_limit: Some(64 << 20),
+            output_limit: Some(1 << 20),
+            ..Options::default()
+        };
+        assert_eq!(
+            package.limits(&flags).unwrap(),
+            TestLimits {
+                time: Duration::from_millis(500),
+                memory: 64 << 20,
+                output: 1 << 20,
+            }
+        );
+    }
+
+    #[test]
+    fn options_out_of_bounds_are_refused_naming_the_field() {
+        let p = problem(PackageLimits::default());
+        let refused = |options: Options| p.limits(&options).unwrap_err().to_string();
+        let err = refused(Options {
+            time_limit: Some(Duration::from_secs(3601)),
+            ..Options::default()
+        });
+        assert_eq!(
+            err,
+            "Options::time_limit: 3601 s: a time limit must be above 0 and at most an hour"
+        );
+        let err = refused(Options {
+            memory_limit: Some(u64::MAX),
+            ..Options::default()
+        });
+        assert!(
+            err.starts_with("Options::memory_limit: 16777216 TiB: a size"),
+            "{err}"
+        );
+        let err = refused(Options {
+            output_limit: Some(0),
+            ..Options::default()
+        });
+        assert!(
+            err.starts_with("Options::output_limit: 0 bytes: a size"),
+            "{err}"
+        );
+        let err = refused(Options {
+            pair_wall_limit: Some(Duration::ZERO),
+            ..Options::default()
+        });
+        assert!(
+            err.starts_with("Options::pair_wall_limit: 0 s: a time"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_binary_source_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.c");
+        std::fs::write(&path, b"int main\0() {}").unwrap();
+        assert!(matches!(
+            read_source(&path),
+            Err(JudgeError::BinarySource(_))
+        ));
+        std::fs::write(&path, [0xff, 0xfe, b'x']).unwrap();
+        assert!(matches!(
+            read_source(&path),
+            Err(JudgeError::BinarySource(_))
+        ));
+        std::fs::write(&path, "int main() {}").unwrap();
+        assert_eq!(read_source(&path).unwrap(), "int main() {}");
+        assert!(matches!(
+            read_source(&dir.path().join("missing.c")),
+            Err(JudgeError::MissingSource(_))
+        ));
+    }
+}
