@@ -24,10 +24,10 @@ pub enum Command {
     Bench(BenchArgs),
     /// Judge many submissions against one problem, several at once, into report files that
     /// survive an interruption.
-    Batch(crate::batch::BatchArgs),
+    Batch(BatchArgs),
     /// Check a problem package: every file under submissions/<expected verdict>/ must get
     /// that verdict.
-    Verify(crate::verify::VerifyArgs),
+    Verify(VerifyArgs),
 }
 
 /// Options shared by the commands that judge.
@@ -159,6 +159,37 @@ pub fn parse_size(flag: &'static str, text: &str) -> Result<u64, String> {
         .parse()
         .map_err(|_| format!("{text:?} is not a size: write 256 (MiB), 256M, 256MiB or 1G"))?;
     limits::size_bytes(Source::Flag(flag), value * scale as f64).map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Args)]
+#[command(mut_arg("jobs", |a| a.help("Submissions to judge at once (default: the number of CPUs)")))]
+pub struct BatchArgs {
+    /// The problem: a directory of tests or a Kattis/ICPC problem package.
+    #[arg(long, value_name = "DIR")]
+    pub problem: PathBuf,
+    /// Source files, or directories of them (walked recursively, hidden files skipped).
+    #[arg(required = true, value_name = "SUBMISSION")]
+    pub submissions: Vec<PathBuf>,
+    /// Append each submission's full result to FILE as it finishes, as JSON Lines.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Append each submission's result to FILE as it finishes, as a CSV row.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Skip the submissions already recorded in the --json and --csv files.
+    #[arg(long)]
+    pub resume: bool,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(mut_arg("jobs", |a| a.help("Submissions to judge at once (default: the number of CPUs)")))]
+pub struct VerifyArgs {
+    /// The problem package: tests under data/, submissions under submissions/<expected>/.
+    pub problem: PathBuf,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
 }
 
 #[cfg(test)]

@@ -15,11 +15,10 @@
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use judge_engine::judge::{Event, JudgeError, Options, Problem, Report};
 use judge_engine::pool::Pool;
@@ -28,34 +27,12 @@ use judge_engine::testset;
 use judge_engine::verdict::Verdict;
 use std::sync::Arc;
 
-use crate::args::JudgeArgs;
+use crate::args::BatchArgs;
 use crate::output::Paint;
 use crate::report::{points, Record};
 use crate::report_file::{Format, ReportFile, ReportFileError};
 use crate::submissions::{self, Submission};
-use crate::{run, Done, Failure};
-
-#[derive(Debug, Args)]
-#[command(mut_arg("jobs", |a| a.help("Submissions to judge at once (default: the number of CPUs)")))]
-pub struct BatchArgs {
-    /// The problem: a directory of tests or a Kattis/ICPC problem package.
-    #[arg(long, value_name = "DIR")]
-    pub problem: PathBuf,
-    /// Source files, or directories of them (walked recursively, hidden files skipped).
-    #[arg(required = true, value_name = "SUBMISSION")]
-    pub submissions: Vec<PathBuf>,
-    /// Append each submission's full result to FILE as it finishes, as JSON Lines.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Append each submission's result to FILE as it finishes, as a CSV row.
-    #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
-    /// Skip the submissions already recorded in the --json and --csv files.
-    #[arg(long)]
-    pub resume: bool,
-    #[command(flatten)]
-    pub judge: JudgeArgs,
-}
+use crate::{setup, Done, Failure};
 
 /// One submission for [`judge_all`].
 pub struct Job<'a> {
@@ -211,7 +188,7 @@ pub fn run(args: &BatchArgs) -> Result<Done, Failure> {
                 .join(", ")
         )));
     }
-    let profiles = run::profiles(&args.judge)?;
+    let profiles = setup::profiles(&args.judge)?;
     let files = open_reports(args, tests.scoring.is_some())?;
     let mut skipped = 0;
     let mut planned = Vec::new();
@@ -228,13 +205,13 @@ pub fn run(args: &BatchArgs) -> Result<Done, Failure> {
             });
         }
     }
-    let sandbox = run::sandbox()?;
+    let sandbox = setup::sandbox()?;
     let mut problem = Problem::prepare(&sandbox, &profiles, tests)?;
     if let Some(checker) = &args.judge.checker {
         problem.use_checker(checker)?;
     }
     let problem = std::sync::Arc::new(problem);
-    let pool = run::pool(sandbox, &args.judge)?;
+    let pool = setup::pool(sandbox, &args.judge)?;
     let sink = Mutex::new(Sink {
         files,
         rows: vec![None; planned.len()],
@@ -264,7 +241,7 @@ pub fn run(args: &BatchArgs) -> Result<Done, Failure> {
         }
     }
     if lock().error.is_none() {
-        let options = run::options(&args.judge, false);
+        let options = setup::options(&args.judge, false);
         judge_all(
             &pool,
             &problem,

@@ -7,7 +7,7 @@ use judge_engine::bench::{self, BenchReport};
 use serde::Serialize;
 
 use crate::args::BenchArgs;
-use crate::{run, Done, Failure};
+use crate::{setup, Done, Failure};
 
 #[derive(Serialize)]
 struct JsonLayer<'a> {
@@ -34,7 +34,7 @@ struct JsonBench<'a> {
 
 pub fn run(args: &BenchArgs) -> Result<Done, Failure> {
     crate::require_root()?;
-    let sandbox = Arc::new(run::sandbox()?);
+    let sandbox = Arc::new(setup::sandbox()?);
     eprintln!(
         "judge: measuring {} layers over {} rounds of {} runs, then {} A+B tests...",
         12, args.rounds, args.runs, args.tests

@@ -8,6 +8,7 @@ mod output;
 mod report;
 mod report_file;
 mod run;
+mod setup;
 mod submissions;
 mod verify;
 

@@ -4,52 +4,12 @@ use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 
-use judge_engine::judge::{Event, Options, Problem, Report};
-use judge_engine::pool::{Pool, PoolConfig};
-use judge_engine::profile::ProfileSet;
-use judge_engine::sandbox::{Sandbox, SandboxConfig};
+use judge_engine::judge::{Event, Problem, Report};
 use judge_engine::testset;
 
-use crate::args::{JudgeArgs, RunArgs};
-use crate::output;
-use crate::{Done, Failure};
-
-/// The profiles: built in, with `--profiles` directories on top.
-pub fn profiles(args: &JudgeArgs) -> Result<ProfileSet, Failure> {
-    Ok(ProfileSet::load_with_overrides(None, &args.profiles)?)
-}
-
-/// The sandbox, with its warnings shown once on stderr.
-pub fn sandbox() -> Result<Sandbox, Failure> {
-    let sandbox = Sandbox::new(SandboxConfig::default())?;
-    for warning in sandbox.warnings() {
-        eprintln!("judge: warning: {warning}");
-    }
-    Ok(sandbox)
-}
-
-pub fn options(args: &JudgeArgs, run_all: bool) -> Options {
-    Options {
-        time_limit: args.time_limit,
-        memory_limit: args.memory_limit,
-        output_limit: args.output_limit,
-        run_all,
-        pair_wall_limit: args.wall_limit,
-        transcript: false,
-    }
-}
-
-/// The worker pool: `--jobs` workers (default: one per CPU), reusing environments unless
-/// `--fresh`.
-pub fn pool(sandbox: Sandbox, args: &JudgeArgs) -> Result<Pool, Failure> {
-    let mut config = PoolConfig::default();
-    if let Some(jobs) = args.jobs {
-        config.workers = jobs as usize;
-        config.queue = 2 * config.workers;
-    }
-    config.reuse = !args.fresh;
-    Ok(Pool::new(Arc::new(sandbox), config)?)
-}
+use crate::args::RunArgs;
+use crate::setup::{options, pool, profiles, sandbox};
+use crate::{output, Done, Failure};
 
 /// One file per test that has a transcript: `DIR/<test name>.transcript`, the test's group
 /// directories included.

@@ -22,26 +22,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use clap::Args;
 use judge_engine::judge::{JudgeError, Problem, Report};
 use judge_engine::testset::{self, natural_cmp};
 use judge_engine::verdict::Verdict;
 
-use crate::args::JudgeArgs;
+use crate::args::VerifyArgs;
 use crate::batch::{judge_all, Job, Progress};
 use crate::output::Paint;
 use crate::report::points;
 use crate::submissions;
-use crate::{run, Done, Failure};
-
-#[derive(Debug, Args)]
-#[command(mut_arg("jobs", |a| a.help("Submissions to judge at once (default: the number of CPUs)")))]
-pub struct VerifyArgs {
-    /// The problem package: tests under data/, submissions under submissions/<expected>/.
-    pub problem: PathBuf,
-    #[command(flatten)]
-    pub judge: JudgeArgs,
-}
+use crate::{setup, Done, Failure};
 
 /// The folders of `submissions/` and the verdict each expects (the problemtools names).
 pub const FOLDERS: [(&str, Verdict); 8] = [
@@ -235,15 +225,15 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
     let scored = tests.scoring.is_some();
     let max_score = tests.scoring.as_ref().and_then(|s| s.root.rule.max_score);
     let cases = cases(&args.problem, scored)?;
-    let profiles = run::profiles(&args.judge)?;
-    let sandbox = run::sandbox()?;
+    let profiles = setup::profiles(&args.judge)?;
+    let sandbox = setup::sandbox()?;
     let mut problem = Problem::prepare(&sandbox, &profiles, tests)?;
     if let Some(checker) = &args.judge.checker {
         problem.use_checker(checker)?;
     }
     let problem = std::sync::Arc::new(problem);
-    let pool = run::pool(sandbox, &args.judge)?;
-    let options = run::options(&args.judge, false);
+    let pool = setup::pool(sandbox, &args.judge)?;
+    let options = setup::options(&args.judge, false);
     let limit = problem.limits(&options)?.time;
     let mut findings: Vec<Option<Finding>> = vec![None; cases.len()];
     let mut jobs = Vec::new();

@@ -1,0 +1,49 @@
+//! What every subcommand that judges sets up the same way: the profiles, the sandbox, the pool and
+//! the judging options, from the shared flags ([`JudgeArgs`]).
+
+use std::sync::Arc;
+
+use judge_engine::judge::Options;
+use judge_engine::pool::{Pool, PoolConfig};
+use judge_engine::profile::ProfileSet;
+use judge_engine::sandbox::{Sandbox, SandboxConfig};
+
+use crate::args::JudgeArgs;
+use crate::Failure;
+
+/// The profiles: built in, with `--profiles` directories on top.
+pub fn profiles(args: &JudgeArgs) -> Result<ProfileSet, Failure> {
+    Ok(ProfileSet::load_with_overrides(None, &args.profiles)?)
+}
+
+/// The sandbox, with its warnings shown once on stderr.
+pub fn sandbox() -> Result<Sandbox, Failure> {
+    let sandbox = Sandbox::new(SandboxConfig::default())?;
+    for warning in sandbox.warnings() {
+        eprintln!("judge: warning: {warning}");
+    }
+    Ok(sandbox)
+}
+
+pub fn options(args: &JudgeArgs, run_all: bool) -> Options {
+    Options {
+        time_limit: args.time_limit,
+        memory_limit: args.memory_limit,
+        output_limit: args.output_limit,
+        run_all,
+        pair_wall_limit: args.wall_limit,
+        transcript: false,
+    }
+}
+
+/// The worker pool: `--jobs` workers (default: one per CPU), reusing environments unless
+/// `--fresh`.
+pub fn pool(sandbox: Sandbox, args: &JudgeArgs) -> Result<Pool, Failure> {
+    let mut config = PoolConfig::default();
+    if let Some(jobs) = args.jobs {
+        config.workers = jobs as usize;
+        config.queue = 2 * config.workers;
+    }
+    config.reuse = !args.fresh;
+    Ok(Pool::new(Arc::new(sandbox), config)?)
+}
