@@ -20,7 +20,7 @@
 
 use std::io::Read;
 
-use super::diff::{plural, Mark};
+use super::diff::{excerpt, plural, Mark};
 use super::stream::{is_space, ByteStream, ReadError, Unit};
 use super::{CheckOutcome, CheckerError};
 
@@ -153,7 +153,7 @@ pub(crate) fn check<O: Read, A: Read>(
             }
             (None, Some(_)) => {
                 let mark = Mark::take(out, ans);
-                let got = out.excerpt(Unit::Token)?;
+                let got = excerpt(out, Unit::Token)?;
                 let message = format!(
                     "extra output after the answer at line {}: \"{got}\"",
                     mark.output_line
@@ -165,7 +165,7 @@ pub(crate) fn check<O: Read, A: Read>(
             }
             (Some(_), None) => {
                 let mark = Mark::take(out, ans);
-                let expected = ans.excerpt(Unit::Token)?;
+                let expected = excerpt(ans, Unit::Token)?;
                 let message = if out.offset() == 0 {
                     format!("output is empty: expected \"{expected}\"")
                 } else {
@@ -211,8 +211,8 @@ fn whitespace_differs<O: Read, A: Read>(
 ) -> Result<CheckOutcome, ReadError> {
     let mark = Mark::take(out, ans);
     let output_ended = out.peek()?.is_none();
-    let expected = ans.excerpt(Unit::Line)?;
-    let got = out.excerpt(Unit::Line)?;
+    let expected = excerpt(ans, Unit::Line)?;
+    let got = excerpt(out, Unit::Line)?;
     let message = if output_ended && mark.output_offset == 0 {
         format!("output is empty: expected \"{expected}\"")
     } else {
@@ -333,8 +333,8 @@ fn token_excerpts<O: Read, A: Read>(
     ans: &mut ByteStream<A>,
 ) -> Result<(Mark, String, String), ReadError> {
     let mark = Mark::take(out, ans);
-    let expected = ans.excerpt(Unit::Token)?;
-    let got = out.excerpt(Unit::Token)?;
+    let expected = excerpt(ans, Unit::Token)?;
+    let got = excerpt(out, Unit::Token)?;
     Ok((mark, expected, got))
 }
 

@@ -2,17 +2,18 @@
 //!
 //! When a checker finds a difference it (1) takes a [`Mark`] of where both streams stand, before
 //! anything more is read, (2) asks each stream for an excerpt: a few bytes already read of the
-//! current token or line, then a few bytes ahead (see `ByteStream::excerpt`), and (3) renders both
+//! current token or line, then a few bytes ahead (see [`excerpt`]), and (3) renders both
 //! with [`escape`], so that NUL bytes, control characters and invalid UTF-8 in a submission's
 //! output show up as visible escapes instead of garbling a terminal or a web page.
 
 use std::fmt::Write as _;
+use std::io::Read;
 
-use super::stream::{is_utf8_continuation, ByteStream};
+use super::stream::{is_space, ByteStream, ReadError, Unit, KEPT_BEHIND};
 use super::Difference;
 
-/// Bytes of context shown before the difference.
-pub(crate) const CONTEXT_BEFORE: usize = 24;
+/// Bytes of context shown before the difference: all a stream keeps behind its position.
+pub(crate) const CONTEXT_BEFORE: usize = KEPT_BEHIND;
 /// Bytes of context shown from the difference on.
 pub(crate) const CONTEXT_AFTER: usize = 32;
 /// Marks an excerpt cut short on either side.
@@ -56,6 +57,45 @@ fn escape_char(out: &mut String, c: char) {
 fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+pub(crate) fn is_utf8_continuation(b: u8) -> bool {
+    b & 0xc0 == 0x80
+}
+
+/// An escaped excerpt of `stream`'s current `unit` around its next byte: what was already
+/// consumed of it (up to [`CONTEXT_BEFORE`] bytes), then what follows (up to [`CONTEXT_AFTER`]
+/// bytes, consumed here: a stream is not compared any further once an excerpt is taken).
+pub(crate) fn excerpt<R: Read>(
+    stream: &mut ByteStream<R>,
+    unit: Unit,
+) -> Result<String, ReadError> {
+    let (since, before) = stream.behind(unit, CONTEXT_BEFORE);
+    let before = before.to_vec();
+    let mut after = Vec::with_capacity(CONTEXT_AFTER);
+    let mut cut_after = false;
+    while let Some(b) = stream.peek()? {
+        if unit == Unit::Token && is_space(b) {
+            break;
+        }
+        // Finish a multi-byte character rather than cut it.
+        let full = after.len() >= CONTEXT_AFTER;
+        if full && (!is_utf8_continuation(b) || after.len() >= CONTEXT_AFTER + 3) {
+            cut_after = true;
+            break;
+        }
+        after.push(b);
+        stream.consume(1);
+        if unit == Unit::Line && b == b'\n' {
+            break;
+        }
+    }
+    Ok(render(
+        &before,
+        since > before.len() as u64,
+        &after,
+        cut_after,
+    ))
 }
 
 /// Joins the context before and after a difference into one escaped excerpt.
@@ -127,7 +167,45 @@ pub(crate) fn plural(n: u64, word: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::stream::tests::stream;
     use super::*;
+
+    #[test]
+    fn line_excerpt_shows_the_line_around_the_position() {
+        let mut s = stream(b"first\nabc def\nnext");
+        s.skip_while(|b| b != b'd').unwrap();
+        assert_eq!(excerpt(&mut s, Unit::Line).unwrap(), r"abc def\n");
+    }
+
+    #[test]
+    fn token_excerpt_shows_only_the_token() {
+        let mut s = stream(b"one two three");
+        s.skip_while(|b| b != b'w').unwrap();
+        assert_eq!(excerpt(&mut s, Unit::Token).unwrap(), "two");
+    }
+
+    #[test]
+    fn excerpt_is_cut_on_both_sides_of_a_long_line() {
+        let data = [b'a'; 100];
+        let mut s = stream(&data);
+        // Consume 50 bytes one at a time, then excerpt: 24 before, 32 after, both cut.
+        for _ in 0..50 {
+            s.peek().unwrap();
+            s.consume(1);
+        }
+        let want = format!("…{}…", "a".repeat(KEPT_BEHIND + CONTEXT_AFTER));
+        assert_eq!(excerpt(&mut s, Unit::Line).unwrap(), want);
+    }
+
+    #[test]
+    fn excerpt_keeps_a_multibyte_character_whole_at_the_cut() {
+        let mut data = vec![b'a'; CONTEXT_AFTER - 1];
+        data.extend_from_slice("é".as_bytes());
+        data.extend_from_slice(b"zzz");
+        let mut s = stream(&data);
+        let got = excerpt(&mut s, Unit::Line).unwrap();
+        assert_eq!(got, format!("{}é…", "a".repeat(CONTEXT_AFTER - 1)));
+    }
 
     #[test]
     fn printable_ascii_is_kept() {

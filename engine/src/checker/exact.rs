@@ -6,7 +6,7 @@
 
 use std::io::Read;
 
-use super::diff::{plural, Mark};
+use super::diff::{excerpt, plural, Mark};
 use super::stream::{skip_common_prefix, ByteStream, ReadError, Unit};
 use super::CheckOutcome;
 
@@ -24,8 +24,8 @@ pub(crate) fn check<O: Read, A: Read>(
             "output is identical to the answer ({size})"
         )));
     }
-    let expected = ans.excerpt(Unit::Line)?;
-    let got = out.excerpt(Unit::Line)?;
+    let expected = excerpt(ans, Unit::Line)?;
+    let got = excerpt(out, Unit::Line)?;
     let (line, column) = (mark.output_line, mark.output_column);
     let message = if answer_ended {
         format!("extra output after the answer at line {line}, column {column}: \"{got}\"")

@@ -14,7 +14,7 @@
 
 use std::io::Read;
 
-use super::diff::{plural, Mark};
+use super::diff::{excerpt, plural, Mark};
 use super::stream::{is_blank, is_space, skip_common_prefix, ByteStream, ReadError, Unit};
 use super::CheckOutcome;
 
@@ -78,8 +78,8 @@ fn differ<O: Read, A: Read>(
     out: &mut ByteStream<O>,
     ans: &mut ByteStream<A>,
 ) -> Result<CheckOutcome, ReadError> {
-    let expected = ans.excerpt(Unit::Line)?;
-    let got = out.excerpt(Unit::Line)?;
+    let expected = excerpt(ans, Unit::Line)?;
+    let got = excerpt(out, Unit::Line)?;
     let message = format!(
         "line {}, column {}: expected \"{expected}\", got \"{got}\"",
         mark.output_line, mark.output_column
@@ -92,7 +92,7 @@ fn extra_output<O: Read, A: Read>(
     ans: &mut ByteStream<A>,
 ) -> Result<CheckOutcome, ReadError> {
     let mark = Mark::take(out, ans);
-    let got = out.excerpt(Unit::Line)?;
+    let got = excerpt(out, Unit::Line)?;
     let message = format!(
         "extra output after the answer at line {}: \"{got}\"",
         mark.output_line
@@ -108,8 +108,8 @@ fn ends_early<O: Read, A: Read>(
     ans: &mut ByteStream<A>,
 ) -> Result<CheckOutcome, ReadError> {
     let mark = Mark::take(out, ans);
-    let expected = ans.excerpt(Unit::Line)?;
-    let got = out.excerpt(Unit::Line)?;
+    let expected = excerpt(ans, Unit::Line)?;
+    let got = excerpt(out, Unit::Line)?;
     let message = if mark.output_offset == 0 {
         format!("output is empty: expected \"{expected}\"")
     } else {

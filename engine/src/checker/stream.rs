@@ -8,12 +8,13 @@
 
 use std::io::{self, Read};
 
-use super::diff::{render, CONTEXT_AFTER, CONTEXT_BEFORE};
 use super::FileRole;
 
 /// Bytes read from the file at a time; also the longest token that [`ByteStream::whole_token`]
 /// can return.
 const BUF_SIZE: usize = 64 * 1024;
+/// Bytes kept behind the read position for excerpts (see `diff::excerpt`).
+pub(crate) const KEPT_BEHIND: usize = 24;
 
 /// Whitespace as C's `isspace` sees it in the "C" locale (which includes vertical tab and form
 /// feed, unlike [`u8::is_ascii_whitespace`]), as the ICPC default validator does.
@@ -24,10 +25,6 @@ pub(crate) fn is_space(b: u8) -> bool {
 /// Whitespace that does not end a line.
 pub(crate) fn is_blank(b: u8) -> bool {
     is_space(b) && b != b'\n'
-}
-
-pub(crate) fn is_utf8_continuation(b: u8) -> bool {
-    b & 0xc0 == 0x80
 }
 
 /// Which stretch of text an excerpt shows.
@@ -50,7 +47,7 @@ pub(crate) struct ByteStream<R> {
     inner: R,
     role: FileRole,
     buf: Box<[u8]>,
-    /// Next unconsumed byte in `buf`. The `min(offset, CONTEXT_BEFORE)` bytes before it are
+    /// Next unconsumed byte in `buf`. The `min(offset, KEPT_BEHIND)` bytes before it are
     /// the last ones consumed, kept for excerpts.
     pos: usize,
     /// End of the valid bytes in `buf`.
@@ -103,7 +100,7 @@ impl<R: Read> ByteStream<R> {
         if self.eof {
             return Ok(false);
         }
-        let keep = self.pos.min(CONTEXT_BEFORE);
+        let keep = self.pos.min(KEPT_BEHIND);
         let start = self.pos - keep;
         if start > 0 {
             self.buf.copy_within(start..self.end, 0);
@@ -164,7 +161,7 @@ impl<R: Read> ByteStream<R> {
     /// The whole current token, if it is at most `cap` bytes long; `None` if it is longer.
     pub(crate) fn whole_token(&mut self, cap: usize) -> Result<Option<&[u8]>, ReadError> {
         debug_assert!(
-            cap + CONTEXT_BEFORE < BUF_SIZE,
+            cap + KEPT_BEHIND < BUF_SIZE,
             "the context, a token of cap bytes and its end must fit the buffer"
         );
         let mut scanned = 0;
@@ -230,35 +227,15 @@ impl<R: Read> ByteStream<R> {
         }
     }
 
-    /// An escaped excerpt of the current `unit` around the next byte: what was already consumed
-    /// of it (up to [`CONTEXT_BEFORE`] bytes), then what follows (up to [`CONTEXT_AFTER`] bytes,
-    /// consumed here: a stream is not compared any further once an excerpt is taken).
-    pub(crate) fn excerpt(&mut self, unit: Unit) -> Result<String, ReadError> {
+    /// How many bytes of the current `unit` were consumed so far, and the last of them, up to
+    /// `max` (at most [`KEPT_BEHIND`]: those are still in the buffer).
+    pub(crate) fn behind(&self, unit: Unit, max: usize) -> (u64, &[u8]) {
         let since = match unit {
             Unit::Token => self.since_space,
             Unit::Line => self.since_newline,
         };
-        let take = since.min(CONTEXT_BEFORE as u64) as usize;
-        let before = self.buf[self.pos - take..self.pos].to_vec();
-        let mut after = Vec::with_capacity(CONTEXT_AFTER);
-        let mut cut_after = false;
-        while let Some(b) = self.peek()? {
-            if unit == Unit::Token && is_space(b) {
-                break;
-            }
-            // Finish a multi-byte character rather than cut it.
-            let full = after.len() >= CONTEXT_AFTER;
-            if full && (!is_utf8_continuation(b) || after.len() >= CONTEXT_AFTER + 3) {
-                cut_after = true;
-                break;
-            }
-            after.push(b);
-            self.consume(1);
-            if unit == Unit::Line && b == b'\n' {
-                break;
-            }
-        }
-        Ok(render(&before, since > take as u64, &after, cut_after))
+        let take = since.min(max.min(KEPT_BEHIND) as u64) as usize;
+        (since, &self.buf[self.pos - take..self.pos])
     }
 }
 
@@ -304,7 +281,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn stream(data: &[u8]) -> ByteStream<Trickle<'_>> {
+    pub(crate) fn stream(data: &[u8]) -> ByteStream<Trickle<'_>> {
         ByteStream::new(Trickle { data, step: 1 }, FileRole::Output)
     }
 
@@ -390,43 +367,6 @@ pub(crate) mod tests {
             (out.peek().unwrap(), ans.peek().unwrap()),
             (None, Some(b'd'))
         );
-    }
-
-    #[test]
-    fn line_excerpt_shows_the_line_around_the_position() {
-        let mut s = stream(b"first\nabc def\nnext");
-        s.skip_while(|b| b != b'd').unwrap();
-        assert_eq!(s.excerpt(Unit::Line).unwrap(), r"abc def\n");
-    }
-
-    #[test]
-    fn token_excerpt_shows_only_the_token() {
-        let mut s = stream(b"one two three");
-        s.skip_while(|b| b != b'w').unwrap();
-        assert_eq!(s.excerpt(Unit::Token).unwrap(), "two");
-    }
-
-    #[test]
-    fn excerpt_is_cut_on_both_sides_of_a_long_line() {
-        let data = [b'a'; 100];
-        let mut s = stream(&data);
-        // Consume 50 bytes one at a time, then excerpt: 24 before, 32 after, both cut.
-        for _ in 0..50 {
-            s.peek().unwrap();
-            s.consume(1);
-        }
-        let want = format!("…{}…", "a".repeat(CONTEXT_BEFORE + CONTEXT_AFTER));
-        assert_eq!(s.excerpt(Unit::Line).unwrap(), want);
-    }
-
-    #[test]
-    fn excerpt_keeps_a_multibyte_character_whole_at_the_cut() {
-        let mut data = vec![b'a'; CONTEXT_AFTER - 1];
-        data.extend_from_slice("é".as_bytes());
-        data.extend_from_slice(b"zzz");
-        let mut s = stream(&data);
-        let got = s.excerpt(Unit::Line).unwrap();
-        assert_eq!(got, format!("{}é…", "a".repeat(CONTEXT_AFTER - 1)));
     }
 
     #[test]
