@@ -306,8 +306,8 @@ pub struct TestLimits {
 }
 
 /// A submission's limits: each option (checked here) first, then the package's, then the
-/// defaults. `options.pair_wall_limit` is checked too, though the pair's wall limit is derived
-/// later ([`interactive_run`]).
+/// defaults. `options.wall_limit` is checked too, though the wall limit is derived later
+/// ([`test_run`], [`interactive_run`]).
 pub fn test_limits(options: &Options, package: &PackageLimits) -> Result<TestLimits, LimitError> {
     let option_time =
         |field, value: Option<Duration>| value.map(|t| time(Source::Options(field), t)).transpose();
@@ -316,7 +316,7 @@ pub fn test_limits(options: &Options, package: &PackageLimits) -> Result<TestLim
     let time = option_time("time_limit", options.time_limit)?;
     let memory = option_size("memory_limit", options.memory_limit)?;
     let output = option_size("output_limit", options.output_limit)?;
-    option_time("pair_wall_limit", options.pair_wall_limit)?;
+    option_time("wall_limit", options.wall_limit)?;
     Ok(TestLimits {
         time: time.or(package.time_limit).unwrap_or(DEFAULT_TIME_LIMIT),
         memory: memory
@@ -346,14 +346,27 @@ pub fn run_time(time: Duration, factor: f64) -> Duration {
     Duration::try_from_secs_f64(secs).unwrap_or(time)
 }
 
-/// A test run of a submission: the profile's time factor on the time limit, a wall limit of
-/// twice that plus a second, the memory limit also as the stack (and as the address space when
-/// the profile allows it and no cgroup limits memory), the profile's processes.
-pub fn test_run(limits: &TestLimits, run: &RunLimits, cgroups: bool) -> Limits {
+/// How far a test's wall time may go past its CPU limit: the larger of a second and half the
+/// limit. A program that sleeps or blocks is TLE once past it (DOMjudge's kind of overshoot,
+/// wide enough that a CPU-bound program on a busy host is not cut by waiting for a core).
+pub fn test_wall(cpu: Duration) -> Duration {
+    cpu.saturating_add((cpu / 2).max(Duration::from_secs(1)))
+}
+
+/// A test run of a submission: the profile's time factor on the time limit, `wall` or else
+/// [`test_wall`] of that as the wall limit, the memory limit also as the stack (and as the
+/// address space when the profile allows it and no cgroup limits memory), the profile's
+/// processes.
+pub fn test_run(
+    limits: &TestLimits,
+    run: &RunLimits,
+    cgroups: bool,
+    wall: Option<Duration>,
+) -> Limits {
     let time = run_time(limits.time, run.time_factor);
     Limits {
         cpu_time: Some(time),
-        wall_time: wall(time, Duration::from_secs(1)),
+        wall_time: wall.unwrap_or_else(|| test_wall(time)),
         memory: Some(limits.memory),
         address_space: (run.address_space_limit && !cgroups).then_some(limits.memory),
         stack: Some(limits.memory),
@@ -371,7 +384,7 @@ pub fn interactive_run(
     cgroups: bool,
     pair_wall: Option<Duration>,
 ) -> Limits {
-    let mut sandbox = test_run(limits, run, cgroups);
+    let mut sandbox = test_run(limits, run, cgroups, pair_wall);
     let time = sandbox.cpu_time.unwrap_or(limits.time);
     sandbox.wall_time = pair_wall.unwrap_or(time.saturating_mul(2));
     sandbox

@@ -108,7 +108,7 @@ fn a_submission_that_never_flushes_is_stopped_at_the_pairs_wall_limit() {
         std::fs::read_to_string(guess.join("submissions/time_limit_exceeded/never_flush.c"))
             .unwrap();
     let options = Options {
-        pair_wall_limit: Some(Duration::from_millis(700)),
+        wall_limit: Some(Duration::from_millis(700)),
         ..half_second()
     };
     let report = judge(&guess, "never_flush.c", &source, &options);
@@ -387,4 +387,43 @@ int main(void) {
     assert_eq!(scores, [Some(3.0), Some(3.0)], "{:?}", report.tests);
     assert_eq!(report.verdict, Verdict::AC);
     assert_eq!(report.score, Some(6.0));
+}
+
+/// Sends the numbers of the input, closes its stdout, then wants their sum back.
+const SENDS_THEN_CLOSES: &str = r#"
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    FILE *in = fopen(argv[1], "r");
+    long n, sum = 0, got;
+    while (fscanf(in, "%ld", &n) == 1) { printf("%ld\n", n); sum += n; }
+    fflush(stdout);
+    fclose(stdout);
+    if (scanf("%ld", &got) != 1) return 43;
+    return got == sum ? 42 : 43;
+}
+"#;
+
+/// Reads numbers until the end of its input, then writes their sum.
+const SUMS_TO_EOF: &str = r#"
+#include <stdio.h>
+int main(void) {
+    long n, sum = 0;
+    while (scanf("%ld", &n) == 1) sum += n;
+    printf("%ld\n", sum);
+    return 0;
+}
+"#;
+
+#[test]
+fn an_interactor_closing_its_output_is_the_end_of_the_submissions_input() {
+    if !root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    package(dir.path(), SENDS_THEN_CLOSES, "1 2 3 4\n");
+    // Fresh sandboxes and reused environments alike: no other copy of the interactor's stdout
+    // (its sandbox's PID 1 held one) keeps the stream open.
+    let report = judge(dir.path(), "sum.c", SUMS_TO_EOF, &half_second());
+    assert_eq!(report.verdict, Verdict::AC, "{:?}", report.tests);
 }

@@ -55,8 +55,9 @@ pub struct JudgeArgs {
     /// Add or override language profiles from the *.toml files of DIR (may repeat).
     #[arg(long, value_name = "DIR")]
     pub profiles: Vec<PathBuf>,
-    /// Interactive problems: the wall-clock limit of submission and interactor together, as for
-    /// --time-limit (default: twice the time limit).
+    /// The wall-clock limit of each test, as for --time-limit (default: the CPU limit plus the
+    /// larger of 1 s and half of it; interactive problems: of submission and interactor
+    /// together, default twice the CPU limit).
     #[arg(long, value_parser = wall_limit)]
     pub wall_limit: Option<Duration>,
 }

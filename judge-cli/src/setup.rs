@@ -31,7 +31,7 @@ pub fn options(args: &JudgeArgs, run_all: bool) -> Options {
         memory_limit: args.memory_limit,
         output_limit: args.output_limit,
         run_all,
-        pair_wall_limit: args.wall_limit,
+        wall_limit: args.wall_limit,
         transcript: false,
     }
 }

@@ -85,7 +85,7 @@ fn hello_reports_every_submission_once_with_error_rows_for_the_unjudgeable() {
     let notes = extra.join("notes.xyz").display().to_string();
     let binary = extra.join("binary.c").display().to_string();
     expected.insert(notes.clone(), "IE");
-    expected.insert(binary.clone(), "IE");
+    expected.insert(binary.clone(), "CE");
 
     let records = json_lines(&json);
     assert_eq!(records.len(), expected.len(), "{records:?}");
@@ -117,7 +117,7 @@ fn hello_reports_every_submission_once_with_error_rows_for_the_unjudgeable() {
                 "verdict"
             ]
         );
-        if r["verdict"] == "IE" {
+        if r["verdict"] == "IE" || r["submission"] == binary.as_str() {
             continue;
         }
         assert_eq!(r["compile"]["ok"], true);
@@ -144,12 +144,18 @@ fn hello_reports_every_submission_once_with_error_rows_for_the_unjudgeable() {
         .as_str()
         .unwrap()
         .contains("extension .xyz"));
+    // A source that is no program text is the submission's fault: CE, with the reason.
     let bad = by_key[binary.as_str()];
-    assert_eq!(
-        bad["language"], "c",
-        "an engine error after the profile is known"
+    assert_eq!(bad["language"], "c");
+    assert_eq!(bad["compile"]["ok"], false);
+    assert!(
+        bad["compile"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("a NUL byte at offset 8: a binary file"),
+        "{bad}"
     );
-    assert!(bad["message"].as_str().unwrap().contains("binary file"));
+    assert_eq!(bad["tests"].as_array().unwrap().len(), 0);
 
     let csv_text = std::fs::read_to_string(&csv).unwrap();
     let mut lines = csv_text.lines();
@@ -186,7 +192,7 @@ fn hello_reports_every_submission_once_with_error_rows_for_the_unjudgeable() {
 
     let table = text(&out.stdout);
     assert!(
-        table.contains("7 submissions judged: AC 3, WA 2, IE 2"),
+        table.contains("7 submissions judged: AC 3, WA 2, CE 1, IE 1"),
         "{table}"
     );
 }

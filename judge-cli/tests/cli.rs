@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{judge, problems, root};
+use common::{judge, problems, root, text};
 
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Output};
@@ -142,6 +142,86 @@ fn compile_error_carries_the_compilers_message() {
 }
 
 #[test]
+fn a_source_that_is_no_program_text_is_ce_not_a_usage_error() {
+    if !root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let t = tests("different");
+    for (name, bytes, why) in [
+        ("nul.c", &b"int main\0() {}"[..], "a NUL byte at offset 8"),
+        (
+            "latin1.cpp",
+            &b"// caf\xe9\nint main() {}"[..],
+            "invalid UTF-8 at offset 7",
+        ),
+        ("empty.py", &b"\n"[..], "the file is empty"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = judge(&["run", path.to_str().unwrap(), "--tests", &t, "--json"]);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", text(&out.stderr));
+        let doc = json(&out);
+        assert_eq!(doc["verdict"], "CE", "{name}");
+        let message = doc["compile"]["message"].as_str().unwrap();
+        assert!(message.contains(why), "{name}: {message}");
+    }
+    // The engine's own binary, judged as C.
+    let out = judge(&[
+        "run",
+        env!("CARGO_BIN_EXE_judge"),
+        "--tests",
+        &t,
+        "--lang",
+        "c",
+        "--json",
+    ]);
+    assert_eq!(json(&out)["verdict"], "CE");
+}
+
+#[test]
+fn a_sleeping_program_is_tle_past_the_wall_limit_which_a_flag_sets() {
+    if !root() {
+        return;
+    }
+    let src = submission("different", "time_limit_exceeded", "sleeps.c");
+    let t = tests("different");
+    // A 1 s limit: the wall limit is 2 s, then the test is TLE on the wall clock.
+    let out = judge(&["run", &src, "--tests", &t, "--json"]);
+    let doc = json(&out);
+    assert_eq!(doc["verdict"], "TLE", "{doc}");
+    let test = &doc["tests"][0];
+    let wall = test["wall_ms"].as_u64().unwrap();
+    assert!(
+        (2000..9000).contains(&wall),
+        "stopped at {wall} ms of wall time, not after its 10 s sleep"
+    );
+    assert!(test["time_ms"].as_u64().unwrap() < 500, "{test}");
+    assert!(test["message"]
+        .as_str()
+        .unwrap()
+        .contains("wall-clock limit of 2.000 s"));
+    // --wall-limit sets it.
+    let out = judge(&[
+        "run",
+        &src,
+        "--tests",
+        &t,
+        "--json",
+        "--wall-limit",
+        "500ms",
+    ]);
+    let test = &json(&out)["tests"][0];
+    assert!(
+        test["message"]
+            .as_str()
+            .unwrap()
+            .contains("wall-clock limit of 0.500 s"),
+        "{test}"
+    );
+}
+
+#[test]
 fn a_time_limit_flag_overrides_the_package() {
     if !root() {
         return;
@@ -251,17 +331,6 @@ fn bad_input_gets_one_clear_sentence_and_exit_2() {
     assert_usage_error(
         &judge(&["run", readme.to_str().unwrap(), "--tests", &t]),
         "extension .md",
-    );
-    assert_usage_error(
-        &judge(&[
-            "run",
-            env!("CARGO_BIN_EXE_judge"),
-            "--tests",
-            &t,
-            "--lang",
-            "c",
-        ]),
-        "binary file",
     );
     let src = submission("different", "accepted", "different.c");
     assert_usage_error(

@@ -27,8 +27,6 @@ pub enum JudgeError {
     HostDir(#[from] HostDirError),
     #[error("source {0}: no such file")]
     MissingSource(PathBuf),
-    #[error("source {0} is a binary file (NUL bytes or invalid UTF-8), not source code")]
-    BinarySource(PathBuf),
     #[error("{what} {path}: {source}")]
     Io {
         what: &'static str,

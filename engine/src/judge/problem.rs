@@ -138,6 +138,15 @@ impl Problem {
             score: scoring.map(|_| 0.0),
             groups: scoring.map(score::unjudged).unwrap_or_default(),
         };
+        // A source that is no program text is the submission's fault: CE, like any other.
+        let text = match text {
+            Ok(text) => text,
+            Err(why) => {
+                let compile = CompileReport::failed(format!("source {}: {why}", source.display()));
+                events(Event::Compiled(&compile));
+                return Ok(failed_compile(compile));
+            }
+        };
         let vars = match profile.prepare(&text, limits.memory) {
             Ok(vars) => vars,
             Err(e @ crate::profile::ProfileError::NoMainClass { .. }) => {
@@ -165,7 +174,7 @@ impl Problem {
             stage_key: crate::pool::stage_key(),
             scratch,
             run_all: options.run_all,
-            pair_wall_limit: options.pair_wall_limit,
+            wall_limit: options.wall_limit,
             transcript: options.transcript,
             first_failure: AtomicUsize::new(usize::MAX),
             failed: (0..self.tests.tests.len())
@@ -188,16 +197,27 @@ impl Problem {
     }
 }
 
-/// Read a source file, refusing binaries.
-fn read_source(path: &Path) -> Result<String, JudgeError> {
+/// Read a source file: its text, or why it is not program text (the submission's fault).
+/// A file that cannot be read at all is the caller's error.
+fn read_source(path: &Path) -> Result<Result<String, String>, JudgeError> {
     let bytes = fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => JudgeError::MissingSource(path.to_owned()),
         _ => JudgeError::io("read source", path, e),
     })?;
-    if bytes.contains(&0) {
-        return Err(JudgeError::BinarySource(path.to_owned()));
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Err("the file is empty: no program to compile".to_owned()));
     }
-    String::from_utf8(bytes).map_err(|_| JudgeError::BinarySource(path.to_owned()))
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Ok(Err(format!(
+            "a NUL byte at offset {at}: a binary file, not program text"
+        )));
+    }
+    Ok(String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "invalid UTF-8 at offset {}: source code must be UTF-8 text",
+            e.utf8_error().valid_up_to()
+        )
+    }))
 }
 
 #[cfg(test)]
@@ -290,31 +310,32 @@ mod tests {
             "{err}"
         );
         let err = refused(Options {
-            pair_wall_limit: Some(Duration::ZERO),
+            wall_limit: Some(Duration::ZERO),
             ..Options::default()
         });
-        assert!(
-            err.starts_with("Options::pair_wall_limit: 0 s: a time"),
-            "{err}"
-        );
+        assert!(err.starts_with("Options::wall_limit: 0 s: a time"), "{err}");
     }
 
     #[test]
-    fn a_binary_source_is_refused() {
+    fn a_source_that_is_no_program_text_says_why() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.c");
-        std::fs::write(&path, b"int main\0() {}").unwrap();
-        assert!(matches!(
-            read_source(&path),
-            Err(JudgeError::BinarySource(_))
-        ));
-        std::fs::write(&path, [0xff, 0xfe, b'x']).unwrap();
-        assert!(matches!(
-            read_source(&path),
-            Err(JudgeError::BinarySource(_))
-        ));
+        let why = |bytes: &[u8]| {
+            std::fs::write(&path, bytes).unwrap();
+            read_source(&path).unwrap().unwrap_err()
+        };
+        assert_eq!(
+            why(b"int main\0() {}"),
+            "a NUL byte at offset 8: a binary file, not program text"
+        );
+        assert_eq!(
+            why(&[b'x', 0xff, 0xfe]),
+            "invalid UTF-8 at offset 1: source code must be UTF-8 text"
+        );
+        assert_eq!(why(b""), "the file is empty: no program to compile");
+        assert_eq!(why(b" \n\t"), "the file is empty: no program to compile");
         std::fs::write(&path, "int main() {}").unwrap();
-        assert_eq!(read_source(&path).unwrap(), "int main() {}");
+        assert_eq!(read_source(&path).unwrap().unwrap(), "int main() {}");
         assert!(matches!(
             read_source(&dir.path().join("missing.c")),
             Err(JudgeError::MissingSource(_))

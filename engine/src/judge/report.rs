@@ -19,9 +19,10 @@ pub struct Options {
     pub output_limit: Option<u64>,
     /// Run every test even after one fails.
     pub run_all: bool,
-    /// Interactive problems: the wall-clock limit of the submission and interactor together;
-    /// by default twice the time limit.
-    pub pair_wall_limit: Option<Duration>,
+    /// The wall-clock limit of each test: by default the CPU limit plus the larger of a second
+    /// and half of it ([`crate::limits::test_wall`]). On an interactive problem, of the
+    /// submission and interactor together; by default twice the CPU limit.
+    pub wall_limit: Option<Duration>,
     /// Interactive problems: keep what crossed the pipes, up to [`TRANSCRIPT_CAP`](super::TRANSCRIPT_CAP) bytes per
     /// test, in each [`TestReport::transcript`].
     pub transcript: bool,

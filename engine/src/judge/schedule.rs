@@ -22,7 +22,7 @@ pub(super) struct TestRun {
     pub(super) stage_key: u64,
     pub(super) scratch: crate::hostdir::ScratchDir,
     pub(super) run_all: bool,
-    pub(super) pair_wall_limit: Option<Duration>,
+    pub(super) wall_limit: Option<Duration>,
     pub(super) transcript: bool,
     /// The index of the first failing test so far: later tests are skipped unless `run_all`.
     pub(super) first_failure: AtomicUsize,

@@ -23,9 +23,9 @@ impl TestRun {
         let run = self.profile.run().limits();
         match self.problem.checking {
             Checking::Interactive { .. } => {
-                limits::interactive_run(&self.limits, run, self.cgroups, self.pair_wall_limit)
+                limits::interactive_run(&self.limits, run, self.cgroups, self.wall_limit)
             }
-            _ => limits::test_run(&self.limits, run, self.cgroups),
+            _ => limits::test_run(&self.limits, run, self.cgroups, self.wall_limit),
         }
     }
 

@@ -333,10 +333,10 @@ fn test(time: Duration) -> TestLimits {
 }
 
 #[test]
-fn a_test_run_gets_the_factor_and_twice_plus_a_second_of_wall() {
-    let l = test_run(&test(Duration::from_secs(2)), &run(1.5, true), false);
+fn a_test_run_gets_the_factor_and_half_again_of_wall() {
+    let l = test_run(&test(Duration::from_secs(2)), &run(1.5, true), false, None);
     assert_eq!(l.cpu_time, Some(Duration::from_secs(3)));
-    assert_eq!(l.wall_time, Duration::from_secs(7));
+    assert_eq!(l.wall_time, Duration::from_millis(4500));
     assert_eq!(l.memory, Some(256 << 20));
     assert_eq!(l.stack, Some(256 << 20));
     assert_eq!(l.address_space, Some(256 << 20));
@@ -344,10 +344,31 @@ fn a_test_run_gets_the_factor_and_twice_plus_a_second_of_wall() {
     assert_eq!(l.processes, Some(4));
     assert_eq!(l.open_files, Limits::default().open_files);
     // A cgroup limits memory: no address-space limit on top.
-    let l = test_run(&test(Duration::from_secs(2)), &run(1.0, true), true);
+    let l = test_run(&test(Duration::from_secs(2)), &run(1.0, true), true, None);
     assert_eq!(l.address_space, None);
-    let l = test_run(&test(Duration::from_secs(2)), &run(1.0, false), false);
+    let l = test_run(&test(Duration::from_secs(2)), &run(1.0, false), false, None);
     assert_eq!(l.address_space, None);
+}
+
+#[test]
+fn a_test_wall_limit_is_at_least_a_second_over_and_a_flag_overrides_it() {
+    assert_eq!(
+        test_wall(Duration::from_millis(500)),
+        Duration::from_millis(1500)
+    );
+    assert_eq!(test_wall(Duration::from_secs(2)), Duration::from_secs(3));
+    assert_eq!(
+        test_wall(Duration::from_secs(5)),
+        Duration::from_millis(7500)
+    );
+    assert_eq!(test_wall(Duration::MAX), Duration::MAX);
+    let l = test_run(
+        &test(Duration::from_secs(5)),
+        &run(1.0, true),
+        true,
+        Some(Duration::from_secs(6)),
+    );
+    assert_eq!(l.wall_time, Duration::from_secs(6));
 }
 
 #[test]
@@ -439,7 +460,7 @@ fn no_derivation_panics_on_values_no_check_lets_through() {
         memory: u64::MAX,
         output: u64::MAX,
     };
-    let l = test_run(&huge, &run(f64::MAX, true), false);
+    let l = test_run(&huge, &run(f64::MAX, true), false, None);
     assert_eq!(l.cpu_time, Some(MAX_TIME));
     let l = interactive_run(&huge, &run(f64::NAN, true), false, None);
     assert_eq!(l.wall_time, MAX_TIME * 2);
@@ -475,7 +496,7 @@ fn test_limits_check_every_option() {
         time_limit: Some(Duration::from_millis(500)),
         memory_limit: Some(64 << 20),
         output_limit: Some(1 << 20),
-        pair_wall_limit: Some(Duration::from_secs(2)),
+        wall_limit: Some(Duration::from_secs(2)),
         ..Options::default()
     };
     assert_eq!(
@@ -503,8 +524,8 @@ fn test_limits_check_every_option() {
     });
     assert_eq!(err.at(), &Source::Options("output_limit"));
     let err = refused(Options {
-        pair_wall_limit: Some(Duration::from_secs(7200)),
+        wall_limit: Some(Duration::from_secs(7200)),
         ..fine
     });
-    assert_eq!(err.at(), &Source::Options("pair_wall_limit"));
+    assert_eq!(err.at(), &Source::Options("wall_limit"));
 }

@@ -205,6 +205,8 @@ pub(crate) fn run(ctx: &ChildContext) -> ! {
         Ok(pid) => pid,
         Err(errno) => fail(sync, Stage::Fork, 0, errno),
     };
+    // Only the program holds its streams now: its closing one ends it for the other side.
+    sys::close_stdio();
     // The reaper's own CPU time so far: everything the run's cgroup counted before the program
     // existed, which the parent subtracts.
     let own = Usage::own();

@@ -192,6 +192,14 @@ pub(crate) fn reset_signals() -> Result<(), i32> {
     check(rc).map(|_| ())
 }
 
+/// Close the standard streams, 0 to 2. Child side: the reaper, once the program has its own
+/// copies, so that a program closing one (an interactor closing its stdout) is seen at once as
+/// the end of that stream.
+pub(crate) fn close_stdio() {
+    // SAFETY: close_range on 0-2 only closes descriptors; the caller never uses them again.
+    unsafe { libc::syscall(libc::SYS_close_range, 0u32, 2u32, 0u32) };
+}
+
 /// Close every descriptor from `first` up. Child side.
 pub(crate) fn close_from(first: u32) -> Result<(), i32> {
     // SAFETY: close_range only closes descriptors; nothing in the child refers to them after.
