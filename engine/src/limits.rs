@@ -338,6 +338,23 @@ fn wall(time: Duration, slack: Duration) -> Duration {
     time.saturating_mul(2).saturating_add(slack)
 }
 
+/// The time limit a package without one gets from its slowest accepted run, as problemtools
+/// derives it: `slowest` × `multiplier` (`ac_to_time_limit`), rounded up to a whole multiple of
+/// `resolution` seconds, at least one multiple, and at most [`MAX_TIME`]. The factors come
+/// checked from the package; a resolution that is no positive number counts as 1 s.
+pub fn derived_time_limit(slowest: Duration, multiplier: f64, resolution: f64) -> Duration {
+    let resolution = if resolution.is_finite() && resolution > 0.0 {
+        resolution
+    } else {
+        1.0
+    };
+    let exact = slowest.as_secs_f64() * multiplier;
+    // A product that is a whole multiple up to rounding error stays that multiple.
+    let steps = ((exact / resolution) - 1e-9).ceil().max(1.0);
+    let secs = (steps * resolution).min(MAX_TIME.as_secs_f64());
+    Duration::try_from_secs_f64(secs).unwrap_or(MAX_TIME)
+}
+
 /// The CPU time of a run: the time limit × the profile's time factor, clamped to [`MAX_TIME`]
 /// (and to the time limit itself should the factor be no number at all).
 pub fn run_time(time: Duration, factor: f64) -> Duration {

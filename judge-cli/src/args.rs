@@ -189,6 +189,10 @@ pub struct BatchArgs {
 pub struct VerifyArgs {
     /// The problem package: tests under data/, submissions under submissions/<expected>/.
     pub problem: PathBuf,
+    /// Print one JSON document: the time limit and how it was chosen, and a record per
+    /// submission.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub judge: JudgeArgs,
 }

@@ -10,6 +10,7 @@ mod report_file;
 mod run;
 mod setup;
 mod submissions;
+mod time_cache;
 mod verify;
 
 use std::process::ExitCode;

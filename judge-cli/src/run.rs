@@ -46,6 +46,25 @@ pub fn run(args: &RunArgs) -> Result<Done, Failure> {
     let profile = profiles.for_source(&args.source, args.lang.as_deref())?;
     let tests = testset::discover(&args.tests)?;
     let count = tests.tests.len();
+    let mut options = options(&args.judge, args.all);
+    let undeclared = options.time_limit.is_none() && tests.limits.time_limit.is_none();
+    if undeclared && tests.format != testset::Format::Flat {
+        match crate::time_cache::load(&args.tests) {
+            Some(limit) => {
+                eprintln!(
+                    "judge: note: the package declares no time limit; using {:.3} s, derived \
+                     by judge verify from its accepted submissions",
+                    limit.as_secs_f64()
+                );
+                options.time_limit = Some(limit);
+            }
+            None => eprintln!(
+                "judge: warning: the package declares no time limit, and judge verify has not \
+                 derived one for its current content; judging with the default {} s",
+                judge_engine::limits::DEFAULT_TIME_LIMIT.as_secs()
+            ),
+        }
+    }
     let sandbox = sandbox()?;
     let mut problem = Problem::prepare(&sandbox, &profiles, tests)?;
     if let Some(checker) = &args.judge.checker {
@@ -64,7 +83,6 @@ pub fn run(args: &RunArgs) -> Result<Done, Failure> {
         Event::Compiled(_) => bar.set_message("running"),
         Event::TestDone(..) => bar.inc(1),
     };
-    let mut options = options(&args.judge, args.all);
     options.transcript = args.transcript.is_some();
     let report = problem.judge(&pool, profile, &args.source, &options, &events);
     bar.finish_and_clear();

@@ -7,7 +7,8 @@
 //!    is an error naming it, before anything is judged; files directly in `submissions/` are
 //!    skipped with a warning; each folder's files are collected as `judge batch` collects a
 //!    directory (recursively, hidden files skipped);
-//! 3. judge them all ([`crate::batch::judge_all`]);
+//! 3. judge them all ([`crate::batch::judge_all`]) under the time limit of `--time-limit`,
+//!    the package, or derived from the accepted submissions, judged first (see [`run`]);
 //! 4. report each submission whose verdict differs from its folder's, and each accepted one
 //!    whose max CPU time is above half the time limit it ran under (fragile: a slower judge
 //!    machine could fail it); on a scored problem, an `accepted` submission must also get the
@@ -22,7 +23,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use judge_engine::judge::{JudgeError, Problem, Report};
+use judge_engine::judge::{JudgeError, Options, Problem, Report};
+use judge_engine::profile::Profile;
 use judge_engine::testset::{self, natural_cmp};
 use judge_engine::verdict::Verdict;
 
@@ -169,6 +171,11 @@ enum Finding {
         score: f64,
         max: Option<f64>,
     },
+    /// TLE as expected, but `got` at the limit × the margin (`high`): not far enough over.
+    TooClose {
+        got: Verdict,
+        high: Duration,
+    },
 }
 
 /// `time` and `limit` only matter for an accepted submission.
@@ -217,99 +224,403 @@ fn seconds(d: Duration) -> String {
     format!("{:.3} s", d.as_secs_f64())
 }
 
-/// Judge the package's submissions; `Verdict::AC` when each got its folder's verdict, else
-/// `Verdict::WA` (exit status 1).
-pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
-    crate::require_root()?;
-    let tests = testset::discover(&args.problem)?;
-    let scored = tests.scoring.is_some();
-    let max_score = tests.scoring.as_ref().and_then(|s| s.root.rule.max_score);
-    let cases = cases(&args.problem, scored)?;
-    let profiles = setup::profiles(&args.judge)?;
-    let sandbox = setup::sandbox()?;
-    let mut problem = Problem::prepare(&sandbox, &profiles, tests)?;
-    if let Some(checker) = &args.judge.checker {
-        problem.use_checker(checker)?;
-    }
-    let problem = std::sync::Arc::new(problem);
-    let pool = setup::pool(sandbox, &args.judge)?;
-    let options = setup::options(&args.judge, false);
-    let limit = problem.limits(&options)?.time;
-    let mut findings: Vec<Option<Finding>> = vec![None; cases.len()];
-    let mut jobs = Vec::new();
-    let mut job_of = Vec::new();
-    for (index, case) in cases.iter().enumerate() {
-        match profiles.for_source(&case.path, None) {
-            Ok(profile) => {
-                jobs.push(Job {
-                    source: &case.path,
-                    profile,
-                });
-                job_of.push(index);
-            }
-            Err(e) => {
-                findings[index] = Some(assess(
-                    case.expected,
-                    Verdict::IE,
-                    Duration::ZERO,
-                    limit,
-                    &e.to_string(),
-                ));
-            }
+/// The per-test CPU limit accepted submissions run under while a time limit is derived from
+/// them (problemtools' bound, five minutes).
+const DERIVE_CAP: Duration = Duration::from_secs(300);
+
+/// Where the time limit came from.
+#[derive(Clone, Debug, PartialEq)]
+enum Chosen {
+    Flag,
+    Package,
+    /// From the slowest accepted run (`slowest`, by `by`), normalised by its profile's time
+    /// factor, × `multiplier`, rounded up to `resolution` seconds.
+    Derived {
+        slowest: Duration,
+        by: PathBuf,
+        multiplier: f64,
+        resolution: f64,
+    },
+    /// Nothing to derive it from: the default, and why.
+    Default(String),
+}
+
+/// The time limit the submissions were judged under, and the margin a too-slow one must keep.
+#[derive(Clone, Debug, PartialEq)]
+struct Timing {
+    limit: Duration,
+    chosen: Chosen,
+    /// `time_limit_to_tle`: a time_limit_exceeded submission must still be TLE at limit × this.
+    margin: f64,
+}
+
+impl Timing {
+    fn describe(&self) -> String {
+        let limit = seconds(self.limit);
+        match &self.chosen {
+            Chosen::Flag => format!("time limit {limit} (--time-limit)"),
+            Chosen::Package => format!("time limit {limit} (the package's)"),
+            Chosen::Derived {
+                slowest,
+                by,
+                multiplier,
+                resolution,
+            } => format!(
+                "time limit {limit}, derived: slowest accepted run {} ({}) × {multiplier}, \
+                 rounded up to a multiple of {resolution} s",
+                seconds(*slowest),
+                by.display()
+            ),
+            Chosen::Default(why) => format!("time limit {limit} (the default: {why})"),
         }
     }
-    let progress = Progress::new(jobs.len());
+}
+
+/// Judge the cases `which` (each with its profile) under `time_limit`, on the pool.
+fn judge_cases(
+    pool: &judge_engine::pool::Pool,
+    problem: &std::sync::Arc<Problem>,
+    cases: &[Case],
+    profiles: &[Option<&Profile>],
+    which: &[usize],
+    options: &Options,
+    progress: &Progress,
+) -> Vec<(usize, Result<Report, JudgeError>)> {
+    let jobs: Vec<Job> = which
+        .iter()
+        .filter_map(|&i| {
+            profiles[i].map(|profile| Job {
+                source: &cases[i].path,
+                profile,
+            })
+        })
+        .collect();
+    let index: Vec<usize> = which
+        .iter()
+        .copied()
+        .filter(|&i| profiles[i].is_some())
+        .collect();
     let judged: Mutex<Vec<(usize, Result<Report, JudgeError>)>> = Mutex::new(Vec::new());
     judge_all(
-        &pool,
-        &problem,
+        pool,
+        problem,
         &jobs,
-        &options,
+        options,
         &|_, event| progress.event(&event),
         &|job, result| {
             progress.submission_done();
             judged
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .push((job, result));
+                .push((index[job], result));
             std::ops::ControlFlow::Continue(())
         },
     );
-    progress.finish();
-    for (job, result) in judged.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        let index = job_of[job];
-        let expected = cases[index].expected;
-        findings[index] = Some(match result {
-            Ok(report) => {
-                let factor = jobs[job].profile.run().limits().time_factor;
-                let finding = assess(
-                    expected,
-                    report.verdict,
-                    report.time,
-                    judge_engine::limits::run_time(report.limits.time, factor),
-                    &why(&report),
-                );
-                match finding {
-                    Finding::Differs { .. } => finding,
-                    _ if !score_matches(cases[index].score, report.score, max_score) => {
-                        Finding::WrongScore {
-                            score: report.score.unwrap_or_default(),
-                            max: max_score,
-                        }
+    judged.into_inner().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A report's max CPU time as if its profile's time factor were 1.
+fn normalised_time(report: &Report, profile: &Profile) -> Duration {
+    let factor = profile.run().limits().time_factor;
+    if factor > 0.0 && factor.is_finite() {
+        Duration::try_from_secs_f64(report.time.as_secs_f64() / factor).unwrap_or(report.time)
+    } else {
+        report.time
+    }
+}
+
+/// Judge the package's submissions; `Verdict::AC` when each got its folder's verdict, else
+/// `Verdict::WA` (exit status 1).
+///
+/// The time limit is `--time-limit`, else the package's; a package without one gets it
+/// derived as problemtools does: its `accepted` submissions run first (under [`DERIVE_CAP`]),
+/// and the slowest accepted run × `ac_to_time_limit`, rounded up to `time_resolution`, is the
+/// limit every other submission runs under (and `judge run` later uses, see
+/// [`crate::time_cache`]). A `time_limit_exceeded` submission that is TLE runs once more at
+/// the limit × `time_limit_to_tle`: if it is not TLE there too, it is too close to the limit.
+pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
+    crate::require_root()?;
+    let tests = testset::discover(&args.problem)?;
+    let scored = tests.scoring.is_some();
+    let max_score = tests.scoring.as_ref().and_then(|s| s.root.rule.max_score);
+    let package = tests.limits.clone();
+    let cases = cases(&args.problem, scored)?;
+    let profile_set = setup::profiles(&args.judge)?;
+    let sandbox = setup::sandbox()?;
+    let mut problem = Problem::prepare(&sandbox, &profile_set, tests)?;
+    if let Some(checker) = &args.judge.checker {
+        problem.use_checker(checker)?;
+    }
+    let problem = std::sync::Arc::new(problem);
+    let pool = setup::pool(sandbox, &args.judge)?;
+    let options = setup::options(&args.judge, false);
+    // Checks the flags' bounds before anything runs.
+    problem.limits(&options)?;
+    let mut profiles: Vec<Option<&Profile>> = Vec::new();
+    let mut unjudgeable: BTreeMap<usize, String> = BTreeMap::new();
+    for (index, case) in cases.iter().enumerate() {
+        match profile_set.for_source(&case.path, None) {
+            Ok(profile) => profiles.push(Some(profile)),
+            Err(e) => {
+                profiles.push(None);
+                unjudgeable.insert(index, e.to_string());
+            }
+        }
+    }
+    let progress = Progress::new(cases.len() - unjudgeable.len());
+    let at = |limit: Duration| Options {
+        time_limit: Some(limit),
+        ..options.clone()
+    };
+    let mut reports: BTreeMap<usize, Result<Report, JudgeError>> = BTreeMap::new();
+    let declared = match (args.judge.time_limit, package.time_limit) {
+        (Some(t), _) => Some((t, Chosen::Flag)),
+        (None, Some(t)) => Some((t, Chosen::Package)),
+        (None, None) => None,
+    };
+    let timing = match declared {
+        Some((limit, chosen)) => Timing {
+            limit,
+            chosen,
+            margin: package.time_safety_margin,
+        },
+        None => {
+            let accepted: Vec<usize> = (0..cases.len())
+                .filter(|&i| cases[i].folder == "accepted")
+                .collect();
+            let judged = judge_cases(
+                &pool,
+                &problem,
+                &cases,
+                &profiles,
+                &accepted,
+                &at(DERIVE_CAP),
+                &progress,
+            );
+            let slowest = judged
+                .iter()
+                .filter_map(|(i, r)| match r {
+                    Ok(report) if report.verdict == Verdict::AC => {
+                        Some((normalised_time(report, profiles[*i]?), *i))
                     }
-                    _ => finding,
+                    _ => None,
+                })
+                .max();
+            reports.extend(judged);
+            let chosen = match slowest {
+                Some((slowest, i)) => Chosen::Derived {
+                    slowest,
+                    by: cases[i].path.clone(),
+                    multiplier: package.time_multiplier,
+                    resolution: package.time_resolution,
+                },
+                None => Chosen::Default(
+                    "the package declares no time limit and no accepted submission was accepted \
+                     to derive one from"
+                        .to_owned(),
+                ),
+            };
+            let limit = match &chosen {
+                Chosen::Derived { slowest, .. } => judge_engine::limits::derived_time_limit(
+                    *slowest,
+                    package.time_multiplier,
+                    package.time_resolution,
+                ),
+                _ => judge_engine::limits::DEFAULT_TIME_LIMIT,
+            };
+            if matches!(chosen, Chosen::Derived { .. }) {
+                if let Err(e) = crate::time_cache::store(&args.problem, limit) {
+                    eprintln!(
+                        "judge: warning: cannot keep the derived time limit for judge run: {e}"
+                    );
                 }
             }
-            Err(e) => assess(expected, Verdict::IE, Duration::ZERO, limit, &e.to_string()),
-        });
+            Timing {
+                limit,
+                chosen,
+                margin: package.time_safety_margin,
+            }
+        }
+    };
+    let rest: Vec<usize> = (0..cases.len())
+        .filter(|i| !reports.contains_key(i))
+        .collect();
+    reports.extend(judge_cases(
+        &pool,
+        &problem,
+        &cases,
+        &profiles,
+        &rest,
+        &at(timing.limit),
+        &progress,
+    ));
+    // Too slow, but by enough? Once more at the limit × the margin.
+    let too_slow: Vec<usize> = reports
+        .iter()
+        .filter(|(i, r)| {
+            cases[**i].expected == Verdict::TLE
+                && matches!(r, Ok(report) if report.verdict == Verdict::TLE)
+        })
+        .map(|(i, _)| *i)
+        .collect();
+    let high = judge_engine::limits::run_time(timing.limit, timing.margin);
+    // The question is one of CPU time: a wall limit that waiting for a core cannot reach.
+    let high_options = Options {
+        wall_limit: options.wall_limit.or(Some(
+            judge_engine::limits::run_time(high, 3.0).max(high + Duration::from_secs(1)),
+        )),
+        ..at(high)
+    };
+    let at_high: BTreeMap<usize, Verdict> = judge_cases(
+        &pool,
+        &problem,
+        &cases,
+        &profiles,
+        &too_slow,
+        &high_options,
+        &progress,
+    )
+    .into_iter()
+    .filter_map(|(i, r)| r.ok().map(|report| (i, report.verdict)))
+    .collect();
+    progress.finish();
+
+    let mut results = Vec::new();
+    for (index, case) in cases.iter().enumerate() {
+        let result = match (reports.remove(&index), unjudgeable.remove(&index)) {
+            (Some(Ok(report)), _) => {
+                let factor = profiles[index].map_or(1.0, |p| p.run().limits().time_factor);
+                let limit = judge_engine::limits::run_time(timing.limit, factor);
+                let mut finding = assess(
+                    case.expected,
+                    report.verdict,
+                    report.time,
+                    limit,
+                    &why(&report),
+                );
+                let verdict_matches = matches!(finding, Finding::Matches | Finding::Fragile { .. });
+                if verdict_matches && !score_matches(case.score, report.score, max_score) {
+                    finding = Finding::WrongScore {
+                        score: report.score.unwrap_or_default(),
+                        max: max_score,
+                    };
+                } else if let Some(&got) = at_high.get(&index).filter(|v| **v != Verdict::TLE) {
+                    finding = Finding::TooClose { got, high };
+                }
+                Judged {
+                    verdict: report.verdict,
+                    time: report.time,
+                    score: report.score,
+                    finding,
+                }
+            }
+            (Some(Err(e)), _) => judged_ie(case, &e.to_string(), timing.limit),
+            (None, Some(why)) => judged_ie(case, &why, timing.limit),
+            (None, None) => judged_ie(case, "not judged", timing.limit),
+        };
+        results.push(result);
     }
-    let findings: Vec<Finding> = findings.into_iter().flatten().collect();
-    let text = summary(&cases, &findings, &Paint::stdout());
-    print!("{text}");
+    let findings: Vec<Finding> = results.iter().map(|r| r.finding.clone()).collect();
+    if args.json {
+        println!("{}", json(&args.problem, &timing, &cases, &results));
+    } else {
+        println!("{}", timing.describe());
+        print!("{}", summary(&cases, &findings, &Paint::stdout()));
+    }
     let differ = findings
         .iter()
         .any(|f| matches!(f, Finding::Differs { .. } | Finding::WrongScore { .. }));
     Ok(Done::Verified(!differ))
+}
+
+/// One submission's result, as verify reports it.
+struct Judged {
+    verdict: Verdict,
+    time: Duration,
+    score: Option<f64>,
+    finding: Finding,
+}
+
+fn judged_ie(case: &Case, why: &str, limit: Duration) -> Judged {
+    Judged {
+        verdict: Verdict::IE,
+        time: Duration::ZERO,
+        score: None,
+        finding: assess(case.expected, Verdict::IE, Duration::ZERO, limit, why),
+    }
+}
+
+/// The `--json` document: the time limit and how it was chosen, and one record per submission.
+fn json(problem: &Path, timing: &Timing, cases: &[Case], results: &[Judged]) -> String {
+    use serde_json::{json, Value};
+    let time_limit = match &timing.chosen {
+        Chosen::Derived {
+            slowest,
+            by,
+            multiplier,
+            resolution,
+        } => json!({
+            "seconds": timing.limit.as_secs_f64(),
+            "source": "derived",
+            "slowest_accepted_seconds": slowest.as_secs_f64(),
+            "slowest_accepted": by.display().to_string(),
+            "multiplier": multiplier,
+            "resolution_seconds": resolution,
+        }),
+        Chosen::Default(why) => json!({
+            "seconds": timing.limit.as_secs_f64(),
+            "source": "default",
+            "why": why,
+        }),
+        chosen => json!({
+            "seconds": timing.limit.as_secs_f64(),
+            "source": if *chosen == Chosen::Flag { "flag" } else { "package" },
+        }),
+    };
+    let submissions: Vec<Value> = cases
+        .iter()
+        .zip(results)
+        .map(|(case, r)| {
+            let (finding, message) = match &r.finding {
+                Finding::Matches => ("matches", String::new()),
+                Finding::Fragile { limit, .. } => (
+                    "fragile",
+                    format!("max CPU time above half the time limit of {}", seconds(*limit)),
+                ),
+                Finding::TooClose { got, high } => (
+                    "too_close",
+                    format!("{got} at {}: not far enough over the limit", seconds(*high)),
+                ),
+                Finding::Differs { why, .. } => ("differs", why.clone()),
+                Finding::WrongScore { .. } => ("wrong_score", String::new()),
+            };
+            json!({
+                "path": case.path.display().to_string(),
+                "folder": case.folder,
+                "expected": case.expected.code(),
+                "verdict": r.verdict.code(),
+                "score": r.score,
+                "time_ms": r.time.as_millis() as u64,
+                "matches": !matches!(r.finding, Finding::Differs { .. } | Finding::WrongScore { .. }),
+                "finding": finding,
+                "message": message,
+            })
+        })
+        .collect();
+    let ok = results.iter().all(|r| {
+        !matches!(
+            r.finding,
+            Finding::Differs { .. } | Finding::WrongScore { .. }
+        )
+    });
+    serde_json::to_string_pretty(&json!({
+        "problem": problem.display().to_string(),
+        "time_limit": time_limit,
+        "tle_margin": timing.margin,
+        "submissions": submissions,
+        "ok": ok,
+    }))
+    .unwrap_or_default()
 }
 
 /// The differences, the fragile submissions, a line per folder, and the conclusion.
@@ -367,6 +678,16 @@ fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
                     seconds(*limit),
                 ));
             }
+            Finding::TooClose { got, high } => {
+                fragile += 1;
+                entry.3 += 1;
+                out.push_str(&format!(
+                    "{}: too close: TLE, but {got} at {} (the limit × the margin): not far \
+                     enough over the limit\n",
+                    case.path.display(),
+                    seconds(*high),
+                ));
+            }
             Finding::Matches => entry.3 += 1,
         }
     }
@@ -400,7 +721,8 @@ fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
     });
     if fragile > 0 {
         out.push_str(&format!(
-            "; {fragile} accepted submissions are fragile (above half the time limit)"
+            "; {fragile} submissions are fragile (accepted above half the time limit, or too \
+             slow by too little)"
         ));
     }
     out.push('\n');

@@ -8,6 +8,14 @@ use common::{problem, root, row, text};
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// Each test runs its engines alone: a crowded machine moves CPU-bound runs past their wall
+/// limits, and the derived time limit's test judges close to them.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn verify(dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_judge"))
         .arg("verify")
@@ -21,6 +29,7 @@ fn different_passes_with_every_verdict_in_every_language() {
     if !root() {
         return;
     }
+    let _alone = alone();
     let out = verify(&problem("different"));
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
@@ -48,6 +57,7 @@ fn hello_passes() {
     if !root() {
         return;
     }
+    let _alone = alone();
     let out = verify(&problem("hello"));
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
@@ -63,6 +73,7 @@ fn a_misplaced_submission_is_named_and_exits_1() {
     if !root() {
         return;
     }
+    let _alone = alone();
     let out = verify(&problem("misplaced"));
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
@@ -112,6 +123,7 @@ fn an_unknown_folder_is_an_error_naming_it() {
     if !root() {
         return;
     }
+    let _alone = alone();
     let dir = tempfile::tempdir().unwrap();
     package(dir.path(), "accepted");
     let typo = dir.path().join("submissions/acepted");
@@ -135,10 +147,113 @@ fn a_package_without_submissions_is_an_error() {
     if !root() {
         return;
     }
+    let _alone = alone();
     let dir = tempfile::tempdir().unwrap();
     package(dir.path(), "accepted");
     std::fs::remove_dir_all(dir.path().join("submissions")).unwrap();
     assert_stops(&verify(dir.path()), &["no submissions/ directory"]);
     std::fs::create_dir_all(dir.path().join("submissions/accepted")).unwrap();
     assert_stops(&verify(dir.path()), &["no submission in any folder"]);
+}
+
+/// `judge` with `args` and its cache in `cache`.
+fn judge_cached(cache: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_judge"))
+        .args(args)
+        .env("XDG_CACHE_HOME", cache)
+        .output()
+        .expect("run judge")
+}
+
+#[test]
+fn a_package_without_a_time_limit_gets_it_derived_and_judge_run_uses_it() {
+    if !root() {
+        return;
+    }
+    let _alone = alone();
+    let burn = problem("burn");
+    let cache = tempfile::tempdir().unwrap();
+    let out = judge_cached(cache.path(), &["verify", burn.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let limit = &doc["time_limit"];
+    assert_eq!(limit["source"], "derived", "{doc}");
+    assert!(limit["slowest_accepted"]
+        .as_str()
+        .unwrap()
+        .ends_with("accepted/burn_700ms.c"));
+    // The 2023-07 defaults and the package's resolution; the formula as problemtools has it.
+    assert_eq!(limit["multiplier"], 2.0);
+    assert_eq!(limit["resolution_seconds"], 0.5);
+    assert_eq!(doc["tle_margin"], 1.5);
+    let slowest = limit["slowest_accepted_seconds"].as_f64().unwrap();
+    assert!(
+        (0.7..0.75).contains(&slowest),
+        "a 0.7 s burn measured {slowest} s"
+    );
+    let want = ((slowest * 2.0 / 0.5).ceil().max(1.0)) * 0.5;
+    assert_eq!(limit["seconds"].as_f64().unwrap(), want);
+    assert_eq!(want, 1.5);
+    let by_file = |name: &str| {
+        doc["submissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} in {doc}"))
+            .clone()
+    };
+    let close = by_file("burn_2s.c");
+    assert_eq!(
+        (&close["verdict"], &close["finding"], &close["matches"]),
+        (&"TLE".into(), &"too_close".into(), &true.into()),
+        "{close}"
+    );
+    assert!(close["message"].as_str().unwrap().contains("AC at 2.250 s"));
+    let spin = by_file("spin.c");
+    assert_eq!(
+        (&spin["verdict"], &spin["finding"]),
+        (&"TLE".into(), &"matches".into())
+    );
+    let wrong = by_file("plus_one.py");
+    assert_eq!(
+        (&wrong["expected"], &wrong["verdict"], &wrong["matches"]),
+        (&"WA".into(), &"WA".into(), &true.into())
+    );
+    assert_eq!(doc["submissions"].as_array().unwrap().len(), 5);
+    assert_eq!(doc["ok"], true);
+
+    // judge run finds the derived limit for this content...
+    let spin_path = burn.join("submissions/time_limit_exceeded/spin.c");
+    let run = |cache: &Path| {
+        judge_cached(
+            cache,
+            &[
+                "run",
+                spin_path.to_str().unwrap(),
+                "--tests",
+                burn.to_str().unwrap(),
+                "--json",
+            ],
+        )
+    };
+    // The spinning run stops at the CPU limit, or (on a crowded machine) at the wall limit it
+    // implies: either names the limit.
+    let stopped_at = |out: &Output, cpu: &str, wall: &str| {
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let message = doc["tests"][0]["message"].as_str().unwrap().to_owned();
+        assert!(
+            message.contains(&format!("over the limit of {cpu}"))
+                || message.contains(&format!("wall-clock limit of {wall}")),
+            "{doc}"
+        );
+    };
+    let out = run(cache.path());
+    stopped_at(&out, "1.500 s", "2.500 s");
+    assert!(text(&out.stderr).contains("derived by judge verify"));
+    // ...and says so when there is none: the default.
+    let empty = tempfile::tempdir().unwrap();
+    let out = run(empty.path());
+    stopped_at(&out, "1.000 s", "2.000 s");
+    assert!(text(&out.stderr).contains("has not derived one"));
 }

@@ -529,3 +529,41 @@ fn test_limits_check_every_option() {
     });
     assert_eq!(err.at(), &Source::Options("wall_limit"));
 }
+
+#[test]
+fn a_derived_time_limit_is_the_slowest_run_times_the_multiplier_rounded_up() {
+    let ms = Duration::from_millis;
+    // 0.3 s × 5 = 1.5 s, up to 2 s; × 2 = 0.6 s, at least one step of 1 s.
+    assert_eq!(
+        derived_time_limit(ms(300), 5.0, 1.0),
+        Duration::from_secs(2)
+    );
+    assert_eq!(
+        derived_time_limit(ms(300), 2.0, 1.0),
+        Duration::from_secs(1)
+    );
+    // A finer resolution, and a product that lands on a step exactly.
+    assert_eq!(derived_time_limit(ms(300), 2.0, 0.25), ms(750));
+    assert_eq!(
+        derived_time_limit(ms(400), 5.0, 1.0),
+        Duration::from_secs(2)
+    );
+    // Nothing ran at all: one step.
+    assert_eq!(
+        derived_time_limit(Duration::ZERO, 5.0, 1.0),
+        Duration::from_secs(1)
+    );
+    // Bounded above, and odd resolutions count as a second.
+    assert_eq!(
+        derived_time_limit(Duration::from_secs(3000), 5.0, 1.0),
+        MAX_TIME
+    );
+    assert_eq!(
+        derived_time_limit(ms(300), 5.0, f64::NAN),
+        Duration::from_secs(2)
+    );
+    assert_eq!(
+        derived_time_limit(ms(300), 5.0, 0.0),
+        Duration::from_secs(2)
+    );
+}

@@ -4,7 +4,8 @@
 //! Steps: every number is checked as it is read, times, sizes and factors against the bounds
 //! of [`crate::limits`] (so a `.timelimit` of 100000 is refused, naming the file), the one
 //! count for being positive; the legacy time factors and their 2023-07 spelling
-//! (`time_multipliers`) fold into one pair, with the legacy defaults 5 and 2; then a
+//! (`time_multipliers`) fold into one pair, with the format's defaults (legacy 5 and 2, 2023-07
+//! 2 and 1.5); then a
 //! `.timelimit` file supplies the time limit, and must agree with `limits.time_limit` when both
 //! are given.
 
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{PackageLimits, TestSetError};
+use super::{Format, PackageLimits, TestSetError};
 use crate::limits::{self, LimitError, Source};
 
 #[derive(Debug, Default, Deserialize)]
@@ -82,13 +83,17 @@ fn positive_int(
     }
 }
 
-pub fn from_yaml(path: &Path, raw: RawLimits) -> Result<PackageLimits, TestSetError> {
+pub fn from_yaml(
+    path: &Path,
+    format: Format,
+    raw: RawLimits,
+) -> Result<PackageLimits, TestSetError> {
     let multipliers = raw.time_multipliers.unwrap_or_default();
-    let defaults = PackageLimits::default();
+    let defaults = PackageLimits::defaults(format);
     // The legacy spelling wins if a file gives both.
     let multiplier = raw.time_multiplier.or(multipliers.ac_to_time_limit);
     let margin = raw.time_safety_margin.or(multipliers.time_limit_to_tle);
-    time(path, "limits.time_resolution", raw.time_resolution)?;
+    let resolution = time(path, "limits.time_resolution", raw.time_resolution)?;
     positive_int(path, "limits.validation_passes", raw.validation_passes)?;
     Ok(PackageLimits {
         time_limit: time(path, "limits.time_limit", raw.time_limit)?,
@@ -96,6 +101,7 @@ pub fn from_yaml(path: &Path, raw: RawLimits) -> Result<PackageLimits, TestSetEr
             .unwrap_or(defaults.time_multiplier),
         time_safety_margin: factor(path, "limits.time_safety_margin", margin)?
             .unwrap_or(defaults.time_safety_margin),
+        time_resolution: resolution.map_or(defaults.time_resolution, |r| r.as_secs_f64()),
         memory_mib: mib(path, "limits.memory", raw.memory)?,
         output_mib: mib(path, "limits.output", raw.output)?,
         code_kib: raw

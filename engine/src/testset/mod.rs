@@ -126,11 +126,14 @@ pub struct PackageLimits {
     /// format derives it from the slowest accepted solution instead, using the two factors
     /// below.
     pub time_limit: Option<Duration>,
-    /// Time limit = slowest accepted run × this (legacy default 5).
+    /// Time limit = slowest accepted run × this (`ac_to_time_limit`: legacy default 5, 2023-07
+    /// default 2).
     pub time_multiplier: f64,
-    /// Runs up to time limit × this are still reported as too slow rather than ambiguous
-    /// (legacy default 2).
+    /// A submission that should be too slow must still be too slow at time limit × this
+    /// (`time_limit_to_tle`: legacy default 2, 2023-07 default 1.5).
     pub time_safety_margin: f64,
+    /// A derived time limit is rounded up to a multiple of this many seconds (default 1).
+    pub time_resolution: f64,
     pub memory_mib: Option<u64>,
     pub output_mib: Option<u64>,
     pub code_kib: Option<u64>,
@@ -141,12 +144,28 @@ pub struct PackageLimits {
     pub validation_output_mib: Option<u64>,
 }
 
+impl PackageLimits {
+    /// The defaults of a package in `format`: the time factors differ between the legacy and
+    /// the 2023-07 formats.
+    pub fn defaults(format: Format) -> PackageLimits {
+        match format {
+            Format::NewPackage => PackageLimits {
+                time_multiplier: 2.0,
+                time_safety_margin: 1.5,
+                ..PackageLimits::default()
+            },
+            Format::Flat | Format::LegacyPackage => PackageLimits::default(),
+        }
+    }
+}
+
 impl Default for PackageLimits {
     fn default() -> Self {
         PackageLimits {
             time_limit: None,
             time_multiplier: 5.0,
             time_safety_margin: 2.0,
+            time_resolution: 1.0,
             memory_mib: None,
             output_mib: None,
             code_kib: None,

@@ -162,7 +162,7 @@ pub fn discover(root: &Path) -> Result<TestSet, TestSetError> {
         how.score = true;
     }
 
-    let limits = limits::from_yaml(&yaml_path, raw.limits.unwrap_or_default())?;
+    let limits = limits::from_yaml(&yaml_path, format, raw.limits.unwrap_or_default())?;
     let limits = limits::with_timelimit_file(root, &yaml_path, limits)?;
 
     let base_flags: Vec<String> = raw

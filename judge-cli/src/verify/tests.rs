@@ -126,7 +126,7 @@ fn the_summary_names_differences_and_fragile_ones_and_counts_per_folder() {
     assert!(lines
         .last()
         .unwrap()
-        .contains("1 accepted submissions are fragile"));
+        .contains("1 submissions are fragile (accepted above half"));
 }
 
 #[test]
@@ -240,4 +240,48 @@ fn the_summary_names_a_wrong_score() {
         .last()
         .unwrap()
         .ends_with("2 of 2 submissions got another verdict or score than their folder's"));
+}
+
+#[test]
+fn a_too_slow_submission_that_passes_at_the_margin_is_named() {
+    let cases = [case(
+        "p/submissions/time_limit_exceeded/close.c",
+        "time_limit_exceeded",
+    )];
+    let findings = [Finding::TooClose {
+        got: Verdict::AC,
+        high: Duration::from_millis(2250),
+    }];
+    let text = summary(&cases, &findings, &Paint::plain());
+    assert!(
+        text.starts_with(
+            "p/submissions/time_limit_exceeded/close.c: too close: TLE, but AC at 2.250 s"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("verify: all 1 submissions got their folder's verdict; 1 submissions"));
+}
+
+#[test]
+fn timing_says_where_the_limit_came_from() {
+    let derived = Timing {
+        limit: Duration::from_millis(1500),
+        chosen: Chosen::Derived {
+            slowest: Duration::from_millis(703),
+            by: PathBuf::from("s/accepted/a.c"),
+            multiplier: 2.0,
+            resolution: 0.5,
+        },
+        margin: 1.5,
+    };
+    assert_eq!(
+        derived.describe(),
+        "time limit 1.500 s, derived: slowest accepted run 0.703 s (s/accepted/a.c) × 2, \
+         rounded up to a multiple of 0.5 s"
+    );
+    let package = Timing {
+        chosen: Chosen::Package,
+        ..derived
+    };
+    assert_eq!(package.describe(), "time limit 1.500 s (the package's)");
 }

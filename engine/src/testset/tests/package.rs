@@ -139,6 +139,24 @@ fn new_format_time_multipliers() {
 }
 
 #[test]
+fn time_factors_default_by_format_and_the_resolution_is_read() {
+    let d = package();
+    put(
+        d.path(),
+        "problem.yaml",
+        "problem_format_version: 2023-07-draft\nlimits:\n  time_resolution: 0.5\n",
+    );
+    let l = discover(d.path()).unwrap().limits;
+    assert_eq!((l.time_multiplier, l.time_safety_margin), (2.0, 1.5));
+    assert_eq!(l.time_resolution, 0.5);
+    assert_eq!(l.time_limit, None);
+    put(d.path(), "problem.yaml", "name: Legacy\n");
+    let l = discover(d.path()).unwrap().limits;
+    assert_eq!((l.time_multiplier, l.time_safety_margin), (5.0, 2.0));
+    assert_eq!(l.time_resolution, 1.0);
+}
+
+#[test]
 fn bad_limits_are_errors() {
     let d = package();
     put(d.path(), "problem.yaml", "limits:\n  memory: 0\n");
