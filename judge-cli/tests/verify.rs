@@ -33,10 +33,10 @@ fn different_passes_with_every_verdict_in_every_language() {
     let out = verify(&problem("different"));
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
-    // One per language in each folder; also a threaded accepted one, a sleeping and a fork bomb
+    // One per language in each folder; also a threaded and a packaged (Java) accepted one, a sleeping and a fork bomb
     // TLE, and one that floods stderr alone.
     for (folder, verdict, count) in [
-        ("accepted", "AC", "6"),
+        ("accepted", "AC", "7"),
         ("wrong_answer", "WA", "5"),
         ("time_limit_exceeded", "TLE", "7"),
         ("run_time_error", "RE", "5"),
@@ -47,7 +47,7 @@ fn different_passes_with_every_verdict_in_every_language() {
         assert_eq!(row(&stdout, folder), [folder, verdict, count, count]);
     }
     assert!(
-        stdout.ends_with("verify: all 39 submissions got their folder's verdict\n"),
+        stdout.ends_with("verify: all 40 submissions got their folder's verdict\n"),
         "{stdout}"
     );
 }

@@ -6,7 +6,8 @@
 //! identifiers and symbols; a scan over the tokens tracks brace nesting and which braces open a
 //! class body; a `main` method found directly in a top-level class body, with the modifiers and
 //! the single `String[]`/`String...` parameter the launcher needs, marks that class. A public
-//! class wins over a package-private one.
+//! class wins over a package-private one. A `package` declaration qualifies the name
+//! (`contest.Main`), as the launcher needs it; the source file keeps the simple name.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tok<'a> {
@@ -168,11 +169,30 @@ pub fn java_main_class(source: &str) -> Option<String> {
             _ => {}
         }
     }
-    found
+    let class = found.iter().find(|c| c.public).or(found.first())?;
+    Some(match package_name(&toks) {
+        Some(package) => format!("{package}.{}", class.name),
+        None => class.name.to_string(),
+    })
+}
+
+/// The `package a.b.c;` declaration's name, if the source has one: it comes before any
+/// class body, and the launcher needs it in front of the class name.
+fn package_name(toks: &[Tok<'_>]) -> Option<String> {
+    let start = toks
         .iter()
-        .find(|c| c.public)
-        .or(found.first())
-        .map(|c| c.name.to_string())
+        .take_while(|t| **t != Tok::Sym('{'))
+        .position(|t| *t == Tok::Ident("package"))?;
+    let mut name = String::new();
+    for tok in &toks[start + 1..] {
+        match tok {
+            Tok::Ident(part) => name.push_str(part),
+            Tok::Sym('.') => name.push('.'),
+            Tok::Sym(';') => break,
+            _ => return None,
+        }
+    }
+    (!name.is_empty()).then_some(name)
 }
 
 #[cfg(test)]
@@ -337,5 +357,15 @@ mod tests {
     fn unterminated_comment_does_not_panic() {
         assert_eq!(main_class("public class A { /* never closed"), None);
         assert_eq!(main_class("public class A { String s = \"open"), None);
+    }
+
+    #[test]
+    fn a_package_declaration_qualifies_the_class() {
+        let src = "// header\npackage contest.solutions;\n\nimport java.util.*;\n\
+                   public class Main { public static void main(String[] a) {} }\n";
+        assert_eq!(main_class(src).as_deref(), Some("contest.solutions.Main"));
+        // A word "package" inside a class body or a comment is no declaration.
+        let src = "/* package x; */ class A { int package_count; public static void main(String... a) {} }";
+        assert_eq!(main_class(src).as_deref(), Some("A"));
     }
 }

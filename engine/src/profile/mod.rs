@@ -329,7 +329,15 @@ impl Profile {
             class,
             memory_limit_bytes,
         };
-        vars.source_file_name = self.source_name.expand(&self.values(&vars, 0, 0));
+        // The file is named after the class alone, without its package.
+        let simple = vars
+            .class
+            .as_deref()
+            .map(|c| c.rsplit('.').next().unwrap_or(c));
+        vars.source_file_name = self.source_name.expand(&Values {
+            class: simple.unwrap_or(""),
+            ..self.values(&vars, 0, 0)
+        });
         Ok(vars)
     }
 
