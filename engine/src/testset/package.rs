@@ -3,7 +3,8 @@
 //! Steps: parse `problem.yaml` (an absent or empty file means all defaults; unknown keys are
 //! errors, as the format requires), settle the format version, problem type and validation;
 //! turn `limits` into [`PackageLimits`], reconciled with a `.timelimit` file; walk
-//! `data/sample` then `data/secret`, reading `testdata.yaml` flags on the way down; finally
+//! `data/sample` then `data/secret`, reading `testdata.yaml` (or its 2025-09 name,
+//! `test_group.yaml`) flags on the way down; finally
 //! find the output validators when validation is custom.
 
 use std::collections::BTreeMap;
@@ -108,6 +109,13 @@ struct RawTestdata {
     _static_validation: Option<IgnoredAny>,
     #[serde(rename = "full_feedback")]
     _full_feedback: Option<IgnoredAny>,
+    // 2025-09 visualizers: not run by a judge.
+    #[serde(rename = "input_visualizer_args")]
+    _input_visualizer_args: Option<IgnoredAny>,
+    #[serde(rename = "test_case_visualizer_args")]
+    _test_case_visualizer_args: Option<IgnoredAny>,
+    #[serde(rename = "output_visualizer_args")]
+    _output_visualizer_args: Option<IgnoredAny>,
 }
 
 /// Reads a YAML file into `T`; a missing file, an empty one or one holding only comments
@@ -173,11 +181,11 @@ pub fn discover(root: &Path) -> Result<TestSet, TestSetError> {
         .map(str::to_string)
         .collect();
     let data = root.join("data");
-    let (root_flags, root_grading) = read_testdata(&data)?;
+    let (root_flags, root_grading, root_file) = read_testdata(&data)?;
     let mut tests = Vec::new();
     let mut tree = GroupNode {
         name: String::new(),
-        file: data.join("testdata.yaml"),
+        file: root_file,
         grading: root_grading,
         items: Vec::new(),
     };
@@ -314,10 +322,28 @@ fn parse_validation(path: &Path, value: &str) -> Result<How, TestSetError> {
     Ok(how)
 }
 
-/// What a directory's `testdata.yaml` says: the output-validator arguments it sets, if any,
-/// and its grading keys.
-fn read_testdata(dir: &Path) -> Result<(Option<Vec<String>>, RawGrading), TestSetError> {
-    let path = dir.join("testdata.yaml");
+/// A group's settings file: `test_group.yaml` (its 2025-09 name) or `testdata.yaml`; both in
+/// one directory is an error naming both. The file need not exist.
+fn group_file(dir: &Path) -> Result<PathBuf, TestSetError> {
+    let new = dir.join("test_group.yaml");
+    let old = dir.join("testdata.yaml");
+    match (new.exists(), old.exists()) {
+        (true, true) => Err(TestSetError::Yaml {
+            path: new,
+            message: format!(
+                "{} is the same file under its older name: keep one",
+                old.display()
+            ),
+        }),
+        (true, false) => Ok(new),
+        _ => Ok(old),
+    }
+}
+
+/// What a directory's `test_group.yaml` or `testdata.yaml` says: the output-validator
+/// arguments it sets, if any, its grading keys, and which file that was.
+fn read_testdata(dir: &Path) -> Result<(Option<Vec<String>>, RawGrading, PathBuf), TestSetError> {
+    let path = group_file(dir)?;
     let raw: RawTestdata = read_yaml(&path)?;
     let grading = RawGrading {
         on_reject: raw.on_reject,
@@ -335,7 +361,7 @@ fn read_testdata(dir: &Path) -> Result<(Option<Vec<String>>, RawGrading), TestSe
             path,
             message: "give output_validator_flags or output_validator_args, not both".into(),
         }),
-        (flags, args) => Ok((flags.or(args).map(OneOrMany::into_vec), grading)),
+        (flags, args) => Ok((flags.or(args).map(OneOrMany::into_vec), grading, path)),
     }
 }
 
@@ -395,11 +421,11 @@ fn walk(
             )),
         });
     }
-    let (own_flags, grading) = read_testdata(dir)?;
+    let (own_flags, grading, file) = read_testdata(dir)?;
     let flags = own_flags.or_else(|| inherited.clone());
     let mut node = GroupNode {
         name: rel.to_string(),
-        file: dir.join("testdata.yaml"),
+        file,
         grading,
         items: Vec::new(),
     };

@@ -391,6 +391,38 @@ fn root_testdata_yaml_applies_to_samples_too() {
 }
 
 #[test]
+fn test_group_yaml_is_read_as_testdata_yaml_and_both_at_once_is_an_error() {
+    let d = package();
+    put(
+        d.path(),
+        "problem.yaml",
+        "problem_format_version: 2025-09\nname: x\n",
+    );
+    put(
+        d.path(),
+        "data/secret/test_group.yaml",
+        "output_validator_args: [float_tolerance, \"1e-6\"]\noutput_visualizer_args: [x]\n",
+    );
+    let set = discover(d.path()).unwrap();
+    let secret = set
+        .tests
+        .iter()
+        .find(|t| t.name.starts_with("secret/"))
+        .unwrap();
+    assert_eq!(secret.validator_flags, ["float_tolerance", "1e-6"]);
+    put(
+        d.path(),
+        "data/secret/testdata.yaml",
+        "output_validator_args: [a]\n",
+    );
+    let err = discover(d.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("test_group.yaml") && err.contains("testdata.yaml"),
+        "{err}"
+    );
+}
+
+#[test]
 fn malformed_testdata_yaml() {
     let d = package();
     put(

@@ -1,0 +1,2 @@
+r = float(input())
+print(3 * r * r)
