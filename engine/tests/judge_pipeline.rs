@@ -184,6 +184,43 @@ fn the_exact_and_lines_checkers_can_replace_the_default() {
 }
 
 #[test]
+fn constants_are_replaced_in_validators_and_example_submissions_only() {
+    if !root() {
+        return;
+    }
+    let package = tempfile::tempdir().unwrap();
+    let p = package.path();
+    std::fs::write(
+        p.join("problem.yaml"),
+        "problem_format_version: 2023-07\nname: Constants\nuuid: 9d8e7f60-1a2b-4c3d-8e9f-0a1b2c3d4e5f\n\
+         constants:\n  secret: 4242\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(p.join("data/secret")).unwrap();
+    // Test data is not substituted: the validator must see the braces in the answer file.
+    std::fs::write(p.join("data/secret/1.in"), "{{secret}}\n").unwrap();
+    std::fs::write(p.join("data/secret/1.ans"), "{{secret}}\n").unwrap();
+    std::fs::create_dir_all(p.join("output_validator")).unwrap();
+    // Accepts exactly the constant's value, and only if the answer file kept its braces.
+    std::fs::write(
+        p.join("output_validator/validate.py"),
+        "import sys\nans = open(sys.argv[2]).read().strip()\ngot = sys.stdin.read().strip()\n\
+         sys.exit(42 if ans == '{{' + 'secret}}' and got == '{{secret}}' else 43)\n",
+    )
+    .unwrap();
+    let source = "print('{{secret}}')\n";
+    let example = Options {
+        constants: true,
+        ..Options::default()
+    };
+    let report = judge_source(p, "s.py", source, &example, None);
+    assert_eq!(report.verdict, Verdict::AC, "{:?}", report.tests);
+    // A contestant's source is judged as written: it prints the braces.
+    let report = judge_source(p, "s.py", source, &Options::default(), None);
+    assert_eq!(report.verdict, Verdict::WA, "{:?}", report.tests);
+}
+
+#[test]
 fn a_failing_validator_is_an_internal_error_not_the_submissions() {
     if !root() {
         return;

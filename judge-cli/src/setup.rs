@@ -33,6 +33,7 @@ pub fn options(args: &JudgeArgs, run_all: bool) -> Options {
         run_all,
         wall_limit: args.wall_limit,
         transcript: false,
+        constants: false,
     }
 }
 

@@ -353,7 +353,11 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
     }
     let problem = std::sync::Arc::new(problem);
     let pool = setup::pool(sandbox, &args.judge)?;
-    let options = setup::options(&args.judge, false);
+    // The package's example submissions: its constants are replaced in them.
+    let options = Options {
+        constants: true,
+        ..setup::options(&args.judge, false)
+    };
     // Checks the flags' bounds before anything runs.
     problem.limits(&options)?;
     let mut profiles: Vec<Option<&Profile>> = Vec::new();

@@ -16,7 +16,7 @@ use super::step::{self, Step};
 use super::JudgeError;
 use crate::profile::{Profile, ProfileSet, Vars, WORK_DIR};
 use crate::sandbox::{Limits, Mount, Sandbox, Stdio, SyscallFilter};
-use crate::testset::{ValidatorLanguage, ValidatorSource};
+use crate::testset::{Constants, ValidatorLanguage, ValidatorSource};
 use crate::verdict::{classify, Outcome, RuntimeError};
 
 /// How much of the compiler's output a report keeps.
@@ -153,6 +153,7 @@ pub(crate) fn validator(
     sandbox: &Sandbox,
     profiles: &ProfileSet,
     source: &ValidatorSource,
+    constants: &Constants,
 ) -> Result<BuiltValidator, JudgeError> {
     let profile_name = match source.language {
         ValidatorLanguage::C => "c",
@@ -174,6 +175,7 @@ pub(crate) fn validator(
         Links::Follow,
         Some(sandbox.dirs().owner()),
     )?;
+    substitute_constants(dir.path(), constants)?;
     let protocol = protocol_of(source)?;
     let run_env = profile
         .compile_env(&profile.prepare("", 256 << 20)?)
@@ -261,4 +263,32 @@ pub(crate) fn work_cap(profile: &Profile) -> Cap {
             .compile()
             .map_or(256 << 20, |c| c.limits().memory_bytes),
     )
+}
+
+/// Replace the package's constants in the text files of a validator's copy, before anything
+/// sandboxed ran in it (the specification replaces them in validators' sources).
+fn substitute_constants(dir: &Path, constants: &Constants) -> Result<(), JudgeError> {
+    if constants.is_empty() {
+        return Ok(());
+    }
+    let entries = fs::read_dir(dir).map_err(|e| JudgeError::io("list", dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| JudgeError::io("list", dir, e))?;
+        let path = entry.path();
+        let kind = entry
+            .file_type()
+            .map_err(|e| JudgeError::io("stat", &path, e))?;
+        if kind.is_dir() {
+            substitute_constants(&path, constants)?;
+        } else if kind.is_file() {
+            let Ok(text) = fs::read_to_string(&path) else {
+                continue; // not text: nothing to replace
+            };
+            let replaced = constants.substitute(&text);
+            if replaced != text {
+                fs::write(&path, replaced).map_err(|e| JudgeError::io("write", &path, e))?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -44,7 +44,7 @@ impl Problem {
             Validation::Custom { validators, score } => Checking::Validators {
                 validators: validators
                     .iter()
-                    .map(|v| compile::validator(sandbox, profiles, v))
+                    .map(|v| compile::validator(sandbox, profiles, v, &tests.constants))
                     .collect::<Result<_, _>>()?,
                 limits: limits::validator(&tests.limits),
                 points: tests.scoring.as_ref().map(|scoring| {
@@ -62,7 +62,12 @@ impl Problem {
                     });
                 };
                 Checking::Interactive {
-                    interactor: compile::validator(sandbox, profiles, interactor)?,
+                    interactor: compile::validator(
+                        sandbox,
+                        profiles,
+                        interactor,
+                        &tests.constants,
+                    )?,
                     limits: limits::validator(&tests.limits),
                     points: tests.scoring.as_ref().map(|scoring| {
                         Box::new(Points {
@@ -140,6 +145,7 @@ impl Problem {
         };
         // A source that is no program text is the submission's fault: CE, like any other.
         let text = match text {
+            Ok(text) if options.constants => self.tests.constants.substitute(&text),
             Ok(text) => text,
             Err(why) => {
                 let compile = CompileReport::failed(format!("source {}: {why}", source.display()));
@@ -158,7 +164,14 @@ impl Problem {
         };
         let work = step::sandbox_dir(sandbox, "work", Some(compile::work_cap(profile)))?;
         let scratch = step::scratch_dir(sandbox)?;
-        step::give(sandbox, source, &work.path().join(vars.source_file_name()))?;
+        let saved = work.path().join(vars.source_file_name());
+        if options.constants {
+            // The source as substituted, not as it is on disk.
+            fs::write(&saved, &text).map_err(|e| JudgeError::io("write", &saved, e))?;
+            sandbox.dirs().give(&saved)?;
+        } else {
+            step::give(sandbox, source, &saved)?;
+        }
         let compile = compile::submission(sandbox, profile, &vars, work.path(), scratch.path())?;
         events(Event::Compiled(&compile));
         if !compile.ok {
@@ -235,6 +248,7 @@ mod tests {
                 validation: Validation::Default,
                 limits,
                 scoring: None,
+                constants: Default::default(),
             },
             checking: Checking::Builtin(Vec::new()),
         }

@@ -26,6 +26,10 @@ pub struct Options {
     /// Interactive problems: keep what crossed the pipes, up to [`TRANSCRIPT_CAP`](super::TRANSCRIPT_CAP) bytes per
     /// test, in each [`TestReport::transcript`].
     pub transcript: bool,
+    /// The source is one of the package's example submissions: the package's `constants` are
+    /// replaced in it, as the specification says (`judge verify` sets this; a contestant's
+    /// source is judged as written).
+    pub constants: bool,
 }
 
 /// One test's result.

@@ -17,6 +17,8 @@
 //!
 //! Any inconsistency is an error naming the file; nothing is returned half-configured.
 
+mod constants;
+pub use constants::Constants;
 mod error;
 mod limits;
 mod natural;
@@ -46,6 +48,8 @@ pub struct TestSet {
     /// How tests add up to a score, for a scored problem (`type: scoring`); `None` for a
     /// pass-fail problem and for flat directories.
     pub scoring: Option<Scoring>,
+    /// `problem.yaml`'s `constants`, empty when it has none.
+    pub constants: Constants,
 }
 
 /// The layout a [`TestSet`] was read from.
@@ -219,6 +223,7 @@ pub fn discover(dir: &Path) -> Result<TestSet, TestSetError> {
         validation: Validation::Default,
         limits,
         scoring: None,
+        constants: Constants::default(),
     })
 }
 

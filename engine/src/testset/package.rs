@@ -17,7 +17,7 @@ use serde_yaml::Value;
 
 use super::natural::natural_cmp;
 use super::scoring::{self, GroupNode, NodeItem, ProblemGrading, RawGrading};
-use super::{limits, validator};
+use super::{limits, validator, Constants};
 use super::{list_dir, pair_tests, Format, TestCase, TestSet, TestSetError, Validation};
 
 /// Groups nest at most this deep; deeper means a symbolic-link loop.
@@ -63,8 +63,7 @@ struct RawProblem {
     _languages: Option<IgnoredAny>,
     #[serde(rename = "allow_file_writing")]
     _allow_file_writing: Option<IgnoredAny>,
-    #[serde(rename = "constants")]
-    _constants: Option<IgnoredAny>,
+    constants: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,6 +120,14 @@ struct RawTestdata {
 /// Reads a YAML file into `T`; a missing file, an empty one or one holding only comments
 /// gives `T::default()`.
 fn read_yaml<T: DeserializeOwned + Default>(path: &Path) -> Result<T, TestSetError> {
+    read_yaml_with(path, &Constants::default())
+}
+
+/// As [`read_yaml`], with `constants` substituted in the text first (a group's settings file).
+fn read_yaml_with<T: DeserializeOwned + Default>(
+    path: &Path,
+    constants: &Constants,
+) -> Result<T, TestSetError> {
     if !path.exists() {
         return Ok(T::default());
     }
@@ -128,6 +135,7 @@ fn read_yaml<T: DeserializeOwned + Default>(path: &Path) -> Result<T, TestSetErr
         path: path.to_path_buf(),
         source,
     })?;
+    let text = constants.substitute(&text);
     let malformed = |e: serde_yaml::Error| TestSetError::Yaml {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -140,7 +148,7 @@ fn read_yaml<T: DeserializeOwned + Default>(path: &Path) -> Result<T, TestSetErr
 
 pub fn discover(root: &Path) -> Result<TestSet, TestSetError> {
     let yaml_path = root.join("problem.yaml");
-    let raw: RawProblem = read_yaml(&yaml_path)?;
+    let mut raw: RawProblem = read_yaml(&yaml_path)?;
 
     let format = match raw.problem_format_version.as_deref() {
         None | Some("legacy") | Some("legacy-icpc") => Format::LegacyPackage,
@@ -152,6 +160,7 @@ pub fn discover(root: &Path) -> Result<TestSet, TestSetError> {
             })
         }
     };
+    let constants = Constants::from_yaml(&yaml_path, raw.constants.take())?;
     let kinds = problem_kinds(&yaml_path, raw.kind)?;
     let mut how = match &raw.validation {
         Some(v) => parse_validation(&yaml_path, v)?,
@@ -181,7 +190,7 @@ pub fn discover(root: &Path) -> Result<TestSet, TestSetError> {
         .map(str::to_string)
         .collect();
     let data = root.join("data");
-    let (root_flags, root_grading, root_file) = read_testdata(&data)?;
+    let (root_flags, root_grading, root_file) = read_testdata(&data, &constants)?;
     let mut tests = Vec::new();
     let mut tree = GroupNode {
         name: String::new(),
@@ -192,7 +201,15 @@ pub fn discover(root: &Path) -> Result<TestSet, TestSetError> {
     for group in ["sample", "secret"] {
         let dir = data.join(group);
         if group_exists(&dir)? {
-            let node = walk(&dir, group, &root_flags, &base_flags, 0, &mut tests)?;
+            let node = walk(
+                &dir,
+                group,
+                &root_flags,
+                &base_flags,
+                &constants,
+                0,
+                &mut tests,
+            )?;
             tree.items.push(NodeItem::Group(Box::new(node)));
         }
     }
@@ -253,6 +270,7 @@ pub fn discover(root: &Path) -> Result<TestSet, TestSetError> {
         validation,
         limits,
         scoring,
+        constants,
     })
 }
 
@@ -342,9 +360,12 @@ fn group_file(dir: &Path) -> Result<PathBuf, TestSetError> {
 
 /// What a directory's `test_group.yaml` or `testdata.yaml` says: the output-validator
 /// arguments it sets, if any, its grading keys, and which file that was.
-fn read_testdata(dir: &Path) -> Result<(Option<Vec<String>>, RawGrading, PathBuf), TestSetError> {
+fn read_testdata(
+    dir: &Path,
+    constants: &Constants,
+) -> Result<(Option<Vec<String>>, RawGrading, PathBuf), TestSetError> {
     let path = group_file(dir)?;
-    let raw: RawTestdata = read_yaml(&path)?;
+    let raw: RawTestdata = read_yaml_with(&path, constants)?;
     let grading = RawGrading {
         on_reject: raw.on_reject,
         grading: raw.grading,
@@ -410,6 +431,7 @@ fn walk(
     rel: &str,
     inherited: &Option<Vec<String>>,
     base_flags: &[String],
+    constants: &Constants,
     depth: usize,
     out: &mut Vec<TestCase>,
 ) -> Result<GroupNode, TestSetError> {
@@ -421,7 +443,7 @@ fn walk(
             )),
         });
     }
-    let (own_flags, grading, file) = read_testdata(dir)?;
+    let (own_flags, grading, file) = read_testdata(dir, constants)?;
     let flags = own_flags.or_else(|| inherited.clone());
     let mut node = GroupNode {
         name: rel.to_string(),
@@ -470,7 +492,7 @@ fn walk(
             }
             Item::Group { name, dir } => {
                 let rel = format!("{rel}/{name}");
-                let group = walk(&dir, &rel, &flags, base_flags, depth + 1, out)?;
+                let group = walk(&dir, &rel, &flags, base_flags, constants, depth + 1, out)?;
                 node.items.push(NodeItem::Group(Box::new(group)));
             }
         }
