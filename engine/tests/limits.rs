@@ -113,6 +113,7 @@ fn a_calibrated_300_ms_of_cpu_is_reported_within_5_percent() {
         .stdout
         .trim()
         .strip_prefix("cpu_ms ")
+        .and_then(|r| r.split_whitespace().next())
         .unwrap()
         .parse()
         .unwrap();
