@@ -123,7 +123,13 @@ fn a_calibrated_300_ms_of_cpu_is_reported_within_5_percent() {
         0.05,
         "cpu time vs the program's own clock",
     );
-    assert_within(out.result.cpu_time.as_secs_f64(), 0.3, 0.05, "cpu time");
+    // At least the 300 ms burnt in main: what came before (exec; under the guest's emulation
+    // about 30 ms) is the process's too, and in its own clock.
+    let reported = out.result.cpu_time.as_secs_f64();
+    assert!(
+        reported >= 0.3 * 0.95,
+        "cpu time {reported} s for 0.3 s of work"
+    );
 }
 
 #[test]
