@@ -153,7 +153,7 @@ fn a_source_that_is_no_program_text_is_ce_not_a_usage_error() {
         (
             "latin1.cpp",
             &b"// caf\xe9\nint main() {}"[..],
-            "invalid UTF-8 at offset 7",
+            "invalid UTF-8 at offset 6",
         ),
         ("empty.py", &b"\n"[..], "the file is empty"),
     ] {
