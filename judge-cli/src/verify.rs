@@ -3,7 +3,8 @@
 //!
 //! In order:
 //! 1. read the package's tests (as `judge run --tests` does);
-//! 2. map each folder of `submissions/` to its expected verdict ([`FOLDERS`]); an unknown folder
+//! 2. map each folder of `submissions/` to its expected verdict ([`FOLDERS`]), unless a source
+//!    carries DOMjudge's `@EXPECTED_RESULTS@:` tag, which overrides it; an unknown folder
 //!    is an error naming it, before anything is judged; files directly in `submissions/` are
 //!    skipped with a warning; each folder's files are collected as `judge batch` collects a
 //!    directory (recursively, hidden files skipped);
@@ -62,6 +63,12 @@ pub enum VerifyError {
          pass-fail (add \"type: scoring\" to problem.yaml, or move its submissions)"
     )]
     PartialOnPassFail { path: PathBuf },
+    #[error(
+        "submission {path}: @EXPECTED_RESULTS@ names {name:?}, not a DOMjudge result (CORRECT, \
+         WRONG-ANSWER, NO-OUTPUT, TIMELIMIT, RUN-ERROR, MEMORY-LIMIT, OUTPUT-LIMIT, \
+         COMPILER-ERROR)"
+    )]
+    UnknownExpectedResult { path: PathBuf, name: String },
     #[error("problem {problem}: no submission in any folder of submissions/")]
     NoSubmissions { problem: PathBuf },
     #[error("cannot list {path}: {source}")]
@@ -88,8 +95,90 @@ enum Score {
 struct Case {
     path: PathBuf,
     folder: String,
+    /// The folder's verdict, or the first of a DOMjudge `@EXPECTED_RESULTS@` tag's.
     expected: Verdict,
+    /// The other verdicts the tag allows.
+    also: Vec<Verdict>,
     score: Score,
+}
+
+impl Case {
+    /// The verdict to compare `got` with: `got` itself when the tag allows it.
+    fn expecting(&self, got: Verdict) -> Verdict {
+        if self.also.contains(&got) {
+            got
+        } else {
+            self.expected
+        }
+    }
+
+    /// What it expects, for a human: `TLE`, or `one of TLE, WA`.
+    fn describe_expected(&self) -> String {
+        if self.also.is_empty() {
+            self.expected.code().to_owned()
+        } else {
+            let all: Vec<&str> = std::iter::once(self.expected)
+                .chain(self.also.iter().copied())
+                .map(Verdict::code)
+                .collect();
+            format!("one of {}", all.join(", "))
+        }
+    }
+}
+
+/// The marker of DOMjudge's expected-results tag in a source file.
+const EXPECTED_RESULTS: &str = "@EXPECTED_RESULTS@:";
+
+/// DOMjudge's result names and the verdicts they are.
+const DOMJUDGE_RESULTS: [(&str, Verdict); 8] = [
+    ("CORRECT", Verdict::AC),
+    ("WRONG-ANSWER", Verdict::WA),
+    ("NO-OUTPUT", Verdict::WA),
+    ("TIMELIMIT", Verdict::TLE),
+    ("RUN-ERROR", Verdict::RE),
+    ("MEMORY-LIMIT", Verdict::MLE),
+    ("OUTPUT-LIMIT", Verdict::OLE),
+    ("COMPILER-ERROR", Verdict::CE),
+];
+
+/// The verdicts a source's `@EXPECTED_RESULTS@: A, B` tag allows, in its order, if it has
+/// one (DOMjudge's convention; the tag overrides the folder). An unknown name is an error.
+fn expected_results(path: &Path) -> Result<Option<Vec<Verdict>>, VerifyError> {
+    let Ok(bytes) = fs::read(path) else {
+        return Ok(None); // judged (and reported) as it is
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let Some(at) = text.find(EXPECTED_RESULTS) else {
+        return Ok(None);
+    };
+    let line = text[at + EXPECTED_RESULTS.len()..]
+        .lines()
+        .next()
+        .unwrap_or("");
+    let mut verdicts = Vec::new();
+    for part in line.split(',') {
+        let name: String = part
+            .trim()
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic() || *c == '-' || *c == '_')
+            .collect();
+        if name.is_empty() {
+            continue;
+        }
+        let upper = name.to_ascii_uppercase().replace('_', "-");
+        let verdict = DOMJUDGE_RESULTS
+            .iter()
+            .find(|(n, _)| *n == upper)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| VerifyError::UnknownExpectedResult {
+                path: path.to_owned(),
+                name: name.clone(),
+            })?;
+        if !verdicts.contains(&verdict) {
+            verdicts.push(verdict);
+        }
+    }
+    Ok((!verdicts.is_empty()).then_some(verdicts))
 }
 
 /// The package's submissions, folder by folder in natural order; `scored` for a scored problem.
@@ -136,10 +225,15 @@ fn cases(problem: &Path, scored: bool) -> Result<Vec<Case>, Failure> {
             _ => Score::Any,
         };
         for s in submissions::collect(std::slice::from_ref(&path))? {
+            let (expected, also) = match expected_results(&s.path)? {
+                Some(tagged) => (tagged[0], tagged[1..].to_vec()),
+                None => (expected, Vec::new()),
+            };
             cases.push(Case {
                 path: s.path,
                 folder: name.clone(),
                 expected,
+                also,
                 score,
             });
         }
@@ -496,7 +590,7 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
                 let factor = profiles[index].map_or(1.0, |p| p.run().limits().time_factor);
                 let limit = judge_engine::limits::run_time(timing.limit, factor);
                 let mut finding = assess(
-                    case.expected,
+                    case.expecting(report.verdict),
                     report.verdict,
                     report.time,
                     limit,
@@ -550,7 +644,13 @@ fn judged_ie(case: &Case, why: &str, limit: Duration) -> Judged {
         verdict: Verdict::IE,
         time: Duration::ZERO,
         score: None,
-        finding: assess(case.expected, Verdict::IE, Duration::ZERO, limit, why),
+        finding: assess(
+            case.expecting(Verdict::IE),
+            Verdict::IE,
+            Duration::ZERO,
+            limit,
+            why,
+        ),
     }
 }
 
@@ -602,6 +702,7 @@ fn json(problem: &Path, timing: &Timing, cases: &[Case], results: &[Judged]) -> 
                 "path": case.path.display().to_string(),
                 "folder": case.folder,
                 "expected": case.expected.code(),
+                "also_allowed": case.also.iter().map(|v| v.code()).collect::<Vec<_>>(),
                 "verdict": r.verdict.code(),
                 "score": r.score,
                 "time_ms": r.time.as_millis() as u64,
@@ -652,7 +753,7 @@ fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
                 out.push_str(&format!(
                     "{}: expected {}, got {}{why}\n",
                     case.path.display(),
-                    case.expected,
+                    case.describe_expected(),
                     got,
                 ));
             }

@@ -257,3 +257,62 @@ fn a_package_without_a_time_limit_gets_it_derived_and_judge_run_uses_it() {
     stopped_at(&out, "1.000 s", "2.000 s");
     assert!(text(&out.stderr).contains("has not derived one"));
 }
+
+#[test]
+fn domjudge_expected_results_tags_override_the_folder() {
+    if !root() {
+        return;
+    }
+    let _alone = alone();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let put = |name: &str, text: &str| {
+        let path = p.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    put("problem.yaml", "name: Tags\n");
+    put(".timelimit", "1\n");
+    put("data/secret/1.in", "1\n");
+    put("data/secret/1.ans", "1\n");
+    put("submissions/accepted/plain.py", "print(input())\n");
+    // DOMjudge's convention: the tag says what the source may get, whatever its folder.
+    put(
+        "submissions/wrong_answer/spins.py",
+        "# @EXPECTED_RESULTS@: TIMELIMIT, WRONG-ANSWER\nwhile True: pass\n",
+    );
+    put(
+        "submissions/wrong_answer/claims_correct.py",
+        "# @EXPECTED_RESULTS@: CORRECT\nprint(2)\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_judge"))
+        .args(["verify", "--json"])
+        .arg(p)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let by_file = |name: &str| {
+        doc["submissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["path"].as_str().unwrap().ends_with(name))
+            .unwrap()
+            .clone()
+    };
+    let spins = by_file("spins.py");
+    assert_eq!(
+        (&spins["expected"], &spins["verdict"], &spins["matches"]),
+        (&"TLE".into(), &"TLE".into(), &true.into()),
+        "{spins}"
+    );
+    assert_eq!(spins["also_allowed"], serde_json::json!(["WA"]));
+    let claims = by_file("claims_correct.py");
+    assert_eq!(
+        (&claims["expected"], &claims["verdict"], &claims["matches"]),
+        (&"AC".into(), &"WA".into(), &false.into()),
+        "{claims}"
+    );
+    assert_eq!(by_file("plain.py")["matches"], true);
+}

@@ -68,6 +68,7 @@ fn case(path: &str, folder: &str) -> Case {
         path: PathBuf::from(path),
         folder: folder.to_owned(),
         expected: expected_verdict(folder).unwrap(),
+        also: Vec::new(),
         score: Score::Any,
     }
 }
@@ -284,4 +285,38 @@ fn timing_says_where_the_limit_came_from() {
         ..derived
     };
     assert_eq!(package.describe(), "time limit 1.500 s (the package's)");
+}
+
+#[test]
+fn a_domjudge_tag_names_the_verdicts_a_source_may_get() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.c");
+    let tag = |text: &str| {
+        fs::write(&path, text).unwrap();
+        expected_results(&path)
+    };
+    assert_eq!(tag("int main() {}\n").unwrap(), None);
+    assert_eq!(
+        tag("/* @EXPECTED_RESULTS@: TIMELIMIT, wrong-answer, NO-OUTPUT */\n").unwrap(),
+        Some(vec![Verdict::TLE, Verdict::WA])
+    );
+    assert_eq!(
+        tag("// @EXPECTED_RESULTS@: CORRECT\nint main() {}\n").unwrap(),
+        Some(vec![Verdict::AC])
+    );
+    let err = tag("# @EXPECTED_RESULTS@: ACCEPTED\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("s.c") && err.contains("\"ACCEPTED\""), "{err}");
+}
+
+#[test]
+fn a_tagged_case_matches_any_verdict_it_allows() {
+    let mut c = case("p/submissions/wrong_answer/s.c", "wrong_answer");
+    c.expected = Verdict::TLE;
+    c.also = vec![Verdict::WA];
+    assert_eq!(c.expecting(Verdict::WA), Verdict::WA);
+    assert_eq!(c.expecting(Verdict::TLE), Verdict::TLE);
+    assert_eq!(c.expecting(Verdict::RE), Verdict::TLE);
+    assert_eq!(c.describe_expected(), "one of TLE, WA");
 }
