@@ -45,6 +45,9 @@ pub fn run(args: &RunArgs) -> Result<Done, Failure> {
     let profiles = profiles(&args.judge)?;
     let profile = profiles.for_source(&args.source, args.lang.as_deref())?;
     let tests = testset::discover(&args.tests)?;
+    for note in &tests.notes {
+        eprintln!("judge: note: {note}");
+    }
     let count = tests.tests.len();
     let mut options = options(&args.judge, args.all);
     let undeclared = options.time_limit.is_none() && tests.limits.time_limit.is_none();

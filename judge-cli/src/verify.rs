@@ -435,6 +435,9 @@ fn normalised_time(report: &Report, profile: &Profile) -> Duration {
 pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
     crate::require_root()?;
     let tests = testset::discover(&args.problem)?;
+    for note in &tests.notes {
+        eprintln!("judge: note: {note}");
+    }
     let scored = tests.scoring.is_some();
     let max_score = tests.scoring.as_ref().and_then(|s| s.root.rule.max_score);
     let package = tests.limits.clone();

@@ -249,6 +249,7 @@ mod tests {
                 limits,
                 scoring: None,
                 constants: Default::default(),
+                notes: Vec::new(),
             },
             checking: Checking::Builtin(Vec::new()),
         }

@@ -50,6 +50,9 @@ pub struct TestSet {
     pub scoring: Option<Scoring>,
     /// `problem.yaml`'s `constants`, empty when it has none.
     pub constants: Constants,
+    /// What the package holds that the judge reads but does not act on, one sentence each
+    /// (an `.interaction` sample without input is the statement's, not a test).
+    pub notes: Vec<String>,
 }
 
 /// The layout a [`TestSet`] was read from.
@@ -224,6 +227,7 @@ pub fn discover(dir: &Path) -> Result<TestSet, TestSetError> {
         limits,
         scoring: None,
         constants: Constants::default(),
+        notes: Vec::new(),
     })
 }
 

@@ -263,6 +263,15 @@ pub fn discover(root: &Path) -> Result<TestSet, TestSetError> {
         Validation::Default
     };
 
+    let notes = interaction_samples(&data.join("sample"))
+        .into_iter()
+        .map(|path| {
+            format!(
+                "{} has no .in: an interaction sample shown in the statement, not run as a test",
+                path.display()
+            )
+        })
+        .collect();
     Ok(TestSet {
         root: root.to_path_buf(),
         format,
@@ -271,6 +280,7 @@ pub fn discover(root: &Path) -> Result<TestSet, TestSetError> {
         limits,
         scoring,
         constants,
+        notes,
     })
 }
 
@@ -498,6 +508,21 @@ fn walk(
         }
     }
     Ok(node)
+}
+
+/// The `.interaction` files of `dir` with no `.in` beside them, in name order.
+fn interaction_samples(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "interaction"))
+        .filter(|p| !p.with_extension("in").exists())
+        .collect();
+    found.sort();
+    found
 }
 
 #[cfg(test)]

@@ -436,3 +436,17 @@ fn malformed_testdata_yaml() {
         "{err:?}"
     );
 }
+
+#[test]
+fn an_interaction_sample_without_input_is_noted_not_run() {
+    let d = package();
+    put(d.path(), "data/sample/4.interaction", "> 1\n< 2\n");
+    put(d.path(), "data/sample/3.interaction", "> 1\n");
+    put(d.path(), "data/sample/3.in", "1\n");
+    put(d.path(), "data/sample/3.ans", "1\n");
+    let set = discover(d.path()).unwrap();
+    assert_eq!(set.notes.len(), 1, "{:?}", set.notes);
+    assert!(set.notes[0].contains("sample/4.interaction has no .in"));
+    assert!(set.tests.iter().any(|t| t.name == "sample/3"));
+    assert!(!set.tests.iter().any(|t| t.name == "sample/4"));
+}
