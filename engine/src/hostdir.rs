@@ -222,6 +222,15 @@ impl HostDirs {
         Ok(ScratchDir { path })
     }
 
+    /// Write `bytes` as the file `path` (in a [`SandboxDir`]) and give it to the sandbox's host
+    /// uid; no sandbox is cloned while it is open for writing (see `WRITING`).
+    pub fn write_given(&self, path: &Path, bytes: &[u8]) -> Result<(), HostDirError> {
+        let no_clone = writing();
+        std::fs::write(path, bytes).map_err(|e| HostDirError::io("write", path, e))?;
+        drop(no_clone);
+        self.give(path)
+    }
+
     /// Give `path` (in a [`SandboxDir`]) to the sandbox's host uid.
     pub fn give(&self, path: &Path) -> Result<(), HostDirError> {
         std::os::unix::fs::lchown(path, Some(self.owner.0), Some(self.owner.1))
@@ -441,6 +450,28 @@ pub fn copy_tree(
     links: Links,
     owner: Option<(u32, u32)>,
 ) -> Result<(), HostDirError> {
+    copy_root(from, to, links, owner, None)
+}
+
+/// As [`copy_tree`], with each UTF-8 file's text passed through `rewrite` on the way (a
+/// package's constants replaced in a validator's sources); other files are copied as they are.
+pub fn copy_tree_rewriting(
+    from: &Path,
+    to: &Path,
+    links: Links,
+    owner: Option<(u32, u32)>,
+    rewrite: &dyn Fn(&str) -> String,
+) -> Result<(), HostDirError> {
+    copy_root(from, to, links, owner, Some(rewrite))
+}
+
+fn copy_root(
+    from: &Path,
+    to: &Path,
+    links: Links,
+    owner: Option<(u32, u32)>,
+    rewrite: Rewrite<'_>,
+) -> Result<(), HostDirError> {
     let src = match links {
         Links::Keep => open_dir(from),
         Links::Follow => std::fs::OpenOptions::new()
@@ -451,8 +482,11 @@ pub fn copy_tree(
     }
     .map_err(|e| HostDirError::io("open", from, e))?;
     let dst = open_dir(to).map_err(|e| HostDirError::io("open", to, e))?;
-    copy_dir(&src, from, &dst, to, links, owner)
+    copy_dir(&src, from, &dst, to, links, owner, rewrite)
 }
+
+/// What a copy does to the text of the files it copies, if anything.
+type Rewrite<'a> = Option<&'a dyn Fn(&str) -> String>;
 
 fn copy_dir(
     src: &OwnedFd,
@@ -461,6 +495,7 @@ fn copy_dir(
     to: &Path,
     links: Links,
     owner: Option<(u32, u32)>,
+    rewrite: Rewrite<'_>,
 ) -> Result<(), HostDirError> {
     // Listing through the descriptor, not the path: nothing swapped in can redirect it.
     let listing = format!("/proc/self/fd/{}", src.as_raw_fd());
@@ -491,7 +526,7 @@ fn copy_dir(
                 let sub_dst = open_in(dst, name, libc::O_RDONLY | libc::O_DIRECTORY, 0)
                     .map_err(|e| HostDirError::io("open", &target, e))?;
                 give(owner, &target)?;
-                copy_dir(&sub_src, &source, &sub_dst, &target, links, owner)?;
+                copy_dir(&sub_src, &source, &sub_dst, &target, links, owner, rewrite)?;
             }
             libc::S_IFREG => {
                 let input = match links {
@@ -514,9 +549,20 @@ fn copy_dir(
                 )
                 .map_err(|e| HostDirError::io("create", &target, e))?;
                 let mut output = File::from(output);
-                io::copy(&mut input, &mut output)
-                    .and_then(|_| output.flush())
-                    .map_err(|e| HostDirError::io("copy", &source, e))?;
+                match rewrite {
+                    None => io::copy(&mut input, &mut output).map(drop),
+                    Some(rewrite) => {
+                        let mut bytes = Vec::new();
+                        input
+                            .read_to_end(&mut bytes)
+                            .and_then(|_| match String::from_utf8(bytes) {
+                                Ok(text) => output.write_all(rewrite(&text).as_bytes()),
+                                Err(not_text) => output.write_all(not_text.as_bytes()),
+                            })
+                    }
+                }
+                .and_then(|_| output.flush())
+                .map_err(|e| HostDirError::io("copy", &source, e))?;
                 output
                     .set_permissions(std::fs::Permissions::from_mode(mode))
                     .map_err(|e| HostDirError::io("chmod", &target, e))?;

@@ -115,6 +115,11 @@ impl Progress {
         self.bar.inc(1);
     }
 
+    /// `more` submissions are to be judged (again) beyond those counted so far.
+    pub fn add(&self, more: usize) {
+        self.bar.inc_length(more as u64);
+    }
+
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }

@@ -380,7 +380,13 @@ fn judge_cases(
     options: &Options,
     progress: &Progress,
 ) -> Vec<(usize, Result<Report, JudgeError>)> {
-    let jobs: Vec<Job> = which
+    // Each job's case: those with a profile.
+    let index: Vec<usize> = which
+        .iter()
+        .copied()
+        .filter(|&i| profiles[i].is_some())
+        .collect();
+    let jobs: Vec<Job> = index
         .iter()
         .filter_map(|&i| {
             profiles[i].map(|profile| Job {
@@ -388,11 +394,6 @@ fn judge_cases(
                 profile,
             })
         })
-        .collect();
-    let index: Vec<usize> = which
-        .iter()
-        .copied()
-        .filter(|&i| profiles[i].is_some())
         .collect();
     let judged: Mutex<Vec<(usize, Result<Report, JudgeError>)>> = Mutex::new(Vec::new());
     judge_all(
@@ -508,34 +509,36 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
                 })
                 .max();
             reports.extend(judged);
-            let chosen = match slowest {
-                Some((slowest, i)) => Chosen::Derived {
-                    slowest,
-                    by: cases[i].path.clone(),
-                    multiplier: package.time_multiplier,
-                    resolution: package.time_resolution,
-                },
-                None => Chosen::Default(
-                    "the package declares no time limit and no accepted submission was accepted \
-                     to derive one from"
-                        .to_owned(),
-                ),
-            };
-            let limit = match &chosen {
-                Chosen::Derived { slowest, .. } => judge_engine::limits::derived_time_limit(
-                    *slowest,
-                    package.time_multiplier,
-                    package.time_resolution,
-                ),
-                _ => judge_engine::limits::DEFAULT_TIME_LIMIT,
-            };
-            if matches!(chosen, Chosen::Derived { .. }) {
-                if let Err(e) = crate::time_cache::store(&args.problem, limit) {
-                    eprintln!(
-                        "judge: warning: cannot keep the derived time limit for judge run: {e}"
+            let (limit, chosen) = match slowest {
+                Some((slowest, i)) => {
+                    let limit = judge_engine::limits::derived_time_limit(
+                        slowest,
+                        package.time_multiplier,
+                        package.time_resolution,
                     );
+                    if let Err(e) = crate::time_cache::store(&args.problem, limit) {
+                        eprintln!(
+                            "judge: warning: cannot keep the derived time limit for judge run: \
+                             {e}"
+                        );
+                    }
+                    let chosen = Chosen::Derived {
+                        slowest,
+                        by: cases[i].path.clone(),
+                        multiplier: package.time_multiplier,
+                        resolution: package.time_resolution,
+                    };
+                    (limit, chosen)
                 }
-            }
+                None => (
+                    judge_engine::limits::DEFAULT_TIME_LIMIT,
+                    Chosen::Default(
+                        "the package declares no time limit and no accepted submission was \
+                         accepted to derive one from"
+                            .to_owned(),
+                    ),
+                ),
+            };
             Timing {
                 limit,
                 chosen,
@@ -564,6 +567,7 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
         })
         .map(|(i, _)| *i)
         .collect();
+    progress.add(too_slow.len());
     let high = judge_engine::limits::run_time(timing.limit, timing.margin);
     // The question is one of CPU time: a wall limit that waiting for a core cannot reach.
     let high_options = Options {

@@ -156,6 +156,17 @@ fn a_package_without_submissions_is_an_error() {
     assert_stops(&verify(dir.path()), &["no submission in any folder"]);
 }
 
+/// The record of the submission whose path ends with `name` in `verify --json`'s document.
+fn record(doc: &serde_json::Value, name: &str) -> serde_json::Value {
+    doc["submissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["path"].as_str().unwrap().ends_with(name))
+        .unwrap_or_else(|| panic!("{name} in {doc}"))
+        .clone()
+}
+
 /// `judge` with `args` and its cache in `cache`.
 fn judge_cached(cache: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_judge"))
@@ -194,15 +205,7 @@ fn a_package_without_a_time_limit_gets_it_derived_and_judge_run_uses_it() {
     let want = ((slowest * 2.0 / 0.5).ceil().max(1.0)) * 0.5;
     assert_eq!(limit["seconds"].as_f64().unwrap(), want);
     assert_eq!(want, 1.5);
-    let by_file = |name: &str| {
-        doc["submissions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["path"].as_str().unwrap().ends_with(name))
-            .unwrap_or_else(|| panic!("{name} in {doc}"))
-            .clone()
-    };
+    let by_file = |name: &str| record(&doc, name);
     let close = by_file("burn_2s.c");
     assert_eq!(
         (&close["verdict"], &close["finding"], &close["matches"]),
@@ -285,22 +288,10 @@ fn domjudge_expected_results_tags_override_the_folder() {
         "submissions/wrong_answer/claims_correct.py",
         "# @EXPECTED_RESULTS@: CORRECT\nprint(2)\n",
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_judge"))
-        .args(["verify", "--json"])
-        .arg(p)
-        .output()
-        .unwrap();
+    let out = common::judge(&["verify", "--json", p.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let by_file = |name: &str| {
-        doc["submissions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["path"].as_str().unwrap().ends_with(name))
-            .unwrap()
-            .clone()
-    };
+    let by_file = |name: &str| record(&doc, name);
     let spins = by_file("spins.py");
     assert_eq!(
         (&spins["expected"], &spins["verdict"], &spins["matches"]),

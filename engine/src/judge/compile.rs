@@ -168,14 +168,15 @@ pub(crate) fn validator(
         })?;
     profile.check_available()?;
     let dir = step::sandbox_dir(sandbox, "validator", Some(work_cap(profile)))?;
-    // A package's files, trusted as the package is: its links are followed.
-    hostdir::copy_tree(
+    // A package's files, trusted as the package is: its links are followed, and its constants
+    // replaced in them (the specification replaces them in validators' sources).
+    hostdir::copy_tree_rewriting(
         &source.path,
         dir.path(),
         Links::Follow,
         Some(sandbox.dirs().owner()),
+        &|text| constants.substitute(text),
     )?;
-    substitute_constants(dir.path(), constants)?;
     let protocol = protocol_of(source)?;
     let run_env = profile
         .compile_env(&profile.prepare("", 256 << 20)?)
@@ -263,32 +264,4 @@ pub(crate) fn work_cap(profile: &Profile) -> Cap {
             .compile()
             .map_or(256 << 20, |c| c.limits().memory_bytes),
     )
-}
-
-/// Replace the package's constants in the text files of a validator's copy, before anything
-/// sandboxed ran in it (the specification replaces them in validators' sources).
-fn substitute_constants(dir: &Path, constants: &Constants) -> Result<(), JudgeError> {
-    if constants.is_empty() {
-        return Ok(());
-    }
-    let entries = fs::read_dir(dir).map_err(|e| JudgeError::io("list", dir, e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| JudgeError::io("list", dir, e))?;
-        let path = entry.path();
-        let kind = entry
-            .file_type()
-            .map_err(|e| JudgeError::io("stat", &path, e))?;
-        if kind.is_dir() {
-            substitute_constants(&path, constants)?;
-        } else if kind.is_file() {
-            let Ok(text) = fs::read_to_string(&path) else {
-                continue; // not text: nothing to replace
-            };
-            let replaced = constants.substitute(&text);
-            if replaced != text {
-                fs::write(&path, replaced).map_err(|e| JudgeError::io("write", &path, e))?;
-            }
-        }
-    }
-    Ok(())
 }

@@ -167,8 +167,7 @@ impl Problem {
         let saved = work.path().join(vars.source_file_name());
         if options.constants {
             // The source as substituted, not as it is on disk.
-            fs::write(&saved, &text).map_err(|e| JudgeError::io("write", &saved, e))?;
-            sandbox.dirs().give(&saved)?;
+            sandbox.dirs().write_given(&saved, text.as_bytes())?;
         } else {
             step::give(sandbox, source, &saved)?;
         }
