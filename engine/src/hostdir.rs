@@ -29,7 +29,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -222,11 +222,22 @@ impl HostDirs {
         Ok(ScratchDir { path })
     }
 
-    /// Write `bytes` as the file `path` (in a [`SandboxDir`]) and give it to the sandbox's host
-    /// uid; no sandbox is cloned while it is open for writing (see `WRITING`).
-    pub fn write_given(&self, path: &Path, bytes: &[u8]) -> Result<(), HostDirError> {
+    /// Write `bytes` as the new file `path` (in a [`SandboxDir`]) with permission bits `mode`
+    /// and give it to the sandbox's host uid; no sandbox is cloned while it is open for writing
+    /// (see `WRITING`).
+    pub fn write_given(&self, path: &Path, bytes: &[u8], mode: u32) -> Result<(), HostDirError> {
         let no_clone = writing();
-        std::fs::write(path, bytes).map_err(|e| HostDirError::io("write", path, e))?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode & 0o777)
+            .open(path)
+            .and_then(|mut file| {
+                file.write_all(bytes)?;
+                // The umask may have cleared bits of `mode`.
+                file.set_permissions(std::fs::Permissions::from_mode(mode & 0o777))
+            })
+            .map_err(|e| HostDirError::io("write", path, e))?;
         drop(no_clone);
         self.give(path)
     }
@@ -396,8 +407,6 @@ fn open_dir(path: &Path) -> io::Result<OwnedFd> {
         .open(path)?;
     Ok(file.into())
 }
-
-use std::os::unix::fs::OpenOptionsExt;
 
 /// At most `cap` bytes of the regular file `name` in `dir`, a directory a sandbox may have
 /// written: `Ok(None)` when there is no such file; an error when it is a link, a directory, a

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod lock;
 pub mod pool;
 pub mod profile;
+pub mod program;
 pub mod sandbox;
 pub mod testset;
 pub mod verdict;

@@ -101,11 +101,19 @@ fn every_submission_gets_the_verdict_of_its_folder() {
                 let Some((problem, source, (want, want_score))) = jobs.lock().unwrap().pop() else {
                     break;
                 };
-                let profile = profiles.for_source(&source, None).unwrap();
-                let report = problem
-                    .judge(&pool, profile, &source, &example_submission(), &|_| {})
-                    .unwrap_or_else(|e| panic!("{}: {e}", source.display()));
-                seen.lock().unwrap().push((profile.name().to_owned(), want));
+                // A directory is one submission of several files; one whose language cannot
+                // be told is a compile error.
+                let report = match profiles.for_path(&source, None) {
+                    Ok(profile) => {
+                        seen.lock().unwrap().push((profile.name().to_owned(), want));
+                        problem.judge(&pool, profile, &source, &example_submission(), &|_| {})
+                    }
+                    Err(e) if e.is_submission_fault() => {
+                        problem.compile_error(&example_submission(), e.to_string())
+                    }
+                    Err(e) => panic!("{}: {e}", source.display()),
+                }
+                .unwrap_or_else(|e| panic!("{}: {e}", source.display()));
                 let max = problem
                     .tests()
                     .scoring
@@ -144,6 +152,10 @@ fn every_submission_gets_the_verdict_of_its_folder() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // Every verdict in every shipped language was exercised.
     let seen = seen.into_inner().unwrap();
+    assert!(
+        seen.contains(&("build-run".to_owned(), Verdict::AC)),
+        "no build-run directory expected to get AC"
+    );
     for lang in ["c", "cpp", "python3", "java", "rust"] {
         for verdict in [
             Verdict::AC,

@@ -18,7 +18,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Judge one source file against a directory of tests or a problem package.
+    /// Judge one submission (a source file, or a directory of files) against a directory of
+    /// tests or a problem package.
     Run(RunArgs),
     /// Measure what isolation costs on this host, layer by layer, and judging throughput.
     Bench(BenchArgs),
@@ -64,7 +65,7 @@ pub struct JudgeArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The submission's source file.
+    /// The submission: a source file, or a directory of files (language by most files).
     pub source: PathBuf,
     /// A directory of NAME.in with NAME.ans or NAME.out, or a Kattis/ICPC problem package.
     #[arg(long, value_name = "DIR")]

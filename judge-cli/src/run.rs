@@ -36,14 +36,19 @@ fn write_transcripts(dir: &Path, report: &Report) -> Result<(), Failure> {
 /// Returns the submission's verdict.
 pub fn run(args: &RunArgs) -> Result<Done, Failure> {
     crate::require_root()?;
-    if !args.source.is_file() {
+    if !args.source.exists() {
         return Err(Failure::Usage(format!(
-            "source {} does not exist or is not a file",
+            "source {} does not exist",
             args.source.display()
         )));
     }
     let profiles = profiles(&args.judge)?;
-    let profile = profiles.for_source(&args.source, args.lang.as_deref())?;
+    // A directory whose language cannot be told is the submission's fault: judged CE below.
+    let profile = match profiles.for_path(&args.source, args.lang.as_deref()) {
+        Ok(profile) => Ok(profile),
+        Err(e) if e.is_submission_fault() => Err(e.to_string()),
+        Err(e) => return Err(e.into()),
+    };
     let tests = testset::discover(&args.tests)?;
     for note in &tests.notes {
         eprintln!("judge: note: {note}");
@@ -87,7 +92,10 @@ pub fn run(args: &RunArgs) -> Result<Done, Failure> {
         Event::TestDone(..) => bar.inc(1),
     };
     options.transcript = args.transcript.is_some();
-    let report = problem.judge(&pool, profile, &args.source, &options, &events);
+    let report = match profile {
+        Ok(profile) => problem.judge(&pool, profile, &args.source, &options, &events),
+        Err(why) => problem.compile_error(&options, why),
+    };
     bar.finish_and_clear();
     let report = report?;
     if let Some(dir) = &args.transcript {

@@ -34,6 +34,7 @@ pub fn options(args: &JudgeArgs, run_all: bool) -> Options {
         wall_limit: args.wall_limit,
         transcript: false,
         constants: false,
+        entry_point: None,
     }
 }
 

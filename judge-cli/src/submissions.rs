@@ -1,5 +1,6 @@
-//! Which files to judge: the SUBMISSION arguments of `judge batch` and the folders of
-//! `judge verify`, each a file or a directory of them, turned into a list of submissions.
+//! Which files to judge: the SUBMISSION arguments of `judge batch`, each a file or a
+//! directory of them, turned into a list of submissions; and the programs of a `judge verify`
+//! folder, each a file or a directory (see [`programs_in`]).
 //!
 //! In order: every argument must exist; a file is taken as it is (even a hidden one: it was
 //! named); a directory is walked recursively in natural order (`2` before `10`), skipping hidden
@@ -63,6 +64,27 @@ pub fn collect(inputs: &[PathBuf]) -> Result<Vec<Submission>, SubmissionsError> 
         }
     }
     Ok(found)
+}
+
+/// The programs of a package's submissions folder: each entry directly in `dir`, a file or a
+/// directory (one submission of several files), in natural order, hidden ones left out.
+pub fn programs_in(dir: &Path) -> Result<Vec<Submission>, SubmissionsError> {
+    let mut entries = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| io_error("list it", dir, e))? {
+        let entry = entry.map_err(|e| io_error("list it", dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !is_hidden(&name) {
+            entries.push((name, entry.path()));
+        }
+    }
+    entries.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+    entries
+        .into_iter()
+        .map(|(_, path)| {
+            let key = key(&path)?;
+            Ok(Submission { path, key })
+        })
+        .collect()
 }
 
 fn io_error(what: &'static str, path: &Path, source: io::Error) -> SubmissionsError {

@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use judge_engine::judge::{JudgeError, Options, Problem, Report};
 use judge_engine::profile::Profile;
+use judge_engine::program::Program;
 use judge_engine::testset::{self, natural_cmp};
 use judge_engine::verdict::Verdict;
 
@@ -143,8 +144,25 @@ const DOMJUDGE_RESULTS: [(&str, Verdict); 8] = [
 
 /// The verdicts a source's `@EXPECTED_RESULTS@: A, B` tag allows, in its order, if it has
 /// one (DOMjudge's convention; the tag overrides the folder). An unknown name is an error.
+/// A directory submission's tag is the first any of its files has.
 fn expected_results(path: &Path) -> Result<Option<Vec<Verdict>>, VerifyError> {
-    let Ok(bytes) = fs::read(path) else {
+    if path.is_dir() {
+        let Ok(program) = Program::list(path) else {
+            return Ok(None); // judged (and reported) as it is
+        };
+        for file in &program.files {
+            if let Some(tagged) = tag_in(&file.host, path)? {
+                return Ok(Some(tagged));
+            }
+        }
+        return Ok(None);
+    }
+    tag_in(path, path)
+}
+
+/// The tag in the file `file` of the submission `path`.
+fn tag_in(file: &Path, path: &Path) -> Result<Option<Vec<Verdict>>, VerifyError> {
+    let Ok(bytes) = fs::read(file) else {
         return Ok(None); // judged (and reported) as it is
     };
     let text = String::from_utf8_lossy(&bytes);
@@ -224,7 +242,7 @@ fn cases(problem: &Path, scored: bool) -> Result<Vec<Case>, Failure> {
             "accepted" if scored => Score::Full,
             _ => Score::Any,
         };
-        for s in submissions::collect(std::slice::from_ref(&path))? {
+        for s in submissions::programs_in(&path)? {
             let (expected, also) = match expected_results(&s.path)? {
                 Some(tagged) => (tagged[0], tagged[1..].to_vec()),
                 None => (expected, Vec::new()),
@@ -459,13 +477,19 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
     // Checks the flags' bounds before anything runs.
     problem.limits(&options)?;
     let mut profiles: Vec<Option<&Profile>> = Vec::new();
-    let mut unjudgeable: BTreeMap<usize, String> = BTreeMap::new();
+    // Not judged: why, and the verdict that is (CE when the submission is at fault).
+    let mut unjudgeable: BTreeMap<usize, (Verdict, String)> = BTreeMap::new();
     for (index, case) in cases.iter().enumerate() {
-        match profile_set.for_source(&case.path, None) {
+        match profile_set.for_path(&case.path, None) {
             Ok(profile) => profiles.push(Some(profile)),
             Err(e) => {
                 profiles.push(None);
-                unjudgeable.insert(index, e.to_string());
+                let verdict = if e.is_submission_fault() {
+                    Verdict::CE
+                } else {
+                    Verdict::IE
+                };
+                unjudgeable.insert(index, (verdict, e.to_string()));
             }
         }
     }
@@ -619,9 +643,9 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
                     finding,
                 }
             }
-            (Some(Err(e)), _) => judged_ie(case, &e.to_string(), timing.limit),
-            (None, Some(why)) => judged_ie(case, &why, timing.limit),
-            (None, None) => judged_ie(case, "not judged", timing.limit),
+            (Some(Err(e)), _) => judged_as(case, Verdict::IE, &e.to_string(), timing.limit),
+            (None, Some((verdict, why))) => judged_as(case, verdict, &why, timing.limit),
+            (None, None) => judged_as(case, Verdict::IE, "not judged", timing.limit),
         };
         results.push(result);
     }
@@ -646,18 +670,13 @@ struct Judged {
     finding: Finding,
 }
 
-fn judged_ie(case: &Case, why: &str, limit: Duration) -> Judged {
+/// A submission that did not run: `verdict` (IE, or CE for one at fault) because of `why`.
+fn judged_as(case: &Case, verdict: Verdict, why: &str, limit: Duration) -> Judged {
     Judged {
-        verdict: Verdict::IE,
+        verdict,
         time: Duration::ZERO,
         score: None,
-        finding: assess(
-            case.expecting(Verdict::IE),
-            Verdict::IE,
-            Duration::ZERO,
-            limit,
-            why,
-        ),
+        finding: assess(case.expecting(verdict), verdict, Duration::ZERO, limit, why),
     }
 }
 

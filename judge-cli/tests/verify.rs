@@ -33,21 +33,23 @@ fn different_passes_with_every_verdict_in_every_language() {
     let out = verify(&problem("different"));
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
-    // One per language in each folder; also a threaded and a packaged (Java) accepted one, a sleeping and a fork bomb
-    // TLE, and one that floods stderr alone.
+    // One per language in each folder; also a threaded and a packaged (Java) accepted one,
+    // directories of several files in C++, Java (a package) and Python, and one built by its
+    // build script; a sleeping and a fork bomb TLE; one that floods stderr alone; and
+    // directories that are compile errors (two languages, a build leaving no `run`, a link out).
     for (folder, verdict, count) in [
-        ("accepted", "AC", "7"),
+        ("accepted", "AC", "11"),
         ("wrong_answer", "WA", "5"),
         ("time_limit_exceeded", "TLE", "7"),
         ("run_time_error", "RE", "5"),
         ("memory_limit_exceeded", "MLE", "5"),
         ("output_limit_exceeded", "OLE", "6"),
-        ("compile_error", "CE", "5"),
+        ("compile_error", "CE", "8"),
     ] {
         assert_eq!(row(&stdout, folder), [folder, verdict, count, count]);
     }
     assert!(
-        stdout.ends_with("verify: all 40 submissions got their folder's verdict\n"),
+        stdout.ends_with("verify: all 47 submissions got their folder's verdict\n"),
         "{stdout}"
     );
 }

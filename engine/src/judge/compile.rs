@@ -6,15 +6,17 @@
 //! validator that does not compile is the problem's fault, an error.
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::hostdir::{self, Cap, Links, SandboxDir};
 
+use super::source::Given;
 use super::step::{self, Step};
 use super::JudgeError;
-use crate::profile::{Profile, ProfileSet, Vars, WORK_DIR};
+use crate::profile::{Profile, ProfileSet, Vars, BUILD_RUN, WORK_DIR};
 use crate::sandbox::{Limits, Mount, Sandbox, Stdio, SyscallFilter};
 use crate::testset::{Constants, ValidatorLanguage, ValidatorSource};
 use crate::verdict::{classify, Outcome, RuntimeError};
@@ -100,14 +102,17 @@ fn run_compiler(
     })
 }
 
-/// Compile the submission in `work` (its source already there as `vars.source_file_name()`).
+/// Compile the submission in `work` (its files already there, see [`source`]). A build-run
+/// program builds only if it has a `build` script, and must leave an executable `run`.
 pub(crate) fn submission(
     sandbox: &Sandbox,
     profile: &Profile,
     vars: &Vars,
+    given: &Given,
     work: &Path,
     scratch: &Path,
 ) -> Result<CompileReport, JudgeError> {
+    let build_run = profile.name() == BUILD_RUN;
     let (Some(compile), Some(argv), Some(env), Some(limits)) = (
         profile.compile(),
         profile.compile_argv(vars),
@@ -116,14 +121,43 @@ pub(crate) fn submission(
     ) else {
         return Ok(CompileReport::nothing_to_do());
     };
-    let step = Step::new(
-        argv,
-        env,
-        &profile.mounts(),
-        limits,
-        compile.syscalls().clone(),
-    );
-    run_compiler(sandbox, step, work, scratch)
+    let report = if build_run && !given.has_build() {
+        CompileReport::nothing_to_do()
+    } else {
+        let step = Step::new(
+            argv,
+            env,
+            &profile.mounts(),
+            limits,
+            compile.syscalls().clone(),
+        );
+        run_compiler(sandbox, step, work, scratch)?
+    };
+    if build_run && report.ok {
+        if let Err(why) = runnable(work) {
+            return Ok(CompileReport {
+                ok: false,
+                message: format!("{}{why}", report.message),
+                ..report
+            });
+        }
+    }
+    Ok(report)
+}
+
+/// Whether `work` (which the build may have written) holds the `run` program: an executable
+/// regular file, or a link, which the sandbox resolves in its own view. Never followed here.
+fn runnable(work: &Path) -> Result<(), String> {
+    let path = work.join("run");
+    match fs::symlink_metadata(&path) {
+        Err(_) => Err("no `run` program in the directory after the build".to_owned()),
+        Ok(meta) if meta.file_type().is_symlink() => Ok(()),
+        Ok(meta) if !meta.is_file() => Err("`run` is not a file".to_owned()),
+        Ok(meta) if meta.permissions().mode() & 0o111 == 0 => {
+            Err("`run` is not executable (chmod +x it, or have `build` do so)".to_owned())
+        }
+        Ok(_) => Ok(()),
+    }
 }
 
 /// Which protocol a validator speaks.
@@ -159,6 +193,7 @@ pub(crate) fn validator(
         ValidatorLanguage::C => "c",
         ValidatorLanguage::Cpp => "cpp",
         ValidatorLanguage::Python3 { .. } => "python3",
+        ValidatorLanguage::BuildRun { .. } => BUILD_RUN,
     };
     let profile = profiles
         .get(profile_name)
@@ -182,6 +217,39 @@ pub(crate) fn validator(
         .compile_env(&profile.prepare("", 256 << 20)?)
         .unwrap_or_default();
     let (argv, syscalls) = match &source.language {
+        ValidatorLanguage::BuildRun { build } => {
+            let vars = profile.prepare("", 256 << 20)?;
+            if let (true, Some(compile), Some(argv), Some(env)) = (
+                *build,
+                profile.compile(),
+                profile.compile_argv(&vars),
+                profile.compile_env(&vars),
+            ) {
+                let limits = compile_limits(sandbox, profile).unwrap_or_default();
+                let step = Step::new(
+                    argv,
+                    env,
+                    &profile.mounts(),
+                    limits,
+                    compile.syscalls().clone(),
+                );
+                let scratch = step::scratch_dir(sandbox)?;
+                let report = run_compiler(sandbox, step, dir.path(), scratch.path())?;
+                if !report.ok {
+                    return Err(JudgeError::ValidatorBuild {
+                        path: source.path.clone(),
+                        message: report.message,
+                    });
+                }
+            }
+            if let Err(why) = runnable(dir.path()) {
+                return Err(JudgeError::ValidatorBuild {
+                    path: source.path.clone(),
+                    message: why,
+                });
+            }
+            (profile.run_argv(&vars), profile.run().syscalls().clone())
+        }
         ValidatorLanguage::Python3 { main } => {
             let rel = main.strip_prefix(&source.path).unwrap_or(main);
             (

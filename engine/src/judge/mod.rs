@@ -35,6 +35,7 @@ pub mod relay;
 mod report;
 mod schedule;
 mod score;
+mod source;
 mod step;
 mod test_run;
 

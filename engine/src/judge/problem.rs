@@ -2,7 +2,6 @@
 //! judging one submission against it ([`Problem::judge`]): read the source, compile, hand the
 //! tests to the schedule, conclude.
 
-use std::fs;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
@@ -10,7 +9,9 @@ use std::time::Duration;
 
 use super::check::{Checking, Points};
 use super::schedule::TestRun;
-use super::{compile, score, step, CompileReport, Event, JudgeError, Options, Report, TestLimits};
+use super::{
+    compile, score, source, step, CompileReport, Event, JudgeError, Options, Report, TestLimits,
+};
 use crate::checker::Checker;
 use crate::limits::{self, LimitError};
 use crate::pool::Pool;
@@ -119,7 +120,29 @@ impl Problem {
         limits::test_limits(options, &self.tests.limits)
     }
 
-    /// Judge the source file at `source` written in `profile`'s language, its tests on `pool`.
+    /// The report of a submission that is a compile error before any compiler ran: its
+    /// language cannot be told, it is no program text (`why` says what is wrong).
+    pub fn compile_error(&self, options: &Options, why: String) -> Result<Report, JudgeError> {
+        let limits = self.limits(options)?;
+        Ok(self.failed_compile(limits, CompileReport::failed(why)))
+    }
+
+    fn failed_compile(&self, limits: TestLimits, compile: CompileReport) -> Report {
+        let scoring = self.tests.scoring.as_ref();
+        Report {
+            verdict: Verdict::CE,
+            compile,
+            tests: Vec::new(),
+            time: Duration::ZERO,
+            memory: 0,
+            limits,
+            score: scoring.map(|_| 0.0),
+            groups: scoring.map(score::unjudged).unwrap_or_default(),
+        }
+    }
+
+    /// Judge the submission at `source` (a file, or a directory of files) written in
+    /// `profile`'s language, its tests on `pool`.
     pub fn judge(
         self: &Arc<Self>,
         pool: &Pool,
@@ -130,48 +153,26 @@ impl Problem {
     ) -> Result<Report, JudgeError> {
         let sandbox = pool.sandbox();
         let limits = self.limits(options)?;
-        let text = read_source(source)?;
         profile.check_available()?;
         let scoring = self.tests.scoring.as_ref();
-        let failed_compile = |compile: CompileReport| Report {
-            verdict: Verdict::CE,
-            compile,
-            tests: Vec::new(),
-            time: Duration::ZERO,
-            memory: 0,
-            limits,
-            score: scoring.map(|_| 0.0),
-            groups: scoring.map(score::unjudged).unwrap_or_default(),
-        };
-        // A source that is no program text is the submission's fault: CE, like any other.
-        let text = match text {
-            Ok(text) if options.constants => self.tests.constants.substitute(&text),
-            Ok(text) => text,
+        let failed_compile = |compile: CompileReport| self.failed_compile(limits, compile);
+        let constants = options.constants.then_some(&self.tests.constants);
+        let entry = options.entry_point.as_deref();
+        // Files that are no program, or no way to run them, are the submission's fault: CE.
+        let (given, vars) = match source::prepare(source, profile, constants, entry, limits.memory)?
+        {
+            Ok(prepared) => prepared,
             Err(why) => {
-                let compile = CompileReport::failed(format!("source {}: {why}", source.display()));
+                let compile = CompileReport::failed(why);
                 events(Event::Compiled(&compile));
                 return Ok(failed_compile(compile));
             }
-        };
-        let vars = match profile.prepare(&text, limits.memory) {
-            Ok(vars) => vars,
-            Err(e @ crate::profile::ProfileError::NoMainClass { .. }) => {
-                let compile = CompileReport::failed(e.to_string());
-                events(Event::Compiled(&compile));
-                return Ok(failed_compile(compile));
-            }
-            Err(e) => return Err(e.into()),
         };
         let work = step::sandbox_dir(sandbox, "work", Some(compile::work_cap(profile)))?;
         let scratch = step::scratch_dir(sandbox)?;
-        let saved = work.path().join(vars.source_file_name());
-        if options.constants {
-            // The source as substituted, not as it is on disk.
-            sandbox.dirs().write_given(&saved, text.as_bytes())?;
-        } else {
-            step::give(sandbox, source, &saved)?;
-        }
-        let compile = compile::submission(sandbox, profile, &vars, work.path(), scratch.path())?;
+        given.place(sandbox, work.path(), &vars)?;
+        let compile =
+            compile::submission(sandbox, profile, &vars, &given, work.path(), scratch.path())?;
         events(Event::Compiled(&compile));
         if !compile.ok {
             return Ok(failed_compile(compile));
@@ -207,29 +208,6 @@ impl Problem {
             groups: outcome.groups,
         })
     }
-}
-
-/// Read a source file: its text, or why it is not program text (the submission's fault).
-/// A file that cannot be read at all is the caller's error.
-fn read_source(path: &Path) -> Result<Result<String, String>, JudgeError> {
-    let bytes = fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => JudgeError::MissingSource(path.to_owned()),
-        _ => JudgeError::io("read source", path, e),
-    })?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Err("the file is empty: no program to compile".to_owned()));
-    }
-    if let Some(at) = bytes.iter().position(|&b| b == 0) {
-        return Ok(Err(format!(
-            "a NUL byte at offset {at}: a binary file, not program text"
-        )));
-    }
-    Ok(String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "invalid UTF-8 at offset {}: source code must be UTF-8 text",
-            e.utf8_error().valid_up_to()
-        )
-    }))
 }
 
 #[cfg(test)]
@@ -328,31 +306,5 @@ mod tests {
             ..Options::default()
         });
         assert!(err.starts_with("Options::wall_limit: 0 s: a time"), "{err}");
-    }
-
-    #[test]
-    fn a_source_that_is_no_program_text_says_why() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.c");
-        let why = |bytes: &[u8]| {
-            std::fs::write(&path, bytes).unwrap();
-            read_source(&path).unwrap().unwrap_err()
-        };
-        assert_eq!(
-            why(b"int main\0() {}"),
-            "a NUL byte at offset 8: a binary file, not program text"
-        );
-        assert_eq!(
-            why(&[b'x', 0xff, 0xfe]),
-            "invalid UTF-8 at offset 1: source code must be UTF-8 text"
-        );
-        assert_eq!(why(b""), "the file is empty: no program to compile");
-        assert_eq!(why(b" \n\t"), "the file is empty: no program to compile");
-        std::fs::write(&path, "int main() {}").unwrap();
-        assert_eq!(read_source(&path).unwrap().unwrap(), "int main() {}");
-        assert!(matches!(
-            read_source(&dir.path().join("missing.c")),
-            Err(JudgeError::MissingSource(_))
-        ));
     }
 }

@@ -30,6 +30,9 @@ pub struct Options {
     /// replaced in it, as the specification says (`judge verify` sets this; a contestant's
     /// source is judged as written).
     pub constants: bool,
+    /// A directory submission's entry point (its Java class or main file), as its package's
+    /// `submissions.yaml` names it; found from its files otherwise.
+    pub entry_point: Option<String>,
 }
 
 /// One test's result.

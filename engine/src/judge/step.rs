@@ -7,7 +7,7 @@
 //! - a scratch directory, the engine's own (mode 0700), for the streams it captures: the
 //!   sandbox only ever gets their descriptors.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,13 +29,6 @@ pub(crate) fn sandbox_dir(
 /// A directory for the engine alone.
 pub(crate) fn scratch_dir(sandbox: &Sandbox) -> Result<ScratchDir, JudgeError> {
     Ok(sandbox.dirs().scratch_dir("scratch")?)
-}
-
-/// Copy the host file `from` (a submission, a package's file: never one a sandbox wrote) to
-/// `to` and give it to the sandbox's host uid.
-pub(crate) fn give(sandbox: &Sandbox, from: &Path, to: &Path) -> Result<(), JudgeError> {
-    fs::copy(from, to).map_err(|e| JudgeError::io("copy", from, e))?;
-    Ok(sandbox.dirs().give(to)?)
 }
 
 /// At most `cap` bytes of the file `name` in `dir`, a directory a sandbox wrote, as text with a

@@ -363,6 +363,14 @@ fn check_placeholder_sources(cx: &Ctx<'_>, p: &Profile) -> Result<(), ProfileErr
     );
     uses.extend(p.run.env.iter().map(|(k, t)| (format!("run.env.{k}"), t)));
     for (key, t) in uses {
+        // Many arguments cannot be spliced into one, nor into an environment variable.
+        if t.uses(Placeholder::Sources) && !(t.is_sources() && key.contains(".command[")) {
+            return Err(cx.bad(
+                &key,
+                "{sources} stands for one argument per source file: it must be a whole \
+                 command argument, alone",
+            ));
+        }
         if p.compile.is_none() && t.uses(Placeholder::Exe) {
             return Err(ProfileError::UnavailablePlaceholder {
                 origin: cx.origin.to_string(),

@@ -173,6 +173,47 @@ pub enum ProfileError {
     NoMainClass { origin: String },
 
     #[error(
+        "submission {path}: several classes declare main ({classes}) and none is Main; name \
+         the one to run as its entry point"
+    )]
+    SeveralMainClasses { path: PathBuf, classes: String },
+
+    #[error(
+        "submission {path}: {count} {language} files ({files}) and none is the entry point \
+         ({wanted}); name it as the entry point"
+    )]
+    NoEntryPoint {
+        path: PathBuf,
+        count: usize,
+        language: String,
+        files: String,
+        wanted: String,
+    },
+
+    #[error("submission {path}: its entry point {entry} is not one of its {language} files")]
+    MissingEntryPoint {
+        path: PathBuf,
+        entry: String,
+        language: String,
+    },
+
+    #[error(
+        "submission {path}: a directory holding no file in a known language (known extensions: \
+         {known}) and no build or run script"
+    )]
+    NoLanguageInDir { path: PathBuf, known: String },
+
+    /// The submission's files could not be listed.
+    #[error("{0}")]
+    Program(#[from] crate::program::ProgramError),
+
+    #[error(
+        "submission {path}: cannot tell its language: {counts}, as many files of each; name \
+         the language"
+    )]
+    AmbiguousLanguage { path: PathBuf, counts: String },
+
+    #[error(
         "profile {origin}: memory limit of {memory_mib} MiB leaves no heap after the \
          run.heap_headroom_mib of {headroom_mib} MiB; raise the memory limit or lower \
          heap_headroom_mib with --profiles DIR"
@@ -182,4 +223,21 @@ pub enum ProfileError {
         memory_mib: u64,
         headroom_mib: u64,
     },
+}
+
+impl ProfileError {
+    /// Whether the submission, not the judge or its profiles, is at fault: it is a compile
+    /// error like any other, never a judging failure.
+    pub fn is_submission_fault(&self) -> bool {
+        matches!(
+            self,
+            ProfileError::NoMainClass { .. }
+                | ProfileError::SeveralMainClasses { .. }
+                | ProfileError::NoEntryPoint { .. }
+                | ProfileError::MissingEntryPoint { .. }
+                | ProfileError::NoLanguageInDir { .. }
+                | ProfileError::AmbiguousLanguage { .. }
+                | ProfileError::Program(crate::program::ProgramError::Refused { .. })
+        )
+    }
 }

@@ -7,11 +7,13 @@
 //! 1. load: [`ProfileSet`] reads the built-in profiles (embedded from `profiles/`) or a
 //!    directory, then override directories on top, each file checked key by key and value by
 //!    value into a [`Profile`];
-//! 2. choose: [`ProfileSet::for_source`] picks by `--lang` name or by file extension;
+//! 2. choose: [`ProfileSet::for_source`] picks by `--lang` name or by file extension,
+//!    [`ProfileSet::for_program`] for a directory by most files (or `build-run` for scripts);
 //! 3. check: [`Profile::check_available`] looks for the compiler or interpreter on this
 //!    machine, only for the profile in use, so a missing rustc does not stop C from judging;
-//! 4. prepare: [`Profile::prepare`] reads what the submission decides (the Java class) and
-//!    fixes the memory limit, giving [`Vars`];
+//! 4. prepare: [`Profile::prepare`] (a file) or [`Profile::prepare_dir`] (a directory) reads
+//!    what the submission decides (the Java class, the entry point) and fixes the memory
+//!    limit, giving [`Vars`];
 //! 5. expand: [`Profile::compile_argv`], [`Profile::run_argv`] and the `_env` variants fill the
 //!    templates' placeholders (see [`Placeholder`]).
 //!
@@ -24,7 +26,7 @@
 //! mounts = ["/etc/java-17-openjdk", { host = "/opt/x", sandbox = "/opt/y" }]
 //!
 //! [compile]                        # optional
-//! command = ["/usr/bin/javac", "-d", "{dir}", "{source}"]
+//! command = ["/usr/bin/javac", "-d", "{dir}", "{sources}"]  # {sources}: one arg per file
 //! time_limit_secs = 30             # CPU time
 //! memory_limit_mib = 2048
 //! processes = 64                   # tasks (processes and threads) at once
@@ -64,7 +66,7 @@ use crate::sandbox::SyscallFilter;
 
 pub use error::ProfileError;
 pub use java::java_main_class;
-pub use set::ProfileSet;
+pub use set::{ProfileSet, BUILD_RUN};
 pub use syscalls::Sysno;
 pub use template::Placeholder;
 
@@ -192,6 +194,8 @@ pub struct Profile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vars {
     source_file_name: String,
+    /// Every source file of the language, relative to [`WORK_DIR`]: `{sources}`.
+    sources: Vec<String>,
     class: Option<String>,
     memory_limit_bytes: u64,
 }
@@ -200,6 +204,11 @@ impl Vars {
     /// The name the source must be saved as inside [`WORK_DIR`] (`Main.java`, `main.cpp`).
     pub fn source_file_name(&self) -> &str {
         &self.source_file_name
+    }
+
+    /// Every source file of the language, relative to [`WORK_DIR`].
+    pub fn sources(&self) -> &[String] {
+        &self.sources
     }
 
     /// The class found in a Java source, when the profile needs one.
@@ -295,8 +304,8 @@ impl Profile {
         std::iter::once(&self.source_name).chain(compile).chain(run)
     }
 
-    /// Fixes what the submission decides: finds the Java main class when a template needs it,
-    /// names the source file, and checks the run's memory limit leaves a heap.
+    /// Fixes what a one-file submission decides: finds the Java main class when a template
+    /// needs it, names the source file, and checks the run's memory limit leaves a heap.
     pub fn prepare(
         &self,
         source_text: &str,
@@ -311,6 +320,122 @@ impl Profile {
         } else {
             None
         };
+        self.check_heap(memory_limit_bytes)?;
+        // The file is named after the class alone, without its package.
+        let simple = class.as_deref().map(|c| c.rsplit('.').next().unwrap_or(c));
+        let name = self.source_name.expand(&Values {
+            class: simple.unwrap_or(""),
+            ..self.values(None, 0, 0)
+        });
+        Ok(Vars {
+            sources: vec![name.clone()],
+            source_file_name: name,
+            class,
+            memory_limit_bytes,
+        })
+    }
+
+    /// Fixes what a directory submission decides. `files` are its files in this profile's
+    /// language, each `(path relative to the directory, text)`, kept under their own names;
+    /// `entry` is the entry point its package names, if any. The Java main class is the one
+    /// class declaring `main` (or `Main` among several); otherwise the entry point is the only
+    /// file, or `main.<extension>` (`__main__.py` for Python), when a template needs one.
+    pub fn prepare_dir(
+        &self,
+        dir: &Path,
+        files: &[(String, &str)],
+        entry: Option<&str>,
+        memory_limit_bytes: u64,
+    ) -> Result<Vars, ProfileError> {
+        self.check_heap(memory_limit_bytes)?;
+        let sources: Vec<String> = files.iter().map(|(name, _)| name.clone()).collect();
+        let first = sources.first().cloned().unwrap_or_default();
+        let (source_file_name, class) = if self.needs_class() {
+            let found: Vec<(String, &String)> = files
+                .iter()
+                .filter_map(|(name, text)| java_main_class(text).map(|c| (c, name)))
+                .collect();
+            let simple = |c: &str| c.rsplit('.').next().unwrap_or(c).to_owned();
+            let chosen = match (entry, found.as_slice()) {
+                (Some(entry), _) => found
+                    .iter()
+                    .find(|(c, _)| c == entry || simple(c) == entry)
+                    .map(|(c, name)| (c.clone(), (*name).clone()))
+                    .or_else(|| Some((entry.to_owned(), first.clone()))),
+                (None, [(c, name)]) => Some((c.clone(), (*name).clone())),
+                (None, []) => None,
+                (None, several) => match several.iter().find(|(c, _)| simple(c) == "Main") {
+                    Some((c, name)) => Some((c.clone(), (*name).clone())),
+                    None => {
+                        let classes: Vec<&str> = several.iter().map(|(c, _)| c.as_str()).collect();
+                        return Err(ProfileError::SeveralMainClasses {
+                            path: dir.to_owned(),
+                            classes: classes.join(", "),
+                        });
+                    }
+                },
+            };
+            let (class, name) = chosen.ok_or_else(|| ProfileError::NoMainClass {
+                origin: self.origin.clone(),
+            })?;
+            (name, Some(class))
+        } else if self.templates().any(|t| t.uses(Placeholder::Source)) {
+            (self.entry_file(dir, &sources, entry)?, None)
+        } else {
+            (first, None)
+        };
+        Ok(Vars {
+            source_file_name,
+            sources,
+            class,
+            memory_limit_bytes,
+        })
+    }
+
+    /// The entry file of a directory submission whose command names one file.
+    fn entry_file(
+        &self,
+        dir: &Path,
+        sources: &[String],
+        entry: Option<&str>,
+    ) -> Result<String, ProfileError> {
+        if let Some(entry) = entry {
+            return sources
+                .iter()
+                .find(|s| *s == entry)
+                .cloned()
+                .ok_or_else(|| ProfileError::MissingEntryPoint {
+                    path: dir.to_owned(),
+                    entry: entry.to_owned(),
+                    language: self.name.clone(),
+                });
+        }
+        if let [only] = sources {
+            return Ok(only.clone());
+        }
+        let mut wanted: Vec<String> = self
+            .extensions
+            .iter()
+            .map(|e| format!("main.{e}"))
+            .collect();
+        if self.extensions.iter().any(|e| e == "py") {
+            wanted.push("__main__.py".to_owned());
+        }
+        wanted
+            .iter()
+            .find(|w| sources.contains(w))
+            .cloned()
+            .ok_or_else(|| ProfileError::NoEntryPoint {
+                path: dir.to_owned(),
+                count: sources.len(),
+                language: self.name.clone(),
+                files: sources.join(", "),
+                wanted: wanted.join(" or "),
+            })
+    }
+
+    /// A run whose command sizes a heap needs a memory limit above the heap's headroom.
+    fn check_heap(&self, memory_limit_bytes: u64) -> Result<(), ProfileError> {
         let run_uses_heap = self
             .run
             .command
@@ -324,29 +449,16 @@ impl Profile {
                 headroom_mib: self.run.heap_headroom_bytes / MIB,
             });
         }
-        let mut vars = Vars {
-            source_file_name: String::new(),
-            class,
-            memory_limit_bytes,
-        };
-        // The file is named after the class alone, without its package.
-        let simple = vars
-            .class
-            .as_deref()
-            .map(|c| c.rsplit('.').next().unwrap_or(c));
-        vars.source_file_name = self.source_name.expand(&Values {
-            class: simple.unwrap_or(""),
-            ..self.values(&vars, 0, 0)
-        });
-        Ok(vars)
+        Ok(())
     }
 
-    fn values<'a>(&'a self, vars: &'a Vars, memory: u64, headroom: u64) -> Values<'a> {
+    fn values<'a>(&'a self, vars: Option<&'a Vars>, memory: u64, headroom: u64) -> Values<'a> {
         Values {
             dir: WORK_DIR,
             source: "",
+            sources: &[],
             exe: "",
-            class: vars.class.as_deref().unwrap_or(""),
+            class: vars.and_then(|v| v.class.as_deref()).unwrap_or(""),
             heap_mib: memory.saturating_sub(headroom) / MIB,
             memory_mib: memory / MIB,
         }
@@ -361,13 +473,22 @@ impl Profile {
         env: &[(String, Template)],
     ) -> Expanded {
         let source = format!("{WORK_DIR}/{}", vars.source_file_name);
+        let sources: Vec<String> = vars
+            .sources
+            .iter()
+            .map(|s| format!("{WORK_DIR}/{s}"))
+            .collect();
         let exe = self.exe_path();
         let values = Values {
             source: &source,
+            sources: &sources,
             exe: &exe,
-            ..self.values(vars, memory, headroom)
+            ..self.values(Some(vars), memory, headroom)
         };
-        let argv = command.iter().map(|t| t.expand(&values)).collect();
+        let argv = command
+            .iter()
+            .flat_map(|t| t.expand_args(&values))
+            .collect();
         let env = env
             .iter()
             .map(|(k, t)| (k.clone(), t.expand(&values)))

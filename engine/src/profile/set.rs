@@ -11,9 +11,17 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{Profile, ProfileError};
+use crate::program::Program;
+
+/// The profile of a directory with `build` and `run` scripts.
+pub const BUILD_RUN: &str = "build-run";
 
 /// The shipped profiles, embedded at build time from the repository's `profiles/` directory.
 const BUILTIN: &[(&str, &str)] = &[
+    (
+        "build-run.toml",
+        include_str!("../../../profiles/build-run.toml"),
+    ),
     ("c.toml", include_str!("../../../profiles/c.toml")),
     ("cpp.toml", include_str!("../../../profiles/cpp.toml")),
     ("cpp20.toml", include_str!("../../../profiles/cpp20.toml")),
@@ -137,6 +145,58 @@ impl ProfileSet {
             },
             known: self.known_extensions(),
         })
+    }
+
+    /// The profile for a submission at `path`, a file or a directory (see [`Self::for_program`]).
+    pub fn for_path(&self, path: &Path, lang: Option<&str>) -> Result<&Profile, ProfileError> {
+        if lang.is_some() || !path.is_dir() {
+            return self.for_source(path, lang);
+        }
+        self.for_program(&Program::list(path)?, lang)
+    }
+
+    /// The profile for a submission: the one named `lang` if given; for a file, the one that
+    /// claims its extension; for a directory with a `build` or `run` script, `build-run`;
+    /// for another directory, the one whose extensions most of its files have (a tie between
+    /// two languages is the submission's fault, as the package format says).
+    pub fn for_program(
+        &self,
+        program: &Program,
+        lang: Option<&str>,
+    ) -> Result<&Profile, ProfileError> {
+        if lang.is_some() || !program.is_dir {
+            return self.for_source(&program.path, lang);
+        }
+        let no_language = || ProfileError::NoLanguageInDir {
+            path: program.path.clone(),
+            known: self.known_extensions(),
+        };
+        if program.has_scripts() {
+            return self.get(BUILD_RUN).ok_or_else(no_language);
+        }
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for file in &program.files {
+            if let Some(name) = file.extension().and_then(|e| self.by_extension.get(e)) {
+                *counts.entry(name).or_default() += 1;
+            }
+        }
+        let most = counts.values().copied().max().ok_or_else(no_language)?;
+        let leaders: Vec<&str> = counts
+            .iter()
+            .filter(|(_, n)| **n == most)
+            .map(|(name, _)| *name)
+            .collect();
+        match leaders.as_slice() {
+            [one] => self.get(one).ok_or_else(no_language),
+            several => Err(ProfileError::AmbiguousLanguage {
+                path: program.path.clone(),
+                counts: several
+                    .iter()
+                    .map(|name| format!("{most} {name}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
     }
 
     /// `.c (c), .cc (cpp), ...` for error messages.

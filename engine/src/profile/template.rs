@@ -11,8 +11,11 @@ use std::fmt;
 pub enum Placeholder {
     /// The work directory inside the sandbox (`/work`).
     Dir,
-    /// Absolute sandbox path of the saved source file.
+    /// Absolute sandbox path of the saved source file (a directory submission's entry point).
     Source,
+    /// Every source file of the language, one argument each; only as a whole argument of a
+    /// command (`"{sources}"`), where it expands to as many arguments as there are files.
+    Sources,
     /// Absolute sandbox path of the executable the compile step writes.
     Exe,
     /// The Java class that declares `main` (found in the source).
@@ -25,9 +28,10 @@ pub enum Placeholder {
 
 impl Placeholder {
     /// Every placeholder, in the order error messages list them.
-    pub const ALL: [Placeholder; 6] = [
+    pub const ALL: [Placeholder; 7] = [
         Placeholder::Dir,
         Placeholder::Source,
+        Placeholder::Sources,
         Placeholder::Exe,
         Placeholder::Class,
         Placeholder::HeapMib,
@@ -39,6 +43,7 @@ impl Placeholder {
         match self {
             Placeholder::Dir => "dir",
             Placeholder::Source => "source",
+            Placeholder::Sources => "sources",
             Placeholder::Exe => "exe",
             Placeholder::Class => "class",
             Placeholder::HeapMib => "heap_mib",
@@ -102,6 +107,7 @@ impl fmt::Display for TemplateError {
 pub struct Values<'a> {
     pub dir: &'a str,
     pub source: &'a str,
+    pub sources: &'a [String],
     pub exe: &'a str,
     pub class: &'a str,
     pub heap_mib: u64,
@@ -190,6 +196,7 @@ impl Template {
                 Part::Literal(s) => out.push_str(s),
                 Part::Var(Placeholder::Dir) => out.push_str(values.dir),
                 Part::Var(Placeholder::Source) => out.push_str(values.source),
+                Part::Var(Placeholder::Sources) => out.push_str(&values.sources.join(" ")),
                 Part::Var(Placeholder::Exe) => out.push_str(values.exe),
                 Part::Var(Placeholder::Class) => out.push_str(values.class),
                 Part::Var(Placeholder::HeapMib) => out.push_str(&values.heap_mib.to_string()),
@@ -197,6 +204,20 @@ impl Template {
             }
         }
         out
+    }
+
+    /// Whether the template is exactly `{sources}`, which a command expands to many arguments.
+    pub fn is_sources(&self) -> bool {
+        self.parts == [Part::Var(Placeholder::Sources)]
+    }
+
+    /// The arguments a command template gives: every source for `{sources}`, else one.
+    pub fn expand_args(&self, values: &Values<'_>) -> Vec<String> {
+        if self.is_sources() {
+            values.sources.to_vec()
+        } else {
+            vec![self.expand(values)]
+        }
     }
 }
 
@@ -208,6 +229,7 @@ mod tests {
         Values {
             dir: "/work",
             source: "/work/Main.java",
+            sources: &[],
             exe: "/work/main",
             class: "Main",
             heap_mib: 192,
@@ -274,6 +296,21 @@ mod tests {
             Template::parse("x{exe}").unwrap().leading_placeholder(),
             None
         );
+    }
+
+    #[test]
+    fn sources_is_one_argument_per_file() {
+        let files = ["/work/a.c".to_owned(), "/work/lib/b.c".to_owned()];
+        let values = Values {
+            sources: &files,
+            ..values()
+        };
+        let t = Template::parse("{sources}").unwrap();
+        assert!(t.is_sources());
+        assert_eq!(t.expand_args(&values), files.to_vec());
+        let other = Template::parse("-I{dir}").unwrap();
+        assert!(!other.is_sources());
+        assert_eq!(other.expand_args(&values), vec!["-I/work".to_owned()]);
     }
 
     #[test]

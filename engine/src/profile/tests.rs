@@ -34,7 +34,10 @@ fn shipped_directory_and_builtin_agree() {
     let dir = shipped();
     let builtin = ProfileSet::builtin().expect("built-in profiles load");
     let names: Vec<&str> = dir.names().collect();
-    assert_eq!(names, vec!["c", "cpp", "cpp20", "java", "python3", "rust"]);
+    assert_eq!(
+        names,
+        vec!["build-run", "c", "cpp", "cpp20", "java", "python3", "rust"]
+    );
     assert_eq!(builtin.names().collect::<Vec<_>>(), names);
     for p in dir.iter() {
         let b = builtin.get(p.name()).unwrap();
@@ -335,9 +338,132 @@ fn unknown_placeholder_is_an_error() {
         "{err}"
     );
     assert!(
-        err.contains("{dir}, {source}, {exe}, {class}, {heap_mib}, {memory_mib}"),
+        err.contains("{dir}, {source}, {sources}, {exe}, {class}, {heap_mib}, {memory_mib}"),
         "{err}"
     );
+}
+
+#[test]
+fn sources_must_be_a_whole_command_argument() {
+    for (from, to, key) in [
+        ("\"{source}\"", "\"-x{sources}\"", "run.command[1]"),
+        ("\"{source}\"", "\"{sources}\", \"{sources}\"", ""),
+    ] {
+        let text = interp("s", "", "", "").replace(from, to);
+        let result = parse("s", &text);
+        if key.is_empty() {
+            assert!(result.is_ok(), "{to}: {result:?}");
+        } else {
+            let err = result.unwrap_err().to_string();
+            assert!(
+                err.contains(key) && err.contains("whole command argument"),
+                "{err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_directory_takes_the_language_most_of_its_files_have() {
+    let set = shipped();
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("sol");
+    let file = |name: &str| {
+        let path = sub.join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, "x\n").unwrap();
+    };
+    file("a.cpp");
+    file("lib/b.cc");
+    file("gen.py");
+    file("notes.txt");
+    assert_eq!(set.for_path(&sub, None).unwrap().name(), "cpp");
+    file("tool.py");
+    let err = set.for_path(&sub, None).unwrap_err();
+    assert!(err.is_submission_fault());
+    assert!(err.to_string().contains("2 cpp, 2 python3"), "{err}");
+    // --lang decides.
+    assert_eq!(
+        set.for_path(&sub, Some("python3")).unwrap().name(),
+        "python3"
+    );
+    // Scripts at the top make it a build-run program, whatever else it holds.
+    file("build");
+    assert_eq!(set.for_path(&sub, None).unwrap().name(), "build-run");
+
+    let empty = dir.path().join("empty");
+    fs::create_dir_all(&empty).unwrap();
+    fs::write(empty.join("README"), "nothing\n").unwrap();
+    let err = set.for_path(&empty, None).unwrap_err();
+    assert!(matches!(err, ProfileError::NoLanguageInDir { .. }), "{err}");
+}
+
+#[test]
+fn a_directory_fixes_its_entry_point_and_main_class() {
+    let set = shipped();
+    let dir = Path::new("/p/sol");
+    let python = set.get("python3").unwrap();
+    let two = [
+        ("util.py".to_owned(), "X = 1\n"),
+        ("main.py".to_owned(), "import util\n"),
+    ];
+    let vars = python.prepare_dir(dir, &two, None, 256 << 20).unwrap();
+    assert_eq!(vars.source_file_name(), "main.py");
+    assert_eq!(
+        python.run_argv(&vars),
+        ["/usr/bin/python3", "/work/main.py"]
+    );
+    let compile = python.compile_argv(&vars).unwrap();
+    assert_eq!(
+        compile[compile.len() - 2..],
+        ["/work/util.py", "/work/main.py"]
+    );
+    let no_main = [("a.py".to_owned(), ""), ("b.py".to_owned(), "")];
+    let err = python
+        .prepare_dir(dir, &no_main, None, 256 << 20)
+        .unwrap_err();
+    assert!(matches!(err, ProfileError::NoEntryPoint { .. }), "{err}");
+    let named = python
+        .prepare_dir(dir, &no_main, Some("b.py"), 256 << 20)
+        .unwrap();
+    assert_eq!(named.source_file_name(), "b.py");
+    assert!(python
+        .prepare_dir(dir, &no_main, Some("c.py"), 256 << 20)
+        .is_err());
+
+    let java = set.get("java").unwrap();
+    let main = "package p;\npublic class Main { public static void main(String[] a) {} }";
+    let other = "package p;\npublic class Tool { public static void main(String[] a) {} }";
+    let lib = "package p;\nclass Lib {}";
+    let files = [
+        ("p/Lib.java".to_owned(), lib),
+        ("p/Main.java".to_owned(), main),
+        ("p/Tool.java".to_owned(), other),
+    ];
+    let vars = java.prepare_dir(dir, &files, None, 256 << 20).unwrap();
+    assert_eq!(vars.class(), Some("p.Main"));
+    let compile = java.compile_argv(&vars).unwrap();
+    assert!(compile.ends_with(&[
+        "/work/p/Lib.java".to_owned(),
+        "/work/p/Main.java".to_owned(),
+        "/work/p/Tool.java".to_owned()
+    ]));
+    let no_main_class = [
+        files[0].clone(),
+        files[2].clone(),
+        ("q/T.java".to_owned(), other),
+    ];
+    let err = java
+        .prepare_dir(dir, &no_main_class, None, 256 << 20)
+        .unwrap_err();
+    assert!(
+        matches!(err, ProfileError::SeveralMainClasses { .. }),
+        "{err}"
+    );
+    let vars = java
+        .prepare_dir(dir, &no_main_class, Some("Tool"), 256 << 20)
+        .unwrap();
+    assert_eq!(vars.class(), Some("p.Tool"));
 }
 
 #[test]
@@ -587,7 +713,8 @@ fn unknown_language_and_extension_list_known_ones() {
         .to_string();
     assert!(
         err.contains(
-            "unknown language \"go\"; known languages: c, cpp, cpp20, java, python3, rust"
+            "unknown language \"go\"; known languages: build-run, c, cpp, cpp20, java, python3, \
+             rust"
         ),
         "{err}"
     );

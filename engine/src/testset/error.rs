@@ -106,12 +106,6 @@ pub enum TestSetError {
     )]
     ValidatorUnsupportedLanguage { path: PathBuf, file: PathBuf },
 
-    #[error(
-        "output validator {path} has build/run scripts, which this judge does not run; \
-         provide plain C, C++ or Python 3 sources"
-    )]
-    ValidatorBuildScripts { path: PathBuf },
-
     #[error("output validator {path} has several Python files and no main.py to start from")]
     ValidatorNoPythonMain { path: PathBuf },
 

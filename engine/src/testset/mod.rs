@@ -124,6 +124,10 @@ pub enum ValidatorLanguage {
     Python3 {
         main: PathBuf,
     },
+    /// A directory built by its `build` script (if `build`) and run as its `run` program.
+    BuildRun {
+        build: bool,
+    },
 }
 
 /// Limits a package sets; `None` means the judge's default applies.

@@ -3,7 +3,10 @@
 //! A program is a single file or a directory of files (a single file counts as a directory
 //! holding only it). Its language comes from the file extensions, as the package format's
 //! language table gives them; headers and other files are carried along but not compiled. A
-//! Python file whose `#!` line names python2 is refused, since only Python 3 runs here.
+//! directory with a `build` or `run` script at its top is built and run by them instead (the
+//! format's build-run program); a directory holding nothing but one directory is that
+//! directory's program. A Python file whose `#!` line names python2 is refused, since only
+//! Python 3 runs here.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -81,13 +84,23 @@ pub fn programs_in(dir: &Path) -> Result<Vec<ValidatorSource>, TestSetError> {
 pub fn program(path: &Path) -> Result<ValidatorSource, TestSetError> {
     let files = if path.is_dir() {
         let files = read_dir_sorted(path)?;
-        if files
-            .iter()
-            .any(|f| f.ends_with("build") || f.ends_with("run"))
-        {
-            return Err(TestSetError::ValidatorBuildScripts {
+        let script = |name: &str| files.iter().any(|f| f.ends_with(name) && f.is_file());
+        if script("build") || script("run") {
+            return Ok(ValidatorSource {
+                name: file_name(path),
                 path: path.to_path_buf(),
+                language: ValidatorLanguage::BuildRun {
+                    build: script("build"),
+                },
+                sources: Vec::new(),
             });
+        }
+        // `output_validator/` holding the program as its one directory, and no source.
+        let subdirs: Vec<&PathBuf> = files.iter().filter(|f| f.is_dir()).collect();
+        if let [only] = subdirs.as_slice() {
+            if !files.iter().any(|f| f.is_file() && Lang::of(f).is_some()) {
+                return program(only);
+            }
         }
         files.into_iter().filter(|f| f.is_file()).collect()
     } else {
@@ -146,19 +159,23 @@ pub fn program(path: &Path) -> Result<ValidatorSource, TestSetError> {
             ValidatorLanguage::Python3 { main }
         }
     };
-    let name = if path.is_dir() {
+    Ok(ValidatorSource {
+        name: file_name(path),
+        path: path.to_path_buf(),
+        language,
+        sources,
+    })
+}
+
+/// A program's name: a directory's name, a file's stem.
+fn file_name(path: &Path) -> String {
+    if path.is_dir() {
         path.file_name()
     } else {
         path.file_stem()
     }
     .map(|n| n.to_string_lossy().into_owned())
-    .unwrap_or_default();
-    Ok(ValidatorSource {
-        name,
-        path: path.to_path_buf(),
-        language,
-        sources,
-    })
+    .unwrap_or_default()
 }
 
 fn is_python2(file: &Path) -> Result<bool, TestSetError> {

@@ -126,13 +126,62 @@ fn python_validator_entry_point() {
 }
 
 #[test]
+fn a_directory_with_build_or_run_scripts_is_built_and_run_by_them() {
+    for (files, build) in [
+        (&[("v/build", ""), ("v/x.cpp", "")][..], true),
+        (&[("v/run", "#!/bin/sh\n")][..], false),
+    ] {
+        let d = custom_package("custom");
+        for (rel, content) in files {
+            put(&d.path().join("output_validators"), rel, content);
+        }
+        let set = discover(d.path()).unwrap();
+        let Validation::Custom { validators, .. } = set.validation else {
+            panic!("expected custom validation, got {:?}", set.validation);
+        };
+        assert_eq!(validators[0].name, "v");
+        assert_eq!(
+            validators[0].language,
+            ValidatorLanguage::BuildRun { build },
+            "{files:?}"
+        );
+    }
+}
+
+#[test]
+fn an_output_validator_dir_holding_one_program_directory_is_that_program() {
+    let d = package();
+    put(
+        d.path(),
+        "problem.yaml",
+        "problem_format_version: 2023-07-draft\nname: X\nvalidation: custom\n",
+    );
+    put(
+        d.path(),
+        "output_validator/README.md",
+        "the checker is in check/",
+    );
+    put(
+        d.path(),
+        "output_validator/check/check.cpp",
+        "int main() {}",
+    );
+    let set = discover(d.path()).unwrap();
+    let Validation::Custom { validators, .. } = set.validation else {
+        panic!("expected custom validation, got {:?}", set.validation);
+    };
+    assert_eq!(validators[0].name, "check");
+    assert_eq!(validators[0].language, ValidatorLanguage::Cpp);
+}
+
+#[test]
 fn validator_problems() {
     /// Files under output_validators/, and what the error must be.
     type Case = (
         &'static [(&'static str, &'static str)],
         fn(&TestSetError) -> bool,
     );
-    let cases: [Case; 5] = [
+    let cases: [Case; 4] = [
         (
             &[("v/a.cpp", ""), ("v/b.py", "")],
             |e| matches!(e, TestSetError::ValidatorMixedLanguages { languages, .. } if languages == "C++, Python"),
@@ -144,9 +193,6 @@ fn validator_problems() {
             &[("v/Check.java", ""), ("v/x.cpp", "")],
             |e| matches!(e, TestSetError::ValidatorUnsupportedLanguage { file, .. } if file.ends_with("Check.java")),
         ),
-        (&[("v/build", ""), ("v/x.cpp", "")], |e| {
-            matches!(e, TestSetError::ValidatorBuildScripts { .. })
-        }),
         (&[("v.py", "#!/usr/bin/python2\nprint 1\n")], |e| {
             matches!(e, TestSetError::ValidatorPython2 { .. })
         }),

@@ -1,0 +1,3 @@
+#include "distance.h"
+
+long long distance(long long a, long long b) { return a > b ? a - b : b - a; }

@@ -1,0 +1,1 @@
+long long distance(long long a, long long b);

@@ -1,0 +1,2 @@
+def between(a, b):
+    return abs(a - b)

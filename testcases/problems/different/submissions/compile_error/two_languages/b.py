@@ -1,0 +1,1 @@
+print("which language am I?")
