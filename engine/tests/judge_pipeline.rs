@@ -247,6 +247,39 @@ fn a_failing_validator_is_an_internal_error_not_the_submissions() {
 }
 
 #[test]
+fn a_validator_of_one_file_is_a_program_like_a_directory() {
+    if !root() {
+        return;
+    }
+    // Legacy output_validators/ holding files, not directories: each file is a program.
+    for (name, validator) in [
+        (
+            "accept_odd.c",
+            "#include <stdio.h>\nint main(void) { int x; return scanf(\"%d\", &x) == 1 && x % 2 \
+             ? 42 : 43; }\n",
+        ),
+        (
+            "accept_odd.py",
+            "import sys\nsys.exit(42 if int(sys.stdin.read()) % 2 else 43)\n",
+        ),
+    ] {
+        let package = tempfile::tempdir().unwrap();
+        let p = package.path();
+        std::fs::write(p.join("problem.yaml"), "name: Odd\nvalidation: custom\n").unwrap();
+        std::fs::create_dir_all(p.join("data/secret")).unwrap();
+        std::fs::write(p.join("data/secret/1.in"), "\n").unwrap();
+        std::fs::write(p.join("data/secret/1.ans"), "1\n").unwrap();
+        std::fs::create_dir_all(p.join("output_validators")).unwrap();
+        std::fs::write(p.join("output_validators").join(name), validator).unwrap();
+        // Not the answer file's 1, but odd: only the validator accepts it.
+        let odd = judge_source(p, "odd.py", "print(7)\n", &Options::default(), None);
+        assert_eq!(odd.verdict, Verdict::AC, "{name}: {:?}", odd.tests);
+        let even = judge_source(p, "even.py", "print(8)\n", &Options::default(), None);
+        assert_eq!(even.verdict, Verdict::WA, "{name}: {:?}", even.tests);
+    }
+}
+
+#[test]
 fn a_runtime_error_reports_the_end_of_stderr() {
     if !root() {
         return;

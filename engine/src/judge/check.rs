@@ -69,15 +69,32 @@ pub(crate) struct Checked {
 }
 
 impl Checking {
-    /// Check `output` for `test` (the `index`th test).
+    /// The limits of the package's validators or interactor, if it has them.
+    pub fn validator_limits(&self) -> Option<&Limits> {
+        match self {
+            Checking::Builtin(_) => None,
+            Checking::Validators { limits, .. } | Checking::Interactive { limits, .. } => {
+                Some(limits)
+            }
+        }
+    }
+
+    /// Check `output` for `test` (the `index`th test), whose program read `input` (the test's,
+    /// or a later pass's). Validators write to `feedback` when given (a multi-pass test keeps
+    /// one across its passes), else each to a fresh directory.
     pub fn check(
         &self,
         worker: &mut Worker,
-        index: usize,
-        test: &TestCase,
+        at: &Pass<'_>,
         output: &Path,
         scratch: &Path,
     ) -> Result<Checked, JudgeError> {
+        let Pass {
+            index,
+            test,
+            input,
+            feedback,
+        } = *at;
         match self {
             Checking::Builtin(checkers) => {
                 let outcome = check_files(&checkers[index], output, &test.answer)?;
@@ -101,10 +118,12 @@ impl Checking {
                 for (n, validator) in validators.iter().enumerate() {
                     let run = Run {
                         test,
+                        input,
                         output,
                         scratch,
                         index,
                         n,
+                        feedback,
                     };
                     let mut checked =
                         run_validator(worker, validator, limits, points.as_deref(), &run)?;
@@ -138,13 +157,25 @@ pub(crate) fn feedback_cap(limits: &Limits) -> crate::hostdir::Cap {
     crate::hostdir::Cap::bytes(limits.output.unwrap_or(8 << 20))
 }
 
+/// Which run of a test a check is for: the `index`th test, the input its program read (the
+/// test's, or a later pass's), and the feedback directory kept across passes, if any.
+#[derive(Clone, Copy)]
+pub(crate) struct Pass<'a> {
+    pub index: usize,
+    pub test: &'a TestCase,
+    pub input: &'a Path,
+    pub feedback: Option<&'a Path>,
+}
+
 /// One validator run: the test, the output, where streams go, and which validator it is.
 struct Run<'a> {
     test: &'a TestCase,
+    input: &'a Path,
     output: &'a Path,
     scratch: &'a Path,
     index: usize,
     n: usize,
+    feedback: Option<&'a Path>,
 }
 
 /// How a validator meets the program's output.
@@ -157,12 +188,14 @@ pub(crate) enum Meets<'a> {
     Interactor,
 }
 
-/// The sandbox step of a validator for `test`: its argv, its mounts (the test's input and
-/// answer under `/judge`, the writable feedback directory `feedback`) and its limits.
+/// The sandbox step of a validator for `test`: its argv, its mounts (`input`, the test's
+/// input or a later pass's, and the test's answer under `/judge`, the writable feedback
+/// directory `feedback`) and its limits.
 pub(crate) fn validator_step(
     validator: &BuiltValidator,
     limits: &Limits,
     test: &TestCase,
+    input: &Path,
     feedback: &Path,
     meets: Meets<'_>,
 ) -> Result<Step, JudgeError> {
@@ -178,7 +211,7 @@ pub(crate) fn validator_step(
         validator.syscalls.clone(),
     )
     .mount(Mount::read_only(validator.dir.path(), WORK_DIR))
-    .mount(Mount::read_only(absolute(&test.input)?, "/judge/input"))
+    .mount(Mount::read_only(absolute(input)?, "/judge/input"))
     .mount(Mount::read_only(absolute(&test.answer)?, "/judge/answer"))
     .mount(Mount::writable(feedback, "/judge/feedback"));
     let args: &[&str] = match (validator.protocol, meets) {
@@ -207,17 +240,27 @@ fn run_validator(
 ) -> Result<Checked, JudgeError> {
     let Run {
         test,
+        input,
         output,
         scratch,
         index,
         n,
+        feedback: kept,
     } = *run;
-    let feedback = step::sandbox_dir(worker.sandbox(), "feedback", Some(feedback_cap(limits)))?;
+    let fresh;
+    let feedback = match kept {
+        Some(kept) => kept,
+        None => {
+            fresh = step::sandbox_dir(worker.sandbox(), "feedback", Some(feedback_cap(limits)))?;
+            fresh.path()
+        }
+    };
     let step = validator_step(
         validator,
         limits,
         test,
-        feedback.path(),
+        input,
+        feedback,
         Meets::Output(output),
     )?;
     let stdin = match validator.protocol {
@@ -235,7 +278,7 @@ fn run_validator(
             validator,
             role: "output validator",
             result: &result,
-            feedback: feedback.path(),
+            feedback,
             stderr: &err_path,
         },
         points,

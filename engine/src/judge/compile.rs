@@ -205,13 +205,34 @@ pub(crate) fn validator(
     let dir = step::sandbox_dir(sandbox, "validator", Some(work_cap(profile)))?;
     // A package's files, trusted as the package is: its links are followed, and its constants
     // replaced in them (the specification replaces them in validators' sources).
-    hostdir::copy_tree_rewriting(
-        &source.path,
-        dir.path(),
-        Links::Follow,
-        Some(sandbox.dirs().owner()),
-        &|text| constants.substitute(text),
-    )?;
+    if source.path.is_dir() {
+        hostdir::copy_tree_rewriting(
+            &source.path,
+            dir.path(),
+            Links::Follow,
+            Some(sandbox.dirs().owner()),
+            &|text| constants.substitute(text),
+        )?;
+    } else {
+        // A program of one file is a directory holding only it.
+        let bytes = fs::read(&source.path).map_err(|e| JudgeError::io("read", &source.path, e))?;
+        let bytes = match String::from_utf8(bytes) {
+            Ok(text) => constants.substitute(&text).into_bytes(),
+            Err(not_text) => not_text.into_bytes(),
+        };
+        let name = source.path.file_name().unwrap_or_default();
+        sandbox
+            .dirs()
+            .write_given(&dir.path().join(name), &bytes, 0o644)?;
+    }
+    // Where a file of the program is in the sandbox, below `/work`.
+    let inside = |file: &Path| {
+        let rel = match file.strip_prefix(&source.path) {
+            Ok(rel) if !rel.as_os_str().is_empty() => rel,
+            _ => Path::new(file.file_name().unwrap_or_default()),
+        };
+        format!("{WORK_DIR}/{}", rel.display())
+    };
     let protocol = protocol_of(source)?;
     let run_env = profile
         .compile_env(&profile.prepare("", 256 << 20)?)
@@ -250,16 +271,10 @@ pub(crate) fn validator(
             }
             (profile.run_argv(&vars), profile.run().syscalls().clone())
         }
-        ValidatorLanguage::Python3 { main } => {
-            let rel = main.strip_prefix(&source.path).unwrap_or(main);
-            (
-                vec![
-                    "/usr/bin/python3".to_owned(),
-                    format!("{WORK_DIR}/{}", rel.display()),
-                ],
-                profile.run().syscalls().clone(),
-            )
-        }
+        ValidatorLanguage::Python3 { main } => (
+            vec!["/usr/bin/python3".to_owned(), inside(main)],
+            profile.run().syscalls().clone(),
+        ),
         lang => {
             let compile = profile
                 .compile()
@@ -275,10 +290,7 @@ pub(crate) fn validator(
             .map(String::from)
             .collect::<Vec<_>>();
             argv.extend(["-o".to_owned(), format!("{WORK_DIR}/validator")]);
-            for file in &source.sources {
-                let rel = file.strip_prefix(&source.path).unwrap_or(file);
-                argv.push(format!("{WORK_DIR}/{}", rel.display()));
-            }
+            argv.extend(source.sources.iter().map(|file| inside(file)));
             argv.push("-lm".to_owned());
             let limits = compile_limits(sandbox, profile).unwrap_or_default();
             let step = Step::new(

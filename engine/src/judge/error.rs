@@ -44,6 +44,11 @@ pub enum JudgeError {
     )]
     Interactors { root: PathBuf, count: usize },
     #[error(
+        "problem {root} is multi-pass and needs exactly one output validator to give each \
+         pass's input, not {count}"
+    )]
+    MultiPassValidators { root: PathBuf, count: usize },
+    #[error(
         "the pipes between submission and interactor were still open {0:?} after the pair \
          started, though both runs had ended"
     )]

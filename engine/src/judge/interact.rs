@@ -59,6 +59,10 @@ pub(crate) struct Sides<'a> {
     /// On a scored problem: the scores the interactor may give.
     pub points: Option<&'a Points>,
     pub test: &'a TestCase,
+    /// The input the interactor reads: the test's, or a later pass's.
+    pub input: &'a Path,
+    /// The feedback directory kept across the passes of a multi-pass test; else a fresh one.
+    pub feedback: Option<&'a Path>,
     pub scratch: &'a Path,
     pub index: usize,
     pub record: bool,
@@ -77,16 +81,24 @@ pub(crate) fn run(worker: &mut Worker, sides: Sides<'_>) -> Result<Pair, JudgeEr
 
     let pair_wall = sides.submission.limits.wall_time;
     let limits = crate::limits::interactor(sides.interactor_limits, pair_wall);
-    let feedback = step::sandbox_dir(
-        worker.sandbox(),
-        "feedback",
-        Some(check::feedback_cap(&limits)),
-    )?;
+    let fresh;
+    let feedback = match sides.feedback {
+        Some(kept) => kept,
+        None => {
+            fresh = step::sandbox_dir(
+                worker.sandbox(),
+                "feedback",
+                Some(check::feedback_cap(&limits)),
+            )?;
+            fresh.path()
+        }
+    };
     let interactor_step = check::validator_step(
         sides.interactor,
         &limits,
         sides.test,
-        feedback.path(),
+        sides.input,
+        feedback,
         Meets::Interactor,
     )?;
     let err_path = step::scratch_file(sides.scratch, sides.index, "interactor.err");
@@ -127,7 +139,7 @@ pub(crate) fn run(worker: &mut Worker, sides: Sides<'_>) -> Result<Pair, JudgeEr
             validator: sides.interactor,
             role: "interactor",
             result: &interactor,
-            feedback: feedback.path(),
+            feedback,
             stderr: &err_path,
         },
         sides.points,

@@ -25,6 +25,8 @@ use crate::verdict::Verdict;
 pub struct Problem {
     pub(super) tests: TestSet,
     pub(super) checking: Checking,
+    /// A multi-pass problem's most passes per test.
+    pub(super) passes: Option<u32>,
 }
 
 impl Problem {
@@ -79,7 +81,21 @@ impl Problem {
                 }
             }
         };
-        Ok(Problem { tests, checking })
+        let passes = match (&tests.validation, tests.multi_pass) {
+            (_, false) => None,
+            (Validation::Custom { validators, .. }, true) if validators.len() != 1 => {
+                return Err(JudgeError::MultiPassValidators {
+                    root: tests.root.clone(),
+                    count: validators.len(),
+                })
+            }
+            (_, true) => Some(tests.limits.validation_passes),
+        };
+        Ok(Problem {
+            tests,
+            checking,
+            passes,
+        })
     }
 
     pub fn tests(&self) -> &TestSet {
@@ -223,12 +239,14 @@ mod tests {
                 format: Format::LegacyPackage,
                 tests: Vec::new(),
                 validation: Validation::Default,
+                multi_pass: false,
                 limits,
                 scoring: None,
                 constants: Default::default(),
                 notes: Vec::new(),
             },
             checking: Checking::Builtin(Vec::new()),
+            passes: None,
         }
     }
 

@@ -4,15 +4,18 @@
 use std::fs;
 use std::time::Duration;
 
-use super::check::{Checked, Checking};
+use super::check::{self, Checked, Checking, Pass};
 use super::schedule::TestRun;
 use super::{interact, step, JudgeError, TestReport};
-use crate::limits;
 use crate::pool::Worker;
 use crate::profile::WORK_DIR;
 use crate::sandbox::{LimitHit, Limits, Mount, RunResult, Stdio};
 use crate::testset::TestCase;
 use crate::verdict::{classify, Outcome, RuntimeError, Verdict};
+use crate::{hostdir, limits};
+
+/// The file in which a multi-pass validator leaves the next pass's input.
+const NEXT_PASS: &str = "nextpass.in";
 
 /// How much of a program's stderr a report keeps (its first and last bytes).
 const STDERR_CAP: usize = 4 << 10;
@@ -29,12 +32,108 @@ impl TestRun {
         }
     }
 
+    /// Run and check the `index`th test: once, or pass after pass on a multi-pass problem.
     pub(super) fn try_one(
         &self,
         worker: &mut Worker,
         index: usize,
         test: &TestCase,
     ) -> Result<TestReport, JudgeError> {
+        let first = Pass {
+            index,
+            test,
+            input: &test.input,
+            feedback: None,
+        };
+        match (
+            self.problem.passes,
+            self.problem.checking.validator_limits(),
+        ) {
+            (Some(max), Some(limits)) => self.passes(worker, &first, max, limits),
+            _ => self.pass(worker, &first),
+        }
+    }
+
+    /// A multi-pass test: the submission runs again on the `nextpass.in` its validator left
+    /// (read without following a link, then removed), at most `max` times, with one feedback
+    /// directory kept across passes. Judging stops at the first pass that fails or leaves no
+    /// `nextpass.in`; a `nextpass.in` beside a rejection, or one more pass than `max`, is the
+    /// problem's fault (IE). Limits hold for each pass; the report has the largest time and
+    /// memory of any pass.
+    fn passes(
+        &self,
+        worker: &mut Worker,
+        first: &Pass<'_>,
+        max: u32,
+        limits: &Limits,
+    ) -> Result<TestReport, JudgeError> {
+        let cap = check::feedback_cap(limits);
+        let feedback = step::sandbox_dir(worker.sandbox(), "feedback", Some(cap))?;
+        let mut input = first.input.to_owned();
+        let mut most = (Duration::ZERO, Duration::ZERO, 0u64);
+        let mut pass = 1;
+        loop {
+            let at = Pass {
+                input: &input,
+                feedback: Some(feedback.path()),
+                ..*first
+            };
+            let mut report = self.pass(worker, &at)?;
+            most = (
+                most.0.max(report.time),
+                most.1.max(report.wall_time),
+                most.2.max(report.memory),
+            );
+            (report.time, report.wall_time, report.memory) = most;
+            let next = hostdir::read_file(feedback.path(), NEXT_PASS, cap.bytes as usize)
+                .map_err(|e| e.to_string());
+            let said = |report: TestReport, verdict, why: String| TestReport {
+                verdict,
+                message: format!("pass {pass}: {why}"),
+                score: None,
+                ..report
+            };
+            match (report.verdict, next) {
+                (_, Err(why)) => return Ok(said(report, Verdict::IE, why)),
+                (_, Ok(None)) | (Verdict::TLE | Verdict::MLE | Verdict::OLE | Verdict::RE, _) => {
+                    if pass > 1 {
+                        report.message = format!("pass {pass}: {}", report.message);
+                    }
+                    return Ok(report);
+                }
+                (Verdict::AC, Ok(Some(bytes))) if pass < max => {
+                    let path = feedback.path().join(NEXT_PASS);
+                    fs::remove_file(&path).map_err(|e| JudgeError::io("remove", &path, e))?;
+                    input = step::scratch_file(self.scratch.path(), first.index, "next.in");
+                    fs::write(&input, bytes).map_err(|e| JudgeError::io("write", &input, e))?;
+                    pass += 1;
+                }
+                (Verdict::AC, Ok(Some(_))) => {
+                    let why = format!(
+                        "the validator asked for another pass, more than limits.validation_passes \
+                         ({max})"
+                    );
+                    return Ok(said(report, Verdict::IE, why));
+                }
+                (_, Ok(Some(_))) => {
+                    let why = format!(
+                        "the validator wrote {NEXT_PASS} and did not accept (a judge error): {}",
+                        report.message
+                    );
+                    return Ok(said(report, Verdict::IE, why));
+                }
+            }
+        }
+    }
+
+    /// One run of the submission on `at.input`, and its check.
+    fn pass(&self, worker: &mut Worker, at: &Pass<'_>) -> Result<TestReport, JudgeError> {
+        let Pass {
+            index,
+            test,
+            input,
+            feedback,
+        } = *at;
         let scratch = self.scratch.path();
         let output = step::scratch_file(scratch, index, "out");
         let limits = self.sandbox_limits();
@@ -64,6 +163,8 @@ impl TestRun {
                         interactor_limits,
                         points: points.as_deref(),
                         test,
+                        input,
+                        feedback,
                         scratch,
                         index,
                         record: self.transcript,
@@ -77,10 +178,9 @@ impl TestRun {
                 )
             }
             _ => {
-                let input = fs::File::open(&test.input)
-                    .map_err(|e| JudgeError::io("open", &test.input, e))?;
+                let stdin = fs::File::open(input).map_err(|e| JudgeError::io("open", input, e))?;
                 let (layout, command) =
-                    step.split(Stdio::from(input), step::capture(&output)?, stderr_stream);
+                    step.split(Stdio::from(stdin), step::capture(&output)?, stderr_stream);
                 let result = worker.run(layout, command)?;
                 let len = fs::metadata(&output).map(|m| m.len()).ok();
                 (result, len, None, None)
@@ -112,10 +212,7 @@ impl TestRun {
                 diff: None,
                 score: None,
             },
-            (None, None) => self
-                .problem
-                .checking
-                .check(worker, index, test, &output, scratch)?,
+            (None, None) => self.problem.checking.check(worker, at, &output, scratch)?,
         };
         // The output file is only needed until it is checked.
         let _ = fs::remove_file(&output);

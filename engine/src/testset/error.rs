@@ -49,7 +49,7 @@ pub enum TestSetError {
     UnknownValidation { path: PathBuf, value: String },
 
     #[error(
-        "{path}: unknown problem type \"{value}\"; expected pass-fail, scoring or interactive"
+        "{path}: unknown problem type \"{value}\"; expected pass-fail, scoring, interactive, multi-pass or submit-answer"
     )]
     UnknownProblemType { path: PathBuf, value: String },
 

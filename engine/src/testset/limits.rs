@@ -57,6 +57,9 @@ fn time(path: &Path, key: &'static str, v: Option<f64>) -> Result<Option<Duratio
         .transpose()
 }
 
+/// More passes than this are taken as this many: each is a run of the submission.
+pub const MAX_PASSES: u32 = 1000;
+
 /// A size in MiB, kept in MiB once checked.
 fn mib(path: &Path, key: &'static str, v: Option<u64>) -> Result<Option<u64>, LimitError> {
     v.map(|m| limits::size_mib(at(path, key), m).map(|_| m))
@@ -94,7 +97,7 @@ pub fn from_yaml(
     let multiplier = raw.time_multiplier.or(multipliers.ac_to_time_limit);
     let margin = raw.time_safety_margin.or(multipliers.time_limit_to_tle);
     let resolution = time(path, "limits.time_resolution", raw.time_resolution)?;
-    positive_int(path, "limits.validation_passes", raw.validation_passes)?;
+    let passes = positive_int(path, "limits.validation_passes", raw.validation_passes)?;
     Ok(PackageLimits {
         time_limit: time(path, "limits.time_limit", raw.time_limit)?,
         time_multiplier: factor(path, "limits.time_multiplier", multiplier)?
@@ -113,6 +116,9 @@ pub fn from_yaml(
         validation_time: time(path, "limits.validation_time", raw.validation_time)?,
         validation_memory_mib: mib(path, "limits.validation_memory", raw.validation_memory)?,
         validation_output_mib: mib(path, "limits.validation_output", raw.validation_output)?,
+        validation_passes: passes.map_or(defaults.validation_passes, |n| {
+            n.min(u64::from(MAX_PASSES)) as u32
+        }),
     })
 }
 

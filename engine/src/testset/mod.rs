@@ -44,6 +44,9 @@ pub struct TestSet {
     /// In the order to run them.
     pub tests: Vec<TestCase>,
     pub validation: Validation,
+    /// A multi-pass problem (`type: multi-pass`, legacy `validation: custom multi-pass`): the
+    /// validator's `nextpass.in` is the input of another run of the submission.
+    pub multi_pass: bool,
     pub limits: PackageLimits,
     /// How tests add up to a score, for a scored problem (`type: scoring`); `None` for a
     /// pass-fail problem and for flat directories.
@@ -153,6 +156,8 @@ pub struct PackageLimits {
     pub validation_time: Option<Duration>,
     pub validation_memory_mib: Option<u64>,
     pub validation_output_mib: Option<u64>,
+    /// The most passes of a multi-pass problem (`limits.validation_passes`, default 2).
+    pub validation_passes: u32,
 }
 
 impl PackageLimits {
@@ -185,6 +190,7 @@ impl Default for PackageLimits {
             validation_time: None,
             validation_memory_mib: None,
             validation_output_mib: None,
+            validation_passes: 2,
         }
     }
 }
@@ -228,6 +234,7 @@ pub fn discover(dir: &Path) -> Result<TestSet, TestSetError> {
         format: Format::Flat,
         tests,
         validation: Validation::Default,
+        multi_pass: false,
         limits,
         scoring: None,
         constants: Constants::default(),

@@ -170,6 +170,10 @@ pub fn discover(root: &Path) -> Result<TestSet, TestSetError> {
         how.custom = true;
         how.interactive = true;
     }
+    if kinds.multi_pass {
+        how.custom = true;
+        how.multi_pass = true;
+    }
     // Newer packages have no `validation` key: a custom validator is used when present.
     let new_validator_dir = root.join("output_validator");
     if format == Format::NewPackage && new_validator_dir.is_dir() {
@@ -277,6 +281,7 @@ pub fn discover(root: &Path) -> Result<TestSet, TestSetError> {
         format,
         tests,
         validation,
+        multi_pass: how.multi_pass,
         limits,
         scoring,
         constants,
@@ -288,6 +293,7 @@ pub fn discover(root: &Path) -> Result<TestSet, TestSetError> {
 struct Kinds {
     scoring: bool,
     interactive: bool,
+    multi_pass: bool,
 }
 
 /// `type`: a legacy string or a 2023-07 list of pass-fail, scoring, interactive, multi-pass,
@@ -299,7 +305,8 @@ fn problem_kinds(path: &Path, raw: Option<OneOrMany>) -> Result<Kinds, TestSetEr
             "pass-fail" => {}
             "scoring" => kinds.scoring = true,
             "interactive" => kinds.interactive = true,
-            "multi-pass" | "submit-answer" => {
+            "multi-pass" => kinds.multi_pass = true,
+            "submit-answer" => {
                 return Err(TestSetError::UnsupportedProblemType {
                     path: path.to_path_buf(),
                     value: kind,
@@ -321,9 +328,11 @@ struct How {
     custom: bool,
     interactive: bool,
     score: bool,
+    multi_pass: bool,
 }
 
-/// `validation`: `default`, or `custom` followed by any of `interactive`, `score`, once each.
+/// `validation`: `default`, or `custom` followed by any of `interactive`, `score`,
+/// `multi-pass`, once each.
 fn parse_validation(path: &Path, value: &str) -> Result<How, TestSetError> {
     let unknown = || TestSetError::UnknownValidation {
         path: path.to_path_buf(),
@@ -340,6 +349,7 @@ fn parse_validation(path: &Path, value: &str) -> Result<How, TestSetError> {
         let flag = match word {
             "interactive" if how.custom => &mut how.interactive,
             "score" if how.custom => &mut how.score,
+            "multi-pass" if how.custom => &mut how.multi_pass,
             _ => return Err(unknown()),
         };
         if *flag {
@@ -548,7 +558,17 @@ mod tests {
             How {
                 custom: true,
                 interactive: true,
-                score: true
+                score: true,
+                multi_pass: false,
+            }
+        );
+        assert_eq!(
+            how("custom interactive multi-pass").unwrap(),
+            How {
+                custom: true,
+                interactive: true,
+                multi_pass: true,
+                ..How::default()
             }
         );
     }
@@ -563,6 +583,8 @@ mod tests {
             "custom interactive interactive",
             "custom bogus",
             "interactive custom",
+            "custom multi-pass multi-pass",
+            "default multi-pass",
         ] {
             assert!(
                 matches!(how(v), Err(TestSetError::UnknownValidation { .. })),
@@ -585,8 +607,10 @@ mod tests {
         )
         .unwrap();
         assert!(many.interactive && !many.scoring);
+        let multi = problem_kinds(p, Some(OneOrMany::One("multi-pass".into()))).unwrap();
+        assert!(multi.multi_pass && !multi.interactive);
         assert!(matches!(
-            problem_kinds(p, Some(OneOrMany::One("multi-pass".into()))),
+            problem_kinds(p, Some(OneOrMany::One("submit-answer".into()))),
             Err(TestSetError::UnsupportedProblemType { .. })
         ));
         assert!(matches!(
