@@ -58,16 +58,22 @@ fn compile_limits(sandbox: &Sandbox, profile: &Profile) -> Option<Limits> {
     Some(crate::limits::compile(limits, sandbox.has_cgroups()))
 }
 
-/// Run a compile step whose work directory is `work`; the compiler's output is captured in
-/// `scratch`.
-fn run_compiler(
-    sandbox: &Sandbox,
-    step: Step,
-    work: &Path,
-    scratch: &Path,
-) -> Result<CompileReport, JudgeError> {
-    let out_path = scratch.join("compile.out");
-    let out = step::capture(&out_path)?;
+/// Where a compile step's messages (its stdout and stderr) go: a file in its own work
+/// directory, a tmpfs charged to the compile's memory, so that an output limit large enough
+/// for a big executable cannot fill the host's disk with messages. Hidden, so no file of a
+/// submission (whose hidden files are left out) can be named so.
+const MESSAGES: &str = ".judge-compile.out";
+
+/// Run a compile step whose work directory is `work`.
+fn run_compiler(sandbox: &Sandbox, step: Step, work: &Path) -> Result<CompileReport, JudgeError> {
+    let out_path = work.join(MESSAGES);
+    // A new file: never through a link someone left at that name.
+    let out = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&out_path)
+        .map_err(|e| JudgeError::io("create", &out_path, e))?;
+    sandbox.dirs().give(&out_path)?;
     let err = out
         .try_clone()
         .map_err(|e| JudgeError::io("duplicate", &out_path, e))?;
@@ -75,7 +81,9 @@ fn run_compiler(
     let result = step
         .mount(Mount::writable(work, WORK_DIR))
         .run(sandbox, Stdio::Null, out, err)?;
-    let mut message = step::read_capped(&out_path, MESSAGE_CAP);
+    // The compiler could have replaced the file: read without following a link, then gone.
+    let mut message = step::read_written(work, MESSAGES, MESSAGE_CAP);
+    let _ = fs::remove_file(&out_path);
     let outcome = classify(&result, &limits, None);
     let ok = outcome == Outcome::Normal;
     // A compiler that reports an error and exits says enough; anything else gets a note.
@@ -110,7 +118,6 @@ pub(crate) fn submission(
     vars: &Vars,
     given: &Given,
     work: &Path,
-    scratch: &Path,
 ) -> Result<CompileReport, JudgeError> {
     let build_run = profile.name() == BUILD_RUN;
     let (Some(compile), Some(argv), Some(env), Some(limits)) = (
@@ -131,7 +138,7 @@ pub(crate) fn submission(
             limits,
             compile.syscalls().clone(),
         );
-        run_compiler(sandbox, step, work, scratch)?
+        run_compiler(sandbox, step, work)?
     };
     if build_run && report.ok {
         if let Err(why) = runnable(work) {
@@ -254,8 +261,7 @@ pub(crate) fn validator(
                     limits,
                     compile.syscalls().clone(),
                 );
-                let scratch = step::scratch_dir(sandbox)?;
-                let report = run_compiler(sandbox, step, dir.path(), scratch.path())?;
+                let report = run_compiler(sandbox, step, dir.path())?;
                 if !report.ok {
                     return Err(JudgeError::ValidatorBuild {
                         path: source.path.clone(),
@@ -300,8 +306,7 @@ pub(crate) fn validator(
                 limits,
                 compile.syscalls().clone(),
             );
-            let scratch = step::scratch_dir(sandbox)?;
-            let report = run_compiler(sandbox, step, dir.path(), scratch.path())?;
+            let report = run_compiler(sandbox, step, dir.path())?;
             if !report.ok {
                 return Err(JudgeError::ValidatorBuild {
                     path: source.path.clone(),

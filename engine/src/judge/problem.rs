@@ -187,8 +187,7 @@ impl Problem {
         let work = step::sandbox_dir(sandbox, "work", Some(compile::work_cap(profile)))?;
         let scratch = step::scratch_dir(sandbox)?;
         given.place(sandbox, work.path(), &vars)?;
-        let compile =
-            compile::submission(sandbox, profile, &vars, &given, work.path(), scratch.path())?;
+        let compile = compile::submission(sandbox, profile, &vars, &given, work.path())?;
         events(Event::Compiled(&compile));
         if !compile.ok {
             return Ok(failed_compile(compile));
