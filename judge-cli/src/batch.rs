@@ -38,6 +38,10 @@ use crate::{setup, Done, Failure};
 pub struct Job<'a> {
     pub source: &'a Path,
     pub profile: &'a Profile,
+    /// A directory submission's entry point, if its package names one.
+    pub entry_point: Option<&'a str>,
+    /// Run every test whatever fails, beyond what the options say.
+    pub run_all: bool,
 }
 
 /// Judge `jobs` on `workers` threads, each submission on one thread with its tests in order
@@ -60,6 +64,17 @@ pub fn judge_all(
         while !stop.load(Ordering::SeqCst) {
             let index = next.fetch_add(1, Ordering::SeqCst);
             let Some(job) = jobs.get(index) else { break };
+            let own;
+            let options = if job.entry_point.is_some() || job.run_all {
+                own = Options {
+                    entry_point: job.entry_point.map(str::to_owned),
+                    run_all: options.run_all || job.run_all,
+                    ..options.clone()
+                };
+                &own
+            } else {
+                options
+            };
             let result = problem.judge(pool, job.profile, job.source, options, &|e| {
                 events(index, e)
             });
@@ -233,6 +248,8 @@ pub fn run(args: &BatchArgs) -> Result<Done, Failure> {
                 jobs.push(Job {
                     source: &p.submission.path,
                     profile,
+                    entry_point: None,
+                    run_all: false,
                 });
                 job_of.push(index);
             }

@@ -6,8 +6,9 @@
 //! 2. map each folder of `submissions/` to its expected verdict ([`FOLDERS`]), unless a source
 //!    carries DOMjudge's `@EXPECTED_RESULTS@:` tag, which overrides it; an unknown folder
 //!    is an error naming it, before anything is judged; files directly in `submissions/` are
-//!    skipped with a warning; each folder's files are collected as `judge batch` collects a
-//!    directory (recursively, hidden files skipped);
+//!    skipped with a warning; each file or directory in a folder is one submission; what
+//!    `submissions/submissions.yaml` declares (language, entry point, permitted and required
+//!    test verdicts, see `expectations`) is read for each;
 //! 3. judge them all ([`crate::batch::judge_all`]) under the time limit of `--time-limit`,
 //!    the package, or derived from the accepted submissions, judged first (see [`run`]);
 //! 4. report each submission whose verdict differs from its folder's, and each accepted one
@@ -36,6 +37,7 @@ use crate::output::Paint;
 use crate::report::points;
 use crate::submissions;
 use crate::{setup, Done, Failure};
+use expectations::{Declared, Expectations};
 
 /// The folders of `submissions/` and the verdict each expects (the problemtools names).
 pub const FOLDERS: [(&str, Verdict); 8] = [
@@ -101,6 +103,8 @@ struct Case {
     /// The other verdicts the tag allows.
     also: Vec<Verdict>,
     score: Score,
+    /// What `submissions.yaml` says about it.
+    declared: Declared,
 }
 
 impl Case {
@@ -221,8 +225,12 @@ fn cases(problem: &Path, scored: bool) -> Result<Vec<Case>, Failure> {
         }
     }
     entries.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+    let expectations = Expectations::read(&dir)?;
     let mut cases = Vec::new();
     for (name, path) in entries {
+        if name == expectations::FILE {
+            continue;
+        }
         if !path.is_dir() {
             eprintln!(
                 "judge: warning: {}: not in a verdict folder, not judged",
@@ -247,12 +255,18 @@ fn cases(problem: &Path, scored: bool) -> Result<Vec<Case>, Failure> {
                 Some(tagged) => (tagged[0], tagged[1..].to_vec()),
                 None => (expected, Vec::new()),
             };
+            let rel = s.path.strip_prefix(&dir).unwrap_or(&s.path);
+            let declared = expectations
+                .as_ref()
+                .map(|e| e.declared(&rel.to_string_lossy(), &name))
+                .unwrap_or_default();
             cases.push(Case {
                 path: s.path,
                 folder: name.clone(),
                 expected,
                 also,
                 score,
+                declared,
             });
         }
     }
@@ -410,6 +424,9 @@ fn judge_cases(
             profiles[i].map(|profile| Job {
                 source: &cases[i].path,
                 profile,
+                entry_point: cases[i].declared.entrypoint.as_deref(),
+                // Requirements on every test's verdict need every test run.
+                run_all: !cases[i].declared.rules.is_empty(),
             })
         })
         .collect();
@@ -480,7 +497,7 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
     // Not judged: why, and the verdict that is (CE when the submission is at fault).
     let mut unjudgeable: BTreeMap<usize, (Verdict, String)> = BTreeMap::new();
     for (index, case) in cases.iter().enumerate() {
-        match profile_set.for_path(&case.path, None) {
+        match profile_set.for_path(&case.path, case.declared.language.as_deref()) {
             Ok(profile) => profiles.push(Some(profile)),
             Err(e) => {
                 profiles.push(None);
@@ -512,7 +529,7 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
         },
         None => {
             let accepted: Vec<usize> = (0..cases.len())
-                .filter(|&i| cases[i].folder == "accepted")
+                .filter(|&i| cases[i].folder == "accepted" && !cases[i].declared.not_for_time_limit)
                 .collect();
             let judged = judge_cases(
                 &pool,
@@ -627,6 +644,29 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
                     limit,
                     &why(&report),
                 );
+                if case.declared.replaces_folder {
+                    finding = Finding::Matches;
+                }
+                let tests: Vec<(String, Verdict)> = report
+                    .tests
+                    .iter()
+                    .map(|t| (t.name.clone(), t.verdict))
+                    .collect();
+                let broken = match report.verdict {
+                    // No test ran: no requirement on test verdicts can hold.
+                    Verdict::CE => Some("it does not compile".to_owned()),
+                    _ => None,
+                }
+                .filter(|_| !case.declared.rules.is_empty())
+                .or_else(|| case.declared.rules.iter().find_map(|r| r.broken(&tests)));
+                if let Some(why) =
+                    broken.filter(|_| matches!(finding, Finding::Matches | Finding::Fragile { .. }))
+                {
+                    finding = Finding::Differs {
+                        got: report.verdict,
+                        why,
+                    };
+                }
                 let verdict_matches = matches!(finding, Finding::Matches | Finding::Fragile { .. });
                 if verdict_matches && !score_matches(case.score, report.score, max_score) {
                     finding = Finding::WrongScore {
@@ -859,6 +899,8 @@ fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
     out.push('\n');
     out
 }
+
+mod expectations;
 
 #[cfg(test)]
 mod tests;

@@ -72,6 +72,24 @@ fn hello_passes() {
 }
 
 #[test]
+fn scripted_passes_with_its_submissions_yaml() {
+    if !root() {
+        return;
+    }
+    let _alone = alone();
+    // A build-run output validator, a run-only submission, a directory whose entry point only
+    // submissions.yaml names, and a TLE that must be AC on all tests but one.
+    let out = verify(&problem("scripted"));
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert_eq!(row(&stdout, "accepted"), ["accepted", "AC", "4", "4"]);
+    assert_eq!(
+        row(&stdout, "time_limit_exceeded"),
+        ["time_limit_exceeded", "TLE", "1", "1"]
+    );
+}
+
+#[test]
 fn a_misplaced_submission_is_named_and_exits_1() {
     if !root() {
         return;
@@ -309,4 +327,73 @@ fn domjudge_expected_results_tags_override_the_folder() {
         "{claims}"
     );
     assert_eq!(by_file("plain.py")["matches"], true);
+}
+
+#[test]
+fn submissions_yaml_declares_entry_points_and_test_verdict_requirements() {
+    if !root() {
+        return;
+    }
+    let _alone = alone();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    package(p, "accepted");
+    let subs = p.join("submissions");
+    // A directory of two Python files, neither main.py.
+    let two = subs.join("accepted/two");
+    std::fs::create_dir_all(&two).unwrap();
+    std::fs::write(
+        two.join("go.py"),
+        "from calc import f\nprint(f(int(input())))\n",
+    )
+    .unwrap();
+    std::fs::write(two.join("calc.py"), "def f(x):\n    return 2 * x\n").unwrap();
+    // A correct one under wrong_answer/, whose default the file replaces.
+    std::fs::create_dir_all(subs.join("wrong_answer")).unwrap();
+    std::fs::copy(
+        subs.join("accepted/double.py"),
+        subs.join("wrong_answer/lucky.py"),
+    )
+    .unwrap();
+    let yaml = subs.join("submissions.yaml");
+
+    // Without the file: the directory has no entry point (CE), and the correct one is AC.
+    let out = verify(p);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("accepted/two: expected AC, got CE"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("wrong_answer/lucky.py: expected WA, got AC"),
+        "{stdout}"
+    );
+
+    std::fs::write(
+        &yaml,
+        "accepted/two:\n  entrypoint: go.py\nwrong_answer:\n  permitted: [AC, WA]\n",
+    )
+    .unwrap();
+    let out = verify(p);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+
+    // A requirement the submission's tests do not meet is named.
+    std::fs::write(&yaml, "accepted/double.py:\n  required: [WA]\naccepted/two:\n  entrypoint: go.py\nwrong_answer:\n  permitted: [AC, WA]\n").unwrap();
+    let out = verify(p);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("submissions.yaml accepted/double.py: no test is one of the required WA"),
+        "{stdout}"
+    );
+
+    // What is not supported stops verify with one error naming the file.
+    std::fs::write(
+        &yaml,
+        "accepted/double.py:\n  sample:\n    permitted: [AC]\n",
+    )
+    .unwrap();
+    assert_stops(&verify(p), &["submissions.yaml", "per test group"]);
 }

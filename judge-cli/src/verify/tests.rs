@@ -70,6 +70,7 @@ fn case(path: &str, folder: &str) -> Case {
         expected: expected_verdict(folder).unwrap(),
         also: Vec::new(),
         score: Score::Any,
+        declared: Default::default(),
     }
 }
 

@@ -1,0 +1,3 @@
+from divisor import smallest
+
+print(smallest(int(input())))
