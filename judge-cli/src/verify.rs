@@ -37,7 +37,7 @@ use crate::output::Paint;
 use crate::report::points;
 use crate::submissions;
 use crate::{setup, Done, Failure};
-use expectations::{Declared, Expectations};
+use expectations::{Declared, Expectations, Outcome};
 
 /// The folders of `submissions/` and the verdict each expects (the problemtools names).
 pub const FOLDERS: [(&str, Verdict); 8] = [
@@ -58,7 +58,8 @@ pub enum VerifyError {
     #[error(
         "submissions folder {path}: {name:?} names no verdict; use one of accepted, \
          wrong_answer, time_limit_exceeded, run_time_error, memory_limit_exceeded, \
-         output_limit_exceeded, compile_error, or partially_accepted on a scored problem"
+         output_limit_exceeded, compile_error, rejected, brute_force, or partially_accepted \
+         on a scored problem"
     )]
     UnknownFolder { path: PathBuf, name: String },
     #[error(
@@ -98,8 +99,9 @@ enum Score {
 struct Case {
     path: PathBuf,
     folder: String,
-    /// The folder's verdict, or the first of a DOMjudge `@EXPECTED_RESULTS@` tag's.
-    expected: Verdict,
+    /// The folder's verdict, or the first of a DOMjudge `@EXPECTED_RESULTS@` tag's; none for
+    /// a folder whose requirements alone decide (`rejected`, `brute_force`).
+    expected: Option<Verdict>,
     /// The other verdicts the tag allows.
     also: Vec<Verdict>,
     score: Score,
@@ -110,19 +112,21 @@ struct Case {
 impl Case {
     /// The verdict to compare `got` with: `got` itself when the tag allows it.
     fn expecting(&self, got: Verdict) -> Verdict {
-        if self.also.contains(&got) {
-            got
-        } else {
-            self.expected
+        match self.expected {
+            Some(expected) if !self.also.contains(&got) => expected,
+            _ => got,
         }
     }
 
     /// What it expects, for a human: `TLE`, or `one of TLE, WA`.
     fn describe_expected(&self) -> String {
+        let Some(expected) = self.expected else {
+            return format!("what {} requires", self.folder);
+        };
         if self.also.is_empty() {
-            self.expected.code().to_owned()
+            expected.code().to_owned()
         } else {
-            let all: Vec<&str> = std::iter::once(self.expected)
+            let all: Vec<&str> = std::iter::once(expected)
                 .chain(self.also.iter().copied())
                 .map(Verdict::code)
                 .collect();
@@ -238,10 +242,17 @@ fn cases(problem: &Path, scored: bool) -> Result<Vec<Case>, Failure> {
             );
             continue;
         }
-        let expected = expected_verdict(&name).ok_or_else(|| VerifyError::UnknownFolder {
-            path: path.clone(),
-            name: name.clone(),
-        })?;
+        let expected = match expected_verdict(&name) {
+            Some(verdict) => Some(verdict),
+            None if expectations::RULE_FOLDERS.contains(&name.as_str()) => None,
+            None => {
+                return Err(VerifyError::UnknownFolder {
+                    path: path.clone(),
+                    name: name.clone(),
+                }
+                .into())
+            }
+        };
         let score = match name.as_str() {
             "partially_accepted" if !scored => {
                 return Err(VerifyError::PartialOnPassFail { path }.into())
@@ -252,14 +263,11 @@ fn cases(problem: &Path, scored: bool) -> Result<Vec<Case>, Failure> {
         };
         for s in submissions::programs_in(&path)? {
             let (expected, also) = match expected_results(&s.path)? {
-                Some(tagged) => (tagged[0], tagged[1..].to_vec()),
+                Some(tagged) => (Some(tagged[0]), tagged[1..].to_vec()),
                 None => (expected, Vec::new()),
             };
             let rel = s.path.strip_prefix(&dir).unwrap_or(&s.path);
-            let declared = expectations
-                .as_ref()
-                .map(|e| e.declared(&rel.to_string_lossy(), &name))
-                .unwrap_or_default();
+            let declared = expectations.declared(&rel.to_string_lossy(), &name);
             cases.push(Case {
                 path: s.path,
                 folder: name.clone(),
@@ -603,7 +611,7 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
     let too_slow: Vec<usize> = reports
         .iter()
         .filter(|(i, r)| {
-            cases[**i].expected == Verdict::TLE
+            cases[**i].expected == Some(Verdict::TLE)
                 && matches!(r, Ok(report) if report.verdict == Verdict::TLE)
         })
         .map(|(i, _)| *i)
@@ -637,28 +645,15 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
             (Some(Ok(report)), _) => {
                 let factor = profiles[index].map_or(1.0, |p| p.run().limits().time_factor);
                 let limit = judge_engine::limits::run_time(timing.limit, factor);
-                let mut finding = assess(
-                    case.expecting(report.verdict),
-                    report.verdict,
-                    report.time,
-                    limit,
-                    &why(&report),
-                );
-                if case.declared.replaces_folder {
-                    finding = Finding::Matches;
-                }
-                let tests: Vec<(String, Verdict)> = report
-                    .tests
-                    .iter()
-                    .map(|t| (t.name.clone(), t.verdict))
-                    .collect();
-                let broken = match report.verdict {
-                    // No test ran: no requirement on test verdicts can hold.
-                    Verdict::CE => Some("it does not compile".to_owned()),
-                    _ => None,
-                }
-                .filter(|_| !case.declared.rules.is_empty())
-                .or_else(|| case.declared.rules.iter().find_map(|r| r.broken(&tests)));
+                // Under requirements on test verdicts, those decide; an AC may still be fragile.
+                let expecting = if case.declared.by_rules {
+                    report.verdict
+                } else {
+                    case.expecting(report.verdict)
+                };
+                let mut finding =
+                    assess(expecting, report.verdict, report.time, limit, &why(&report));
+                let broken = requirement_broken(&case.declared, &report);
                 if let Some(why) =
                     broken.filter(|_| matches!(finding, Finding::Matches | Finding::Fragile { .. }))
                 {
@@ -700,6 +695,41 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
         .iter()
         .any(|f| matches!(f, Finding::Differs { .. } | Finding::WrongScore { .. }));
     Ok(Done::Verified(!differ))
+}
+
+/// Why `report` breaks a requirement of `submissions.yaml` or of its folder, if it does.
+fn requirement_broken(declared: &Declared, report: &Report) -> Option<String> {
+    if !declared.rules.is_empty() && report.verdict == Verdict::CE {
+        // No test ran: no requirement on test verdicts can hold.
+        return Some("it does not compile".to_owned());
+    }
+    let tests: Vec<Outcome> = report
+        .tests
+        .iter()
+        .map(|t| Outcome {
+            name: &t.name,
+            verdict: t.verdict,
+            message: &t.message,
+        })
+        .collect();
+    if let Some(why) = declared.rules.iter().find_map(|r| r.broken(&tests)) {
+        return Some(why);
+    }
+    let (low, high, pattern) = declared.score.as_ref()?;
+    match report.score {
+        None => Some(format!(
+            "{} {pattern}: a score is required, and this problem gives none",
+            expectations::FILE
+        )),
+        Some(score) if score < *low || score > *high => Some(format!(
+            "{} {pattern}: score {} is not in [{}, {}]",
+            expectations::FILE,
+            points(score),
+            points(*low),
+            points(*high)
+        )),
+        Some(_) => None,
+    }
 }
 
 /// One submission's result, as verify reports it.
@@ -767,7 +797,8 @@ fn json(problem: &Path, timing: &Timing, cases: &[Case], results: &[Judged]) -> 
             json!({
                 "path": case.path.display().to_string(),
                 "folder": case.folder,
-                "expected": case.expected.code(),
+                "expected": case.expected.map(Verdict::code),
+                "requirements": case.declared.rules.iter().map(|r| r.describe()).collect::<Vec<_>>(),
                 "also_allowed": case.also.iter().map(|v| v.code()).collect::<Vec<_>>(),
                 "verdict": r.verdict.code(),
                 "score": r.score,
@@ -797,7 +828,7 @@ fn json(problem: &Path, timing: &Timing, cases: &[Case], results: &[Judged]) -> 
 /// The differences, the fragile submissions, a line per folder, and the conclusion.
 fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
     let mut out = String::new();
-    let mut folders: BTreeMap<usize, (&str, Verdict, usize, usize)> = BTreeMap::new();
+    let mut folders: BTreeMap<usize, (&str, Option<Verdict>, usize, usize)> = BTreeMap::new();
     let (mut differ, mut fragile) = (0, 0);
     for (case, finding) in cases.iter().zip(findings) {
         let order = FOLDERS
@@ -835,7 +866,7 @@ fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
                 out.push_str(&format!(
                     "{}: expected {} with {want}, got {}{of}\n",
                     case.path.display(),
-                    case.expected,
+                    case.describe_expected(),
                     points(*score),
                 ));
             }
@@ -870,9 +901,10 @@ fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
         "folder", "expected", "submissions", "as expected"
     )));
     for (folder, expected, total, matched) in folders.values() {
-        let expected = match *folder {
-            "partially_accepted" => "partial",
-            _ => expected.code(),
+        let expected = match (*folder, expected) {
+            ("partially_accepted", _) => "partial",
+            (_, Some(verdict)) => verdict.code(),
+            (_, None) => "rules",
         };
         out.push_str(&format!(
             "{folder:<22} {expected:<8} {total:>11} {matched:>11}\n"

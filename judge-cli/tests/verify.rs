@@ -348,52 +348,100 @@ fn submissions_yaml_declares_entry_points_and_test_verdict_requirements() {
     )
     .unwrap();
     std::fs::write(two.join("calc.py"), "def f(x):\n    return 2 * x\n").unwrap();
-    // A correct one under wrong_answer/, whose default the file replaces.
+    // A correct one under wrong_answer/, which only an override of the folder allows.
     std::fs::create_dir_all(subs.join("wrong_answer")).unwrap();
     std::fs::copy(
         subs.join("accepted/double.py"),
         subs.join("wrong_answer/lucky.py"),
     )
     .unwrap();
+    // rejected/ names no verdict: some test not AC is what it requires.
+    std::fs::create_dir_all(subs.join("rejected")).unwrap();
+    std::fs::write(subs.join("rejected/zero.py"), "print(0)\n").unwrap();
     let yaml = subs.join("submissions.yaml");
+    let run = |yaml_text: Option<&str>| {
+        if let Some(t) = yaml_text {
+            std::fs::write(&yaml, t).unwrap();
+        }
+        let out = verify(p);
+        let stdout = text(&out.stdout);
+        let code = out.status.code();
+        let differences: Vec<String> = stdout
+            .lines()
+            .filter(|l| l.contains(": expected"))
+            .map(|l| l.replace(&format!("{}/", subs.display()), ""))
+            .collect();
+        (code, differences, format!("{stdout}{}", text(&out.stderr)))
+    };
 
-    // Without the file: the directory has no entry point (CE), and the correct one is AC.
-    let out = verify(p);
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    // Without the file: the directory has no entry point (CE), the correct one under
+    // wrong_answer/ is AC, and the rejected one is as expected.
+    let (code, differences, all) = run(None);
+    assert_eq!(code, Some(1), "{all}");
+    assert_eq!(differences.len(), 2, "{all}");
     assert!(
-        stdout.contains("accepted/two: expected AC, got CE"),
-        "{stdout}"
+        differences[0].starts_with("accepted/two: expected AC, got CE"),
+        "{all}"
     );
-    assert!(
-        stdout.contains("wrong_answer/lucky.py: expected WA, got AC"),
-        "{stdout}"
+    assert_eq!(
+        differences[1], "wrong_answer/lucky.py: expected WA, got AC",
+        "{all}"
     );
 
-    std::fs::write(
-        &yaml,
-        "accepted/two:\n  entrypoint: go.py\nwrong_answer:\n  permitted: [AC, WA]\n",
-    )
-    .unwrap();
-    let out = verify(p);
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    // An override of the folder inherits what it does not give: required WA still holds.
+    let entry = "accepted/two:\n  entrypoint: go.py\n";
+    let (code, differences, all) = run(Some(&format!(
+        "{entry}wrong_answer:\n  permitted: [AC, WA]\n"
+    )));
+    assert_eq!(code, Some(1), "{all}");
+    assert_eq!(
+        differences,
+        [
+            "wrong_answer/lucky.py: expected WA, got AC (submissions.yaml wrong_answer: no test \
+          is one of the required WA)"
+        ],
+        "{all}"
+    );
+    let relaxed = format!("{entry}wrong_answer:\n  required: [AC, WA]\n");
+    let (code, _, all) = run(Some(&relaxed));
+    assert_eq!(code, Some(0), "{all}");
+    assert!(
+        all.contains("rejected               rules              1           1"),
+        "{all}"
+    );
 
     // A requirement the submission's tests do not meet is named.
-    std::fs::write(&yaml, "accepted/double.py:\n  required: [WA]\naccepted/two:\n  entrypoint: go.py\nwrong_answer:\n  permitted: [AC, WA]\n").unwrap();
-    let out = verify(p);
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
-    assert!(
-        stdout.contains("submissions.yaml accepted/double.py: no test is one of the required WA"),
-        "{stdout}"
+    let (code, differences, all) = run(Some(&format!(
+        "{relaxed}accepted/double.py:\n  required: [WA]\n  message: half\n"
+    )));
+    assert_eq!(code, Some(1), "{all}");
+    assert_eq!(
+        differences,
+        [
+            "accepted/double.py: expected AC, got AC (submissions.yaml accepted/double.py: no \
+          test is one of the required WA)"
+        ],
+        "{all}"
+    );
+
+    // brute_force/ may not answer wrong, even without the file.
+    std::fs::remove_file(&yaml).unwrap();
+    std::fs::remove_dir_all(subs.join("wrong_answer")).unwrap();
+    std::fs::create_dir_all(subs.join("brute_force")).unwrap();
+    std::fs::write(subs.join("brute_force/zero.py"), "print(0)\n").unwrap();
+    let (code, differences, all) = run(None);
+    assert_eq!(code, Some(1), "{all}");
+    assert_eq!(differences.len(), 2, "{all}");
+    assert_eq!(
+        differences[1],
+        "brute_force/zero.py: expected what brute_force requires, got WA (the brute_force \
+         folder: test secret/1 is WA, not one of the permitted AC, RTE, TLE)",
+        "{all}"
     );
 
     // What is not supported stops verify with one error naming the file.
-    std::fs::write(
-        &yaml,
-        "accepted/double.py:\n  sample:\n    permitted: [AC]\n",
-    )
-    .unwrap();
-    assert_stops(&verify(p), &["submissions.yaml", "per test group"]);
+    std::fs::write(&yaml, "accepted/double.py:\n  sample:\n    score: 1\n").unwrap();
+    assert_stops(&verify(p), &["submissions.yaml", "score per test group"]);
+    std::fs::write(&yaml, "accepted/double.py:\n  verdict: AC\n").unwrap();
+    assert_stops(&verify(p), &["submissions.yaml", "unknown key \"verdict\""]);
 }

@@ -1,24 +1,55 @@
-//! `submissions/submissions.yaml` (BAPCtools, and the 2025-09 format): what each submission,
-//! chosen by a glob over its path below `submissions/`, declares about itself.
+//! `submissions/submissions.yaml` (the 2025-09 format, and BAPCtools): what each submission,
+//! chosen by a glob over its path below `submissions/`, declares about itself, and the
+//! requirements of the format's default folders.
 //!
 //! Understood, per entry: `language` (a profile name) and `entrypoint` (a directory's main
-//! file or Java class); `permitted` (every test's verdict must be one of these) and `required`
-//! (some test's verdict must be one of these), over the verdict codes AC, WA, TLE and RTE (our
-//! RE, MLE and OLE are RTE); `use_for_time_limit: false` (not used to derive the time limit);
-//! `author(s)` and `message` (shown nowhere, accepted). A pattern's `*` matches within one
-//! name, `{a,b}` either; a submission is matched when its path or a directory above it is. An
-//! entry for a verdict folder itself (`time_limit_exceeded:`) replaces that folder's default;
-//! other entries add requirements to it. Refused, with an error naming the file and key:
-//! requirements per test group (`sample:`, `secret/*:`), `score`, unknown keys.
+//! file or Java class); `permitted` (every test's verdict must be one of these), `required`
+//! (some test's verdict must be one of these) over the verdict codes AC, WA, TLE and RTE (our
+//! RE, MLE and OLE are RTE), `message` (some test's judge message contains it) and `score`
+//! (the submission's score, a number or an inclusive `[low, high]`); the same requirements
+//! (but `score`) under a test-group key (`sample`, `secret/group1`, `secret/*-hard`: a glob
+//! over test paths below `data/`, matching a test or a group above it); `use_for_time_limit:
+//! false` (not used to derive the time limit; `lower` and `upper` are accepted);
+//! `author(s)` and `model_solution` (accepted, unused). A submission pattern's `*` matches
+//! within one name, `{a,b}` either; a submission is matched when its path or a directory above
+//! it is.
+//!
+//! The default folders' requirements are the format's: `accepted` all AC, `wrong_answer` AC or
+//! WA with a WA, `time_limit_exceeded` AC or TLE with a TLE, `run_time_error` AC or RTE with
+//! an RTE, `rejected` some test not AC, `brute_force` no WA with a TLE or RTE. They decide a
+//! submission's verdict when the package has a `submissions.yaml` (with none, a folder names
+//! the submission's final verdict, as problemtools judges), and always for `rejected` and
+//! `brute_force`. An entry for a folder itself (`wrong_answer:`) overrides the keys it gives
+//! and inherits the others; every other matching entry adds its requirements. Unknown keys,
+//! and `score` per test group, are errors naming the file and the key.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use judge_engine::verdict::Verdict;
-use serde::Deserialize;
+use serde_yaml::Value;
 
 /// The file's name, in `submissions/`.
 pub const FILE: &str = "submissions.yaml";
+
+/// The folders the format gives requirements to, and those requirements.
+const DEFAULTS: [(&str, &[Code], &[Code]); 6] = [
+    ("accepted", &[Code::Ac], ALL),
+    ("rejected", ALL, &[Code::Rte, Code::Tle, Code::Wa]),
+    ("wrong_answer", &[Code::Ac, Code::Wa], &[Code::Wa]),
+    ("time_limit_exceeded", &[Code::Ac, Code::Tle], &[Code::Tle]),
+    ("run_time_error", &[Code::Ac, Code::Rte], &[Code::Rte]),
+    (
+        "brute_force",
+        &[Code::Ac, Code::Rte, Code::Tle],
+        &[Code::Rte, Code::Tle],
+    ),
+];
+
+const ALL: &[Code] = &[Code::Ac, Code::Wa, Code::Tle, Code::Rte];
+
+/// Folders that name no single verdict: only their requirements say what is expected.
+pub const RULE_FOLDERS: [&str; 2] = ["rejected", "brute_force"];
 
 /// Why the file cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -26,43 +57,6 @@ pub const FILE: &str = "submissions.yaml";
 pub struct ExpectationsError {
     pub path: PathBuf,
     pub why: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl OneOrMany {
-    fn into_vec(self) -> Vec<String> {
-        match self {
-            OneOrMany::One(one) => vec![one],
-            OneOrMany::Many(many) => many,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum TimeLimitUse {
-    Flag(bool),
-    Bound(String),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawEntry {
-    language: Option<String>,
-    entrypoint: Option<String>,
-    permitted: Option<OneOrMany>,
-    required: Option<OneOrMany>,
-    use_for_time_limit: Option<TimeLimitUse>,
-    #[serde(alias = "authors")]
-    author: Option<serde_yaml::Value>,
-    message: Option<String>,
-    score: Option<serde_yaml::Value>,
 }
 
 /// A verdict code of the format: what a test's verdict counts as.
@@ -106,83 +100,163 @@ impl Code {
     }
 }
 
-/// One entry's requirement on a submission's test verdicts.
+/// One requirement on a submission's test verdicts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rule {
-    /// The pattern it came from, for messages.
-    pub pattern: String,
-    pub permitted: Option<Vec<Code>>,
-    pub required: Option<Vec<Code>>,
+    /// Where it came from, for messages: `submissions.yaml PATTERN`, or the folder's default.
+    pub origin: String,
+    /// The tests it is about (a glob below `data/`), or all.
+    pub tests: Option<String>,
+    pub permitted: Vec<Code>,
+    pub required: Vec<Code>,
+    pub message: Option<String>,
+}
+
+/// One test's outcome, as a rule sees it.
+pub struct Outcome<'a> {
+    pub name: &'a str,
+    pub verdict: Verdict,
+    pub message: &'a str,
+}
+
+fn names(codes: &[Code]) -> String {
+    codes
+        .iter()
+        .map(|c| c.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Rule {
-    /// Why the test verdicts `tests` (name, verdict) break the rule, if they do.
-    pub fn broken(&self, tests: &[(String, Verdict)]) -> Option<String> {
-        let names = |codes: &[Code]| {
-            codes
-                .iter()
-                .map(|c| c.name())
-                .collect::<Vec<_>>()
-                .join(", ")
+    /// Why the tests' outcomes break the rule, if they do.
+    pub fn broken(&self, tests: &[Outcome]) -> Option<String> {
+        let within = match &self.tests {
+            Some(group) => format!(" {group}"),
+            None => String::new(),
         };
-        if let Some(permitted) = &self.permitted {
-            for (name, verdict) in tests {
-                if !Code::of(*verdict).is_some_and(|c| permitted.contains(&c)) {
-                    return Some(format!(
-                        "submissions.yaml {}: test {name} is {verdict}, not one of the \
-                         permitted {}",
-                        self.pattern,
-                        names(permitted)
-                    ));
-                }
+        let chosen: Vec<&Outcome> = tests
+            .iter()
+            .filter(|t| self.tests.as_ref().map_or(true, |g| matches(g, t.name)))
+            .collect();
+        if chosen.is_empty() {
+            return Some(format!("{}{within}: no test is in it", self.origin));
+        }
+        for t in &chosen {
+            if !Code::of(t.verdict).is_some_and(|c| self.permitted.contains(&c)) {
+                return Some(format!(
+                    "{}{within}: test {} is {}, not one of the permitted {}",
+                    self.origin,
+                    t.name,
+                    t.verdict,
+                    names(&self.permitted)
+                ));
             }
         }
-        if let Some(required) = &self.required {
-            let met = tests
-                .iter()
-                .any(|(_, v)| Code::of(*v).is_some_and(|c| required.contains(&c)));
-            if !met {
+        let met = chosen
+            .iter()
+            .any(|t| Code::of(t.verdict).is_some_and(|c| self.required.contains(&c)));
+        if !met {
+            return Some(format!(
+                "{}{within}: no test is one of the required {}",
+                self.origin,
+                names(&self.required)
+            ));
+        }
+        if let Some(message) = &self.message {
+            if !chosen.iter().any(|t| t.message.contains(message.as_str())) {
                 return Some(format!(
-                    "submissions.yaml {}: no test is one of the required {}",
-                    self.pattern,
-                    names(required)
+                    "{}{within}: no test's judge message contains {message:?}",
+                    self.origin
                 ));
             }
         }
         None
     }
+
+    /// The rule for a person: `permitted AC, WA; required WA`.
+    pub fn describe(&self) -> String {
+        let mut out = format!(
+            "{}: permitted {}; required {}",
+            self.origin,
+            names(&self.permitted),
+            names(&self.required)
+        );
+        if let Some(group) = &self.tests {
+            out.push_str(&format!(" (tests {group})"));
+        }
+        if let Some(message) = &self.message {
+            out.push_str(&format!("; message {message:?}"));
+        }
+        out
+    }
 }
 
-/// What the file says about one submission.
+/// What the file and the folder say about one submission.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Declared {
     pub language: Option<String>,
     pub entrypoint: Option<String>,
     pub rules: Vec<Rule>,
-    /// An entry for its folder itself replaces the folder's default verdict.
-    pub replaces_folder: bool,
+    /// The rules, not the folder's single verdict, decide whether it is as expected.
+    pub by_rules: bool,
     /// `use_for_time_limit: false`.
     pub not_for_time_limit: bool,
+    /// The score it must have (inclusive), and the pattern that says so.
+    pub score: Option<(f64, f64, String)>,
 }
 
-/// The parsed file: entries in file order.
-pub struct Expectations {
-    entries: Vec<(String, RawEntryChecked)>,
+/// Requirements as an entry (or a test group of one) gives them; `None` where not given.
+#[derive(Clone, Debug, Default)]
+struct Given {
+    permitted: Option<Vec<Code>>,
+    required: Option<Vec<Code>>,
+    message: Option<String>,
 }
 
-struct RawEntryChecked {
+impl Given {
+    fn any(&self) -> bool {
+        self.permitted.is_some() || self.required.is_some() || self.message.is_some()
+    }
+
+    fn rule(&self, origin: String, tests: Option<String>) -> Rule {
+        Rule {
+            origin,
+            tests,
+            permitted: self.permitted.clone().unwrap_or_else(|| ALL.to_vec()),
+            required: self.required.clone().unwrap_or_else(|| ALL.to_vec()),
+            message: self.message.clone(),
+        }
+    }
+}
+
+struct Entry {
     language: Option<String>,
     entrypoint: Option<String>,
-    rule: Option<Rule>,
+    given: Given,
+    groups: Vec<(String, Given)>,
+    score: Option<(f64, f64)>,
     not_for_time_limit: bool,
+}
+
+/// The parsed file (entries in file order), or its absence.
+#[derive(Default)]
+pub struct Expectations {
+    /// Whether the package has the file: then the default folders' requirements decide.
+    present: bool,
+    entries: Vec<(String, Entry)>,
+}
+
+/// Whether a key of an entry names test groups (the format: `sample`, `secret`, or a glob).
+fn is_group_key(key: &str) -> bool {
+    key.starts_with("sample") || key.starts_with("secret") || key.starts_with('*')
 }
 
 impl Expectations {
     /// Reads `dir/submissions.yaml`, if there is one.
-    pub fn read(dir: &Path) -> Result<Option<Expectations>, ExpectationsError> {
+    pub fn read(dir: &Path) -> Result<Expectations, ExpectationsError> {
         let path = dir.join(FILE);
         if !path.exists() {
-            return Ok(None);
+            return Ok(Expectations::default());
         }
         let bad = |why: String| ExpectationsError {
             path: path.clone(),
@@ -197,69 +271,47 @@ impl Expectations {
         };
         let mut entries = Vec::new();
         for (key, value) in raw {
-            let pattern = match key {
-                serde_yaml::Value::String(pattern) => pattern,
-                other => return Err(bad(format!("{other:?} is not a submission pattern"))),
+            let Value::String(pattern) = key else {
+                return Err(bad(format!("{} is not a submission pattern", shown(&key))));
             };
-            let raw: RawEntry = serde_yaml::from_value(value).map_err(|e| {
-                bad(format!(
-                    "{pattern}: {e} (requirements per test group are not supported: give \
-                     permitted and required for the whole submission)"
-                ))
-            })?;
-            if raw.score.is_some() {
-                return Err(bad(format!("{pattern}: score is not supported")));
-            }
-            let _ = (raw.author, raw.message);
-            let codes = |key: &str, list: Option<OneOrMany>| -> Result<_, ExpectationsError> {
-                list.map(|l| {
-                    l.into_vec()
-                        .iter()
-                        .map(|c| {
-                            Code::parse(c).ok_or_else(|| {
-                                bad(format!(
-                                    "{pattern}: {key}: {c:?} is not a verdict (AC, WA, TLE, RTE)"
-                                ))
-                            })
-                        })
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .transpose()
-            };
-            let permitted = codes("permitted", raw.permitted)?;
-            let required = codes("required", raw.required)?;
-            let rule = (permitted.is_some() || required.is_some()).then(|| Rule {
-                pattern: pattern.clone(),
-                permitted,
-                required,
-            });
-            let not_for_time_limit = match raw.use_for_time_limit {
-                None | Some(TimeLimitUse::Flag(true)) => false,
-                Some(TimeLimitUse::Flag(false)) => true,
-                Some(TimeLimitUse::Bound(b)) if b == "lower" || b == "upper" => false,
-                Some(TimeLimitUse::Bound(b)) => {
-                    return Err(bad(format!(
-                        "{pattern}: use_for_time_limit: {b:?} is not true, false, lower or upper"
-                    )))
-                }
-            };
-            entries.push((
-                pattern,
-                RawEntryChecked {
-                    language: raw.language,
-                    entrypoint: raw.entrypoint,
-                    rule,
-                    not_for_time_limit,
-                },
-            ));
+            let entry = parse_entry(&value).map_err(|why| bad(format!("{pattern}: {why}")))?;
+            entries.push((pattern, entry));
         }
-        Ok(Some(Expectations { entries }))
+        Ok(Expectations {
+            present: true,
+            entries,
+        })
     }
 
-    /// What the entries matching `rel` (a submission's path below `submissions/`, with `/`)
-    /// declare; `folder` is its verdict folder.
+    /// What the file and the folder declare about the submission at `rel` (its path below
+    /// `submissions/`, with `/`) in the folder `folder`.
     pub fn declared(&self, rel: &str, folder: &str) -> Declared {
         let mut out = Declared::default();
+        let own = self
+            .entries
+            .iter()
+            .find(|(pattern, _)| pattern == folder)
+            .map(|(_, e)| e);
+        let default = DEFAULTS.iter().find(|(f, _, _)| *f == folder);
+        if let Some((_, permitted, required)) =
+            default.filter(|_| self.present || RULE_FOLDERS.contains(&folder))
+        {
+            // The folder's own entry overrides what it gives and inherits the rest.
+            let mut given = Given {
+                permitted: Some(permitted.to_vec()),
+                required: Some(required.to_vec()),
+                message: None,
+            };
+            let mut origin = format!("the {folder} folder");
+            if let Some(own) = own.filter(|e| e.given.any()) {
+                origin = format!("{FILE} {folder}");
+                given.permitted = own.given.permitted.clone().or(given.permitted);
+                given.required = own.given.required.clone().or(given.required);
+                given.message = own.given.message.clone();
+            }
+            out.rules.push(given.rule(origin, None));
+            out.by_rules = true;
+        }
         for (pattern, entry) in &self.entries {
             if !matches(pattern, rel) {
                 continue;
@@ -270,15 +322,152 @@ impl Expectations {
             if entry.entrypoint.is_some() {
                 out.entrypoint.clone_from(&entry.entrypoint);
             }
-            if let Some(rule) = &entry.rule {
-                if pattern == folder {
-                    out.replaces_folder = true;
-                }
-                out.rules.push(rule.clone());
-            }
             out.not_for_time_limit |= entry.not_for_time_limit;
+            if let Some((low, high)) = entry.score {
+                out.score = Some((low, high, pattern.clone()));
+            }
+            let origin = format!("{FILE} {pattern}");
+            let folder_own = pattern == folder;
+            if entry.given.any() && !(folder_own && out.by_rules) {
+                // A folder without a default of the format: its own entry replaces its verdict.
+                out.by_rules |= folder_own;
+                out.rules.push(entry.given.rule(origin.clone(), None));
+            }
+            for (group, given) in &entry.groups {
+                out.rules
+                    .push(given.rule(origin.clone(), Some(group.clone())));
+            }
         }
         out
+    }
+}
+
+/// One entry of the file.
+fn parse_entry(value: &Value) -> Result<Entry, String> {
+    let Value::Mapping(map) = value else {
+        return Err(
+            "not a mapping of keys (language, entrypoint, permitted, required, ...)".into(),
+        );
+    };
+    let mut entry = Entry {
+        language: None,
+        entrypoint: None,
+        given: Given::default(),
+        groups: Vec::new(),
+        score: None,
+        not_for_time_limit: false,
+    };
+    for (key, value) in map {
+        let Value::String(key) = key else {
+            return Err(format!("{} is not a key", shown(key)));
+        };
+        match key.as_str() {
+            "language" => entry.language = Some(string(key, value)?),
+            "entrypoint" => entry.entrypoint = Some(string(key, value)?),
+            "author" | "authors" | "model_solution" => {}
+            "score" => entry.score = Some(score(value)?),
+            "use_for_time_limit" => entry.not_for_time_limit = !for_time_limit(value)?,
+            k if is_group_key(k) => {
+                let Value::Mapping(group) = value else {
+                    return Err(format!("{k}: not a mapping of requirements"));
+                };
+                let mut given = Given::default();
+                for (gk, gv) in group {
+                    let Value::String(gk) = gk else {
+                        return Err(format!("{k}: {} is not a key", shown(gk)));
+                    };
+                    match gk.as_str() {
+                        "score" => {
+                            return Err(format!("{k}: score per test group is not supported"))
+                        }
+                        "use_for_time_limit" => {
+                            for_time_limit(gv).map_err(|e| format!("{k}: {e}"))?;
+                        }
+                        other => {
+                            requirement(&mut given, other, gv).map_err(|e| format!("{k}: {e}"))?
+                        }
+                    }
+                }
+                entry.groups.push((k.to_owned(), given));
+            }
+            other => requirement(&mut entry.given, other, value)?,
+        }
+    }
+    Ok(entry)
+}
+
+/// A YAML value as the file wrote it, for messages.
+fn shown(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("{s:?}"),
+        other => serde_yaml::to_string(other)
+            .map(|t| t.trim().to_owned())
+            .unwrap_or_default(),
+    }
+}
+
+/// `permitted`, `required` or `message` into `given`; anything else is unknown.
+fn requirement(given: &mut Given, key: &str, value: &Value) -> Result<(), String> {
+    match key {
+        "permitted" => given.permitted = Some(codes(key, value)?),
+        "required" => given.required = Some(codes(key, value)?),
+        "message" => given.message = Some(string(key, value)?),
+        other => {
+            return Err(format!(
+                "unknown key {other:?} (known: language, entrypoint, permitted, required, \
+                 message, score, use_for_time_limit, authors, model_solution, and test groups \
+                 sample..., secret..., *...)"
+            ))
+        }
+    }
+    Ok(())
+}
+
+fn string(key: &str, value: &Value) -> Result<String, String> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        other => Err(format!("{key}: {} is not a string", shown(other))),
+    }
+}
+
+fn codes(key: &str, value: &Value) -> Result<Vec<Code>, String> {
+    let list: Vec<&Value> = match value {
+        Value::Sequence(items) => items.iter().collect(),
+        one => vec![one],
+    };
+    list.into_iter()
+        .map(|v| {
+            v.as_str()
+                .and_then(Code::parse)
+                .ok_or_else(|| format!("{key}: {} is not a verdict (AC, WA, TLE, RTE)", shown(v)))
+        })
+        .collect()
+}
+
+fn score(value: &Value) -> Result<(f64, f64), String> {
+    let bad = || format!("score: {} is not a number or [low, high]", shown(value));
+    match value {
+        Value::Number(n) => n.as_f64().map(|n| (n, n)).ok_or_else(bad),
+        Value::Sequence(pair) => match pair.as_slice() {
+            [low, high] => match (low.as_f64(), high.as_f64()) {
+                (Some(low), Some(high)) if low <= high => Ok((low, high)),
+                _ => Err(bad()),
+            },
+            _ => Err(bad()),
+        },
+        _ => Err(bad()),
+    }
+}
+
+/// `use_for_time_limit`: true, false, `lower` or `upper` (used: all but false).
+fn for_time_limit(value: &Value) -> Result<bool, String> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        Value::String(s) if s == "lower" || s == "upper" => Ok(true),
+        other => Err(format!(
+            "use_for_time_limit: {} is not true, false, lower or upper",
+            shown(other)
+        )),
     }
 }
 
@@ -334,70 +523,158 @@ mod tests {
         assert!(!matches("*/slow*", "accepted/fast.cpp"));
         assert!(matches("accepted/author.{py,cpp}", "accepted/author.cpp"));
         assert!(!matches("accepted/author.{py,cpp}", "accepted/author.java"));
-        // A directory submission is matched by its own name and its files' paths are not needed.
         assert!(matches(
             "run_time_error/not_defined",
             "run_time_error/not_defined"
         ));
         assert!(!matches("accepted/sol.py", "accepted"));
-        assert!(!matches("*", "accepted/x/y") || matches("*", "accepted"));
+        // Test groups: a test is matched by its group.
+        assert!(matches("secret/*-hard", "secret/03-hard/1"));
+        assert!(!matches("secret/*-hard", "secret/03-easy/1"));
+        assert!(matches("sample", "sample/1"));
     }
 
-    fn file(
-        text: &str,
-    ) -> (
-        tempfile::TempDir,
-        Result<Option<Expectations>, ExpectationsError>,
-    ) {
+    fn file(text: &str) -> Result<Expectations, ExpectationsError> {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join(FILE), text).unwrap();
-        let read = Expectations::read(dir.path());
-        (dir, read)
+        Expectations::read(dir.path())
+    }
+
+    fn outcomes(v: &[Verdict]) -> Vec<(String, Verdict)> {
+        v.iter()
+            .enumerate()
+            .map(|(i, v)| (format!("secret/{i}"), *v))
+            .collect()
+    }
+
+    fn broken(d: &Declared, tests: &[(String, Verdict)]) -> Option<String> {
+        let tests: Vec<Outcome> = tests
+            .iter()
+            .map(|(name, verdict)| Outcome {
+                name,
+                verdict: *verdict,
+                message: "",
+            })
+            .collect();
+        d.rules.iter().find_map(|r| r.broken(&tests))
+    }
+
+    #[test]
+    fn without_a_file_only_rejected_and_brute_force_have_rules() {
+        let none = Expectations::default();
+        let wa = none.declared("wrong_answer/a.c", "wrong_answer");
+        assert!(!wa.by_rules && wa.rules.is_empty());
+        let rejected = none.declared("rejected/a.c", "rejected");
+        assert!(rejected.by_rules);
+        assert_eq!(
+            broken(&rejected, &outcomes(&[Verdict::AC, Verdict::TLE])),
+            None
+        );
+        let all_ac = broken(&rejected, &outcomes(&[Verdict::AC])).unwrap();
+        assert!(all_ac.contains("required RTE, TLE, WA"), "{all_ac}");
+        let brute = none.declared("brute_force/a.c", "brute_force");
+        assert_eq!(
+            broken(&brute, &outcomes(&[Verdict::AC, Verdict::MLE])),
+            None
+        );
+        let wrong = broken(&brute, &outcomes(&[Verdict::WA, Verdict::TLE])).unwrap();
+        assert!(wrong.contains("secret/0 is WA"), "{wrong}");
     }
 
     #[test]
     fn entries_give_language_entry_point_and_rules() {
-        let (_d, read) = file(
+        let e = file(
             "run_time_error/not_defined:\n  language: python3\n  entrypoint: main.py\n  \
-             authors: [A, B]\naccepted:\n  permitted: [AC]\nwrong_answer/*:\n  permitted: \
-             [AC, WA]\n  required: WA\n  use_for_time_limit: false\n",
-        );
-        let e = read.unwrap().unwrap();
+             authors: [A, B]\n  model_solution: false\nwrong_answer/*:\n  \
+             use_for_time_limit: false\nwrong_answer/m*:\n  message: x\n",
+        )
+        .unwrap();
         let d = e.declared("run_time_error/not_defined", "run_time_error");
         assert_eq!(d.language.as_deref(), Some("python3"));
         assert_eq!(d.entrypoint.as_deref(), Some("main.py"));
-        assert!(d.rules.is_empty());
-        let acc = e.declared("accepted/x.c", "accepted");
-        assert!(acc.replaces_folder);
-        assert_eq!(acc.rules[0].permitted, Some(vec![Code::Ac]));
+        // With the file, the folder's default decides.
+        assert!(d.by_rules);
+        assert_eq!(d.rules.len(), 1);
         let wa = e.declared("wrong_answer/x.c", "wrong_answer");
-        assert!(!wa.replaces_folder && wa.not_for_time_limit);
-        let rule = &wa.rules[0];
-        let tests = |v: &[Verdict]| -> Vec<(String, Verdict)> {
-            v.iter()
-                .enumerate()
-                .map(|(i, v)| (format!("secret/{i}"), *v))
-                .collect()
-        };
-        assert_eq!(rule.broken(&tests(&[Verdict::AC, Verdict::WA])), None);
-        let no_wa = rule.broken(&tests(&[Verdict::AC, Verdict::AC])).unwrap();
+        assert!(wa.by_rules && wa.not_for_time_limit);
+        assert_eq!(broken(&wa, &outcomes(&[Verdict::AC, Verdict::WA])), None);
+        let no_wa = broken(&wa, &outcomes(&[Verdict::AC, Verdict::AC])).unwrap();
         assert!(no_wa.contains("required WA"), "{no_wa}");
-        let tle = rule.broken(&tests(&[Verdict::WA, Verdict::TLE])).unwrap();
+        let tle = broken(&wa, &outcomes(&[Verdict::WA, Verdict::TLE])).unwrap();
         assert!(tle.contains("test secret/1 is TLE"), "{tle}");
         // MLE counts as RTE.
         assert_eq!(Code::of(Verdict::MLE), Some(Code::Rte));
+        // The glob's message requirement is added to the folder's.
+        let m = e.declared("wrong_answer/m.c", "wrong_answer");
+        assert_eq!(m.rules.len(), 2);
+        let test = |message| Outcome {
+            name: "secret/0",
+            verdict: Verdict::WA,
+            message,
+        };
+        assert!(m
+            .rules
+            .iter()
+            .all(|r| r.broken(&[test("wrong: x")]).is_none()));
+        let why = m.rules[1].broken(&[test("wrong")]).unwrap();
+        assert!(why.contains("judge message contains \"x\""), "{why}");
+    }
+
+    #[test]
+    fn a_folders_own_entry_overrides_what_it_gives_and_inherits_the_rest() {
+        let e = file("wrong_answer:\n  permitted: [AC, WA, TLE]\n").unwrap();
+        let wa = e.declared("wrong_answer/x.c", "wrong_answer");
+        assert_eq!(wa.rules.len(), 1);
+        assert_eq!(broken(&wa, &outcomes(&[Verdict::TLE, Verdict::WA])), None);
+        // required: [WA] is inherited.
+        assert!(broken(&wa, &outcomes(&[Verdict::TLE, Verdict::AC])).is_some());
+        let e = file("wrong_answer:\n  required: [AC, WA]\n").unwrap();
+        let wa = e.declared("wrong_answer/x.c", "wrong_answer");
+        assert_eq!(broken(&wa, &outcomes(&[Verdict::AC])), None);
+    }
+
+    #[test]
+    fn test_group_requirements_apply_to_their_tests_only() {
+        let e = file(
+            "time_limit_exceeded/easy_ok.py:\n  secret/*-easy:\n    permitted: [AC]\n  \
+             secret/*-hard:\n    required: [TLE]\n  score: [10, 20]\n",
+        )
+        .unwrap();
+        let d = e.declared("time_limit_exceeded/easy_ok.py", "time_limit_exceeded");
+        assert_eq!(
+            d.score,
+            Some((10.0, 20.0, "time_limit_exceeded/easy_ok.py".into()))
+        );
+        let run = |easy: Verdict, hard: Verdict| {
+            broken(
+                &d,
+                &[
+                    ("secret/1-easy/a".to_owned(), easy),
+                    ("secret/2-hard/a".to_owned(), hard),
+                ],
+            )
+        };
+        assert_eq!(run(Verdict::AC, Verdict::TLE), None);
+        let easy = run(Verdict::TLE, Verdict::TLE).unwrap();
+        assert!(
+            easy.contains("secret/*-easy") && easy.contains("secret/1-easy/a"),
+            "{easy}"
+        );
+        let hard = run(Verdict::AC, Verdict::AC).unwrap();
+        assert!(hard.contains("required TLE"), "{hard}");
     }
 
     #[test]
     fn what_is_not_supported_is_an_error_naming_the_key() {
         for (text, needle) in [
-            ("a.py:\n  sample:\n    permitted: [AC]\n", "per test group"),
-            ("a.py:\n  score: 10\n", "score is not supported"),
+            ("a.py:\n  sample:\n    score: 10\n", "score per test group"),
             ("a.py:\n  permitted: [OK]\n", "\"OK\" is not a verdict"),
             ("a.py:\n  use_for_time_limit: maybe\n", "use_for_time_limit"),
+            ("a.py:\n  verdict: AC\n", "unknown key \"verdict\""),
+            ("a.py:\n  score: [3, 1]\n", "score"),
+            ("a.py: AC\n", "not a mapping"),
         ] {
-            let (_d, read) = file(text);
-            let err = read.err().unwrap().to_string();
+            let err = file(text).err().unwrap().to_string();
             assert!(err.contains(FILE) && err.contains(needle), "{text}: {err}");
         }
     }
