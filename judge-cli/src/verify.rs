@@ -3,12 +3,15 @@
 //!
 //! In order:
 //! 1. read the package's tests (as `judge run --tests` does);
-//! 2. map each folder of `submissions/` to its expected verdict ([`FOLDERS`]), unless a source
-//!    carries DOMjudge's `@EXPECTED_RESULTS@:` tag, which overrides it; an unknown folder
-//!    is an error naming it, before anything is judged; files directly in `submissions/` are
-//!    skipped with a warning; each file or directory in a folder is one submission; what
-//!    `submissions/submissions.yaml` declares (language, entry point, permitted and required
-//!    test verdicts, see `expectations`) is read for each;
+//! 2. map each folder of `submissions/` to its expected verdict ([`FOLDERS`]); in a folder
+//!    without one (`mixed/`), DOMjudge's `@EXPECTED_RESULTS@:` tag of each source says what
+//!    it expects (in a folder with one, the tag must include it); `rejected/` and
+//!    `brute_force/` have the package format's requirements instead; an untagged submission
+//!    in an unknown folder is an error naming it, before anything is judged; files directly
+//!    in `submissions/` are skipped with a warning; each file or directory in a folder is one
+//!    submission; what `submissions/submissions.yaml` and DOMjudge's `submissions.json`
+//!    declare (language, entry point, permitted and required test verdicts, see
+//!    `expectations`) is read for each;
 //! 3. judge them all ([`crate::batch::judge_all`]) under the time limit of `--time-limit`,
 //!    the package, or derived from the accepted submissions, judged first (see [`run`]);
 //! 4. report each submission whose verdict differs from its folder's, and each accepted one
@@ -56,12 +59,27 @@ pub enum VerifyError {
     #[error("problem {problem}: no submissions/ directory to verify")]
     NoSubmissionsDir { problem: PathBuf },
     #[error(
-        "submissions folder {path}: {name:?} names no verdict; use one of accepted, \
-         wrong_answer, time_limit_exceeded, run_time_error, memory_limit_exceeded, \
-         output_limit_exceeded, compile_error, rejected, brute_force, or partially_accepted \
-         on a scored problem"
+        "submissions folder {path}: {name:?} names no verdict, and {submission} has no \
+         @EXPECTED_RESULTS@ tag to say what it expects; use one of accepted, wrong_answer, \
+         time_limit_exceeded, run_time_error, memory_limit_exceeded, output_limit_exceeded, \
+         compile_error, rejected, brute_force, or partially_accepted on a scored problem"
     )]
-    UnknownFolder { path: PathBuf, name: String },
+    UnknownFolder {
+        path: PathBuf,
+        name: String,
+        submission: PathBuf,
+    },
+    #[error(
+        "submission {path}: its @EXPECTED_RESULTS@ tag ({tag}) does not include {verdict}, \
+         the verdict of its folder {folder:?} (in a folder with a verdict, DOMjudge keeps \
+         only the folder's)"
+    )]
+    TagAgainstFolder {
+        path: PathBuf,
+        folder: String,
+        tag: String,
+        verdict: Verdict,
+    },
     #[error(
         "submissions folder {path}: partially_accepted is for scored problems, and this one is \
          pass-fail (add \"type: scoring\" to problem.yaml, or move its submissions)"
@@ -104,6 +122,8 @@ struct Case {
     expected: Option<Verdict>,
     /// The other verdicts the tag allows.
     also: Vec<Verdict>,
+    /// A tag, not a folder, says what it expects (a folder with no verdict of its own).
+    tagged: bool,
     score: Score,
     /// What `submissions.yaml` says about it.
     declared: Declared,
@@ -151,7 +171,7 @@ const DOMJUDGE_RESULTS: [(&str, Verdict); 8] = [
 ];
 
 /// The verdicts a source's `@EXPECTED_RESULTS@: A, B` tag allows, in its order, if it has
-/// one (DOMjudge's convention; the tag overrides the folder). An unknown name is an error.
+/// one (DOMjudge's convention). An unknown name is an error.
 /// A directory submission's tag is the first any of its files has.
 fn expected_results(path: &Path) -> Result<Option<Vec<Verdict>>, VerifyError> {
     if path.is_dir() {
@@ -229,7 +249,7 @@ fn cases(problem: &Path, scored: bool) -> Result<Vec<Case>, Failure> {
         }
     }
     entries.sort_by(|a, b| natural_cmp(&a.0, &b.0));
-    let expectations = Expectations::read(&dir)?;
+    let expectations = Expectations::read(&dir)?.with_domjudge(problem)?;
     let mut cases = Vec::new();
     for (name, path) in entries {
         if name == expectations::FILE {
@@ -242,17 +262,7 @@ fn cases(problem: &Path, scored: bool) -> Result<Vec<Case>, Failure> {
             );
             continue;
         }
-        let expected = match expected_verdict(&name) {
-            Some(verdict) => Some(verdict),
-            None if expectations::RULE_FOLDERS.contains(&name.as_str()) => None,
-            None => {
-                return Err(VerifyError::UnknownFolder {
-                    path: path.clone(),
-                    name: name.clone(),
-                }
-                .into())
-            }
-        };
+        let folder_verdict = expected_verdict(&name);
         let score = match name.as_str() {
             "partially_accepted" if !scored => {
                 return Err(VerifyError::PartialOnPassFail { path }.into())
@@ -262,9 +272,33 @@ fn cases(problem: &Path, scored: bool) -> Result<Vec<Case>, Failure> {
             _ => Score::Any,
         };
         for s in submissions::programs_in(&path)? {
-            let (expected, also) = match expected_results(&s.path)? {
-                Some(tagged) => (Some(tagged[0]), tagged[1..].to_vec()),
-                None => (expected, Vec::new()),
+            // DOMjudge's convention: in a folder with a verdict, a tag must include it and the
+            // folder's verdict stands; in any other folder (mixed/, rejected/), the tag says
+            // which verdicts the submission may get.
+            let (expected, also, tagged) = match (folder_verdict, expected_results(&s.path)?) {
+                (Some(verdict), Some(tag)) if !tag.contains(&verdict) => {
+                    let tag: Vec<&str> = tag.iter().map(|v| v.code()).collect();
+                    return Err(VerifyError::TagAgainstFolder {
+                        path: s.path,
+                        folder: name,
+                        tag: tag.join(", "),
+                        verdict,
+                    }
+                    .into());
+                }
+                (Some(verdict), _) => (Some(verdict), Vec::new(), false),
+                (None, Some(tag)) => (Some(tag[0]), tag[1..].to_vec(), true),
+                (None, None) if expectations::RULE_FOLDERS.contains(&name.as_str()) => {
+                    (None, Vec::new(), false)
+                }
+                (None, None) => {
+                    return Err(VerifyError::UnknownFolder {
+                        path,
+                        name,
+                        submission: s.path,
+                    }
+                    .into())
+                }
             };
             let rel = s.path.strip_prefix(&dir).unwrap_or(&s.path);
             let declared = expectations.declared(&rel.to_string_lossy(), &name);
@@ -273,6 +307,7 @@ fn cases(problem: &Path, scored: bool) -> Result<Vec<Case>, Failure> {
                 folder: name.clone(),
                 expected,
                 also,
+                tagged,
                 score,
                 declared,
             });
@@ -646,7 +681,7 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
                 let factor = profiles[index].map_or(1.0, |p| p.run().limits().time_factor);
                 let limit = judge_engine::limits::run_time(timing.limit, factor);
                 // Under requirements on test verdicts, those decide; an AC may still be fragile.
-                let expecting = if case.declared.by_rules {
+                let expecting = if case.declared.by_rules && !case.tagged {
                     report.verdict
                 } else {
                     case.expecting(report.verdict)
@@ -828,7 +863,8 @@ fn json(problem: &Path, timing: &Timing, cases: &[Case], results: &[Judged]) -> 
 /// The differences, the fragile submissions, a line per folder, and the conclusion.
 fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
     let mut out = String::new();
-    let mut folders: BTreeMap<usize, (&str, Option<Verdict>, usize, usize)> = BTreeMap::new();
+    // (order, folder) → (expected, submissions, as expected)
+    let mut folders: BTreeMap<(usize, &str), (Option<Verdict>, usize, usize)> = BTreeMap::new();
     let (mut differ, mut fragile) = (0, 0);
     for (case, finding) in cases.iter().zip(findings) {
         let order = FOLDERS
@@ -836,9 +872,9 @@ fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
             .position(|(f, _)| *f == case.folder)
             .unwrap_or(FOLDERS.len());
         let entry = folders
-            .entry(order)
-            .or_insert((&case.folder, case.expected, 0, 0));
-        entry.2 += 1;
+            .entry((order, &case.folder))
+            .or_insert((case.expected, 0, 0));
+        entry.1 += 1;
         match finding {
             Finding::Differs { got, why } => {
                 differ += 1;
@@ -872,7 +908,7 @@ fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
             }
             Finding::Fragile { time, limit } => {
                 fragile += 1;
-                entry.3 += 1;
+                entry.2 += 1;
                 out.push_str(&format!(
                     "{}: fragile: max CPU time {} is above half the time limit of {}\n",
                     case.path.display(),
@@ -882,7 +918,7 @@ fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
             }
             Finding::TooClose { got, high } => {
                 fragile += 1;
-                entry.3 += 1;
+                entry.2 += 1;
                 out.push_str(&format!(
                     "{}: too close: TLE, but {got} at {} (the limit × the margin): not far \
                      enough over the limit\n",
@@ -890,7 +926,7 @@ fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
                     seconds(*high),
                 ));
             }
-            Finding::Matches => entry.3 += 1,
+            Finding::Matches => entry.2 += 1,
         }
     }
     if !out.is_empty() {
@@ -900,7 +936,7 @@ fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
         "{:<22} {:<8} {:>11} {:>11}\n",
         "folder", "expected", "submissions", "as expected"
     )));
-    for (folder, expected, total, matched) in folders.values() {
+    for ((_, folder), (expected, total, matched)) in &folders {
         let expected = match (*folder, expected) {
             ("partially_accepted", _) => "partial",
             (_, Some(verdict)) => verdict.code(),

@@ -283,7 +283,7 @@ fn a_package_without_a_time_limit_gets_it_derived_and_judge_run_uses_it() {
 }
 
 #[test]
-fn domjudge_expected_results_tags_override_the_folder() {
+fn domjudge_expected_results_tags_work_where_a_folder_names_no_verdict() {
     if !root() {
         return;
     }
@@ -300,15 +300,15 @@ fn domjudge_expected_results_tags_override_the_folder() {
     put("data/secret/1.in", "1\n");
     put("data/secret/1.ans", "1\n");
     put("submissions/accepted/plain.py", "print(input())\n");
-    // DOMjudge's convention: the tag says what the source may get, whatever its folder.
+    // DOMjudge's convention: in mixed/ (a folder with no verdict) the tag says what the source
+    // may get; in wrong_answer/ the tag must include WA and the folder's WA stands.
+    let spins = "# @EXPECTED_RESULTS@: TIMELIMIT, WRONG-ANSWER\nwhile True: pass\n";
+    put("submissions/mixed/spins.py", spins);
     put(
-        "submissions/wrong_answer/spins.py",
-        "# @EXPECTED_RESULTS@: TIMELIMIT, WRONG-ANSWER\nwhile True: pass\n",
-    );
-    put(
-        "submissions/wrong_answer/claims_correct.py",
+        "submissions/mixed-verdicts/claims_correct.py",
         "# @EXPECTED_RESULTS@: CORRECT\nprint(2)\n",
     );
+    put("submissions/wrong_answer/spins_too.py", spins);
     let out = common::judge(&["verify", "--json", p.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -326,7 +326,60 @@ fn domjudge_expected_results_tags_override_the_folder() {
         (&"AC".into(), &"WA".into(), &false.into()),
         "{claims}"
     );
+    let too = by_file("spins_too.py");
+    assert_eq!(
+        (&too["expected"], &too["verdict"], &too["matches"]),
+        (&"WA".into(), &"TLE".into(), &false.into()),
+        "the folder's verdict stands: {too}"
+    );
+    assert_eq!(too["also_allowed"], serde_json::json!([]));
     assert_eq!(by_file("plain.py")["matches"], true);
+
+    // DOMjudge's submissions.json names a directory submission's entry point.
+    std::fs::remove_dir_all(p.join("submissions/mixed-verdicts")).unwrap();
+    std::fs::remove_file(p.join("submissions/wrong_answer/spins_too.py")).unwrap();
+    put(
+        "submissions/accepted/multi/go.py",
+        "from calc import f\nprint(f(input()))\n",
+    );
+    put(
+        "submissions/accepted/multi/calc.py",
+        "def f(x):\n    return x\n",
+    );
+    let out = verify(p);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("accepted/multi: expected AC, got CE"),
+        "{stdout}"
+    );
+    put(
+        "submissions.json",
+        r#"{"submissions/accepted/multi/": {"entry_point": "go.py", "langid": "py3"}}"#,
+    );
+    let out = verify(p);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+
+    // A tag that leaves out its folder's verdict, and an untagged submission in a folder
+    // with no verdict, each stop verify naming the file.
+    put(
+        "submissions/wrong_answer/claims_correct.py",
+        "# @EXPECTED_RESULTS@: CORRECT\nprint(2)\n",
+    );
+    assert_stops(
+        &verify(p),
+        &["wrong_answer/claims_correct.py", "(AC) does not include WA"],
+    );
+    std::fs::remove_file(p.join("submissions/wrong_answer/claims_correct.py")).unwrap();
+    put("submissions/mixed/untagged.py", "print(1)\n");
+    assert_stops(
+        &verify(p),
+        &[
+            "\"mixed\" names no verdict",
+            "mixed/untagged.py has no @EXPECTED_RESULTS@",
+        ],
+    );
 }
 
 #[test]

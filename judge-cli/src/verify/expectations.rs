@@ -32,6 +32,19 @@ use serde_yaml::Value;
 /// The file's name, in `submissions/`.
 pub const FILE: &str = "submissions.yaml";
 
+/// DOMjudge's file of entry points and languages, in the package directory.
+pub const DOMJUDGE_FILE: &str = "submissions.json";
+
+/// The profile a DOMjudge language id names: its ids where they differ from ours.
+fn profile_for_langid(id: &str) -> String {
+    match id {
+        "py3" | "py" => "python3",
+        "cc" | "c++" => "cpp",
+        other => other,
+    }
+    .to_owned()
+}
+
 /// The folders the format gives requirements to, and those requirements.
 const DEFAULTS: [(&str, &[Code], &[Code]); 6] = [
     ("accepted", &[Code::Ac], ALL),
@@ -281,6 +294,62 @@ impl Expectations {
             present: true,
             entries,
         })
+    }
+
+    /// Adds the entry points and languages of DOMjudge's `submissions.json` in the package
+    /// directory `problem`, if it has one: `{"submissions/accepted/multi/": {"entry_point":
+    /// "main.py", "langid": "py3"}}` (keys are paths in the package; `team` is accepted and
+    /// unused). This file's own entries come after and win.
+    pub fn with_domjudge(mut self, problem: &Path) -> Result<Expectations, ExpectationsError> {
+        let path = problem.join(DOMJUDGE_FILE);
+        if !path.exists() {
+            return Ok(self);
+        }
+        let bad = |why: String| ExpectationsError {
+            path: path.clone(),
+            why,
+        };
+        let text = fs::read_to_string(&path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+        let raw: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        let mut entries = Vec::new();
+        for (key, value) in raw {
+            let Some(rel) = key.strip_prefix("submissions/") else {
+                return Err(bad(format!("{key:?} is not a path under submissions/")));
+            };
+            let rel = rel.trim_end_matches('/').to_owned();
+            let serde_json::Value::Object(fields) = value else {
+                return Err(bad(format!("{key}: not an object")));
+            };
+            let mut entry = Entry {
+                language: None,
+                entrypoint: None,
+                given: Given::default(),
+                groups: Vec::new(),
+                score: None,
+                not_for_time_limit: false,
+            };
+            for (field, value) in fields {
+                let text = || match &value {
+                    serde_json::Value::String(s) => Ok(s.clone()),
+                    other => Err(bad(format!("{key}: {field}: {other} is not a string"))),
+                };
+                match field.as_str() {
+                    "entry_point" => entry.entrypoint = Some(text()?),
+                    "langid" => entry.language = Some(profile_for_langid(&text()?)),
+                    "team" => {}
+                    other => {
+                        return Err(bad(format!(
+                            "{key}: unknown key {other:?} (known: entry_point, langid, team)"
+                        )))
+                    }
+                }
+            }
+            entries.push((rel, entry));
+        }
+        entries.append(&mut self.entries);
+        self.entries = entries;
+        Ok(self)
     }
 
     /// What the file and the folder declare about the submission at `rel` (its path below
@@ -662,6 +731,37 @@ mod tests {
         );
         let hard = run(Verdict::AC, Verdict::AC).unwrap();
         assert!(hard.contains("required TLE"), "{hard}");
+    }
+
+    #[test]
+    fn domjudge_submissions_json_gives_entry_points_and_languages() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join(DOMJUDGE_FILE),
+            r#"{"submissions/accepted/multi/": {"entry_point": "main.py", "langid": "py3",
+               "team": "jury"}}"#,
+        )
+        .unwrap();
+        let e = Expectations::default().with_domjudge(dir.path()).unwrap();
+        let d = e.declared("accepted/multi", "accepted");
+        assert_eq!(d.entrypoint.as_deref(), Some("main.py"));
+        assert_eq!(d.language.as_deref(), Some("python3"));
+        // It does not switch on the format's folder requirements.
+        assert!(!d.by_rules);
+        fs::write(
+            dir.path().join(DOMJUDGE_FILE),
+            r#"{"submissions/accepted/multi/": {"main": "x"}}"#,
+        )
+        .unwrap();
+        let err = Expectations::default()
+            .with_domjudge(dir.path())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains(DOMJUDGE_FILE) && err.contains("unknown key \"main\""),
+            "{err}"
+        );
     }
 
     #[test]

@@ -69,6 +69,7 @@ fn case(path: &str, folder: &str) -> Case {
         folder: folder.to_owned(),
         expected: expected_verdict(folder),
         also: Vec::new(),
+        tagged: false,
         score: Score::Any,
         declared: Default::default(),
     }
