@@ -20,9 +20,21 @@ use super::TestSetError;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Constants(BTreeMap<String, String>);
 
+/// A constant's text: an integer, a float or a string.
+fn scalar(name: &str, value: Value) -> Result<String, String> {
+    match value {
+        Value::Number(n) => Ok(n.to_string()),
+        Value::String(s) => Ok(s),
+        other => Err(format!(
+            "{name}: {other:?} is not an integer, a float or a string"
+        )),
+    }
+}
+
 impl Constants {
     /// The `constants` map of `problem.yaml` at `path`: names as the specification's regex
-    /// `[a-zA-Z_][a-zA-Z0-9_]*` says, values integers, floats or strings.
+    /// `[a-zA-Z_][a-zA-Z0-9_]*` says, values integers, floats or strings, or (as BAPCtools
+    /// writes them) a map of a `value` and named variants, `VARIANT_NAME` each.
     pub fn from_yaml(path: &Path, value: Option<Value>) -> Result<Constants, TestSetError> {
         let bad = |message: String| TestSetError::Yaml {
             path: path.to_path_buf(),
@@ -43,16 +55,36 @@ impl Constants {
                     "{name:?} is not a name ([a-zA-Z_][a-zA-Z0-9_]*)"
                 )));
             }
-            let text = match value {
-                Value::Number(n) => n.to_string(),
-                Value::String(s) => s,
-                other => {
-                    return Err(bad(format!(
-                        "{name}: {other:?} is not an integer, a float or a string"
-                    )))
+            match value {
+                // BAPCtools' variants: `FIVE: {value: 5, STRING: "5"}` is `{{FIVE}}` and
+                // `{{STRING_FIVE}}`.
+                Value::Mapping(variants) => {
+                    let mut has_value = false;
+                    for (key, value) in variants {
+                        let Value::String(key) = key else {
+                            return Err(bad(format!("{name}: {key:?} is not a variant name")));
+                        };
+                        let text = scalar(&name, value).map_err(&bad)?;
+                        if key == "value" {
+                            has_value = true;
+                            constants.insert(name.clone(), text);
+                        } else if is_name(&key) {
+                            constants.insert(format!("{key}_{name}"), text);
+                        } else {
+                            return Err(bad(format!(
+                                "{name}: {key:?} is not a variant name ([a-zA-Z_][a-zA-Z0-9_]*)"
+                            )));
+                        }
+                    }
+                    if !has_value {
+                        return Err(bad(format!("{name}: a map of variants needs its `value`")));
+                    }
                 }
-            };
-            constants.insert(name, text);
+                other => {
+                    let text = scalar(&name, other).map_err(&bad)?;
+                    constants.insert(name, text);
+                }
+            }
         }
         Ok(Constants(constants))
     }
@@ -117,6 +149,22 @@ mod tests {
         );
         assert_eq!(c.substitute("{{max_n}}{{max_n}}"), "10001000");
         assert_eq!(Constants::default().substitute("{{max_n}}"), "{{max_n}}");
+    }
+
+    #[test]
+    fn a_map_of_variants_defines_the_value_and_each_variant() {
+        let c = constants("FIVE:\n  value: 5\n  STRING: \"5\"\n  WORD: five\nSIX: 6\n").unwrap();
+        assert_eq!(
+            c.substitute("{{FIVE}} {{STRING_FIVE}} {{WORD_FIVE}} {{SIX}} {{FIVE_WORD}}"),
+            "5 5 five 6 {{FIVE_WORD}}"
+        );
+        let err = constants("FIVE:\n  INT: 5\n").unwrap_err().to_string();
+        assert!(
+            err.contains("FIVE: a map of variants needs its `value`"),
+            "{err}"
+        );
+        let err = constants("FIVE:\n  value: [5]\n").unwrap_err().to_string();
+        assert!(err.contains("not an integer"), "{err}");
     }
 
     #[test]
