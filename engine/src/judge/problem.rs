@@ -157,6 +157,19 @@ impl Problem {
         }
     }
 
+    /// The package's files for every submission in `profile`'s language:
+    /// `include/<language code>/`, else `include/default/` (2025-09 format).
+    fn include_dir(&self, profile: &Profile) -> Option<std::path::PathBuf> {
+        if self.tests.format == crate::testset::Format::Flat {
+            return None;
+        }
+        let include = self.tests.root.join("include");
+        [profile.language_code(), "default"]
+            .iter()
+            .map(|code| include.join(code))
+            .find(|dir| dir.is_dir())
+    }
+
     /// Judge the submission at `source` (a file, or a directory of files) written in
     /// `profile`'s language, its tests on `pool`.
     pub fn judge(
@@ -175,15 +188,20 @@ impl Problem {
         let constants = options.constants.then_some(&self.tests.constants);
         let entry = options.entry_point.as_deref();
         // Files that are no program, or no way to run them, are the submission's fault: CE.
-        let (given, vars) = match source::prepare(source, profile, constants, entry, limits.memory)?
-        {
-            Ok(prepared) => prepared,
-            Err(why) => {
-                let compile = CompileReport::failed(why);
-                events(Event::Compiled(&compile));
-                return Ok(failed_compile(compile));
-            }
-        };
+        let include = self.include_dir(profile);
+        let include = include.as_deref().map(|dir| source::Included {
+            dir,
+            constants: &self.tests.constants,
+        });
+        let (given, vars) =
+            match source::prepare(source, profile, constants, entry, limits.memory, include)? {
+                Ok(prepared) => prepared,
+                Err(why) => {
+                    let compile = CompileReport::failed(why);
+                    events(Event::Compiled(&compile));
+                    return Ok(failed_compile(compile));
+                }
+            };
         let work = step::sandbox_dir(sandbox, "work", Some(compile::work_cap(profile)))?;
         let scratch = step::scratch_dir(sandbox)?;
         given.place(sandbox, work.path(), &vars)?;

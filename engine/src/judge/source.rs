@@ -6,6 +6,8 @@
 //! (UTF-8, no NUL byte; a lone file must not be empty); anything else in a directory (data,
 //! headers, scripts) is copied as it is. With the package's constants, every UTF-8 file has
 //! them replaced. What is wrong with the files is the submission's fault, a compile error.
+//! A package's `include/` files for the language join the submission's (replacing those of
+//! the same name, constants always replaced): a lone file becomes a directory with them.
 
 use std::path::Path;
 
@@ -26,16 +28,24 @@ pub(crate) struct Given {
 /// What a submission decides, or why it is a compile error.
 pub(crate) type Prepared = Result<(Given, Vars), String>;
 
-/// Read the submission at `path` for `profile`, replace `constants` if given, and fix what it
-/// decides (entry point, Java class).
+/// The package's files to add to a submission: `include/<language>/` or `include/default/`,
+/// with the package's constants, which always apply to them.
+pub(crate) struct Included<'a> {
+    pub dir: &'a Path,
+    pub constants: &'a Constants,
+}
+
+/// Read the submission at `path` for `profile`, replace `constants` if given, add the
+/// package's `include` files, and fix what it decides (entry point, Java class).
 pub(crate) fn prepare(
     path: &Path,
     profile: &Profile,
     constants: Option<&Constants>,
     entry: Option<&str>,
     memory: u64,
+    include: Option<Included>,
 ) -> Result<Prepared, JudgeError> {
-    let program = match Program::list(path) {
+    let mut program = match Program::list(path) {
         Ok(program) => program,
         Err(ProgramError::Refused { why, .. }) => {
             return Ok(Err(format!("submission {}: {why}", path.display())))
@@ -46,16 +56,9 @@ pub(crate) fn prepare(
         }
     };
     let mut contents = Vec::with_capacity(program.files.len());
-    let mut texts: Vec<(String, usize)> = Vec::new();
-    for (i, file) in program.files.iter().enumerate() {
-        let bytes = std::fs::read(&file.host).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => JudgeError::MissingSource(file.host.clone()),
-            _ => JudgeError::io("read source", &file.host, e),
-        })?;
-        let in_language = !program.is_dir
-            || file
-                .extension()
-                .is_some_and(|e| profile.extensions().iter().any(|x| x == e));
+    for file in &program.files {
+        let bytes = read(&file.host)?;
+        let in_language = !program.is_dir || profile.claims(file);
         if in_language {
             if let Err(why) = program_text(&bytes, !program.is_dir) {
                 let shown = if program.is_dir {
@@ -65,24 +68,50 @@ pub(crate) fn prepare(
                 };
                 return Ok(Err(format!("source {}: {why}", shown.display())));
             }
-            texts.push((file.name.clone(), i));
         }
-        let bytes = match (constants, String::from_utf8(bytes)) {
-            (Some(constants), Ok(text)) => constants.substitute(&text).into_bytes(),
-            (_, Ok(text)) => text.into_bytes(),
-            (_, Err(not_text)) => not_text.into_bytes(),
-        };
-        contents.push(bytes);
+        contents.push(substituted(bytes, constants));
     }
-    let text = |i: usize| std::str::from_utf8(&contents[i]).unwrap_or_default();
+    let text = |contents: &[Vec<u8>], i: usize| {
+        std::str::from_utf8(&contents[i])
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut lone = None;
+    if let Some(include) = include {
+        if !program.is_dir {
+            // One file joins the included ones as a directory; a Java file is named after
+            // its class, as it would be alone.
+            if profile.needs_class() {
+                match profile.prepare(&text(&contents, 0), memory) {
+                    Ok(vars) => program.files[0].name = vars.source_file_name().to_owned(),
+                    Err(e) if e.is_submission_fault() => return Ok(Err(e.to_string())),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            program.is_dir = true;
+            lone = Some(program.files[0].name.clone());
+        }
+        add_included(&mut program, &mut contents, include)?;
+    }
     let vars = if program.is_dir {
-        let files: Vec<(String, &str)> = texts
+        let files: Vec<(String, String)> = program
+            .files
             .iter()
-            .map(|(name, i)| (name.clone(), text(*i)))
+            .enumerate()
+            .filter(|(_, f)| profile.claims(f))
+            .map(|(i, f)| (f.name.clone(), text(&contents, i)))
             .collect();
-        profile.prepare_dir(path, &files, entry, memory)
+        let files: Vec<(String, &str)> =
+            files.iter().map(|(n, t)| (n.clone(), t.as_str())).collect();
+        match profile.prepare_dir(path, &files, entry, memory) {
+            // A lone file among included ones is the entry point unless one of those is.
+            Err(e) if e.is_submission_fault() && entry.is_none() && lone.is_some() => {
+                profile.prepare_dir(path, &files, lone.as_deref(), memory)
+            }
+            other => other,
+        }
     } else {
-        profile.prepare(text(0), memory)
+        profile.prepare(&text(&contents, 0), memory)
     };
     let vars = match vars {
         Ok(vars) => vars,
@@ -90,6 +119,59 @@ pub(crate) fn prepare(
         Err(e) => return Err(e.into()),
     };
     Ok(Ok((Given { program, contents }, vars)))
+}
+
+fn read(host: &Path) -> Result<Vec<u8>, JudgeError> {
+    std::fs::read(host).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => JudgeError::MissingSource(host.to_owned()),
+        _ => JudgeError::io("read source", host, e),
+    })
+}
+
+/// `bytes` with `constants` replaced, when they are given and the bytes are text.
+fn substituted(bytes: Vec<u8>, constants: Option<&Constants>) -> Vec<u8> {
+    match (constants, String::from_utf8(bytes)) {
+        (Some(constants), Ok(text)) => constants.substitute(&text).into_bytes(),
+        (_, Ok(text)) => text.into_bytes(),
+        (_, Err(not_text)) => not_text.into_bytes(),
+    }
+}
+
+/// Adds the included files to the submission's, replacing a submission file of the same
+/// name, as the package format says.
+fn add_included(
+    program: &mut Program,
+    contents: &mut Vec<Vec<u8>>,
+    include: Included,
+) -> Result<(), JudgeError> {
+    let bad = |why: String| JudgeError::Include {
+        path: include.dir.to_owned(),
+        why,
+    };
+    let extra = match Program::list(include.dir) {
+        Ok(extra) => extra,
+        Err(ProgramError::Refused { why, .. }) => return Err(bad(why)),
+        Err(ProgramError::Missing(path)) => {
+            return Err(bad(format!("{} is missing", path.display())))
+        }
+        Err(ProgramError::Io { op, path, source }) => {
+            return Err(JudgeError::io(op, &path, source))
+        }
+    };
+    for file in extra.files {
+        let bytes = substituted(read(&file.host)?, Some(include.constants));
+        match program.files.iter().position(|f| f.name == file.name) {
+            Some(i) => {
+                program.files[i] = file;
+                contents[i] = bytes;
+            }
+            None => {
+                program.files.push(file);
+                contents.push(bytes);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Why `bytes` are not program text, if they are not; `lone` for a single-file submission,
@@ -176,7 +258,7 @@ mod tests {
         let c = profiles.get("c").unwrap();
         let dir = tempfile::tempdir().unwrap();
         assert!(matches!(
-            prepare(&dir.path().join("missing.c"), c, None, None, 64 << 20),
+            prepare(&dir.path().join("missing.c"), c, None, None, 64 << 20, None),
             Err(JudgeError::MissingSource(_))
         ));
     }
@@ -192,7 +274,7 @@ mod tests {
         std::fs::write(root.join("pkg/__init__.py"), "").unwrap();
         std::fs::write(root.join("pkg/util.py"), "X = 1\n").unwrap();
         std::fs::write(root.join("table.bin"), [0u8, 0xff]).unwrap();
-        let (given, vars) = prepare(&root, python, None, None, 64 << 20)
+        let (given, vars) = prepare(&root, python, None, None, 64 << 20, None)
             .unwrap()
             .unwrap();
         assert_eq!(vars.source_file_name(), "main.py");
@@ -203,9 +285,110 @@ mod tests {
         assert!(!given.has_build());
 
         std::fs::write(root.join("pkg/bad.py"), [b'#', 0xff]).unwrap();
-        let why = prepare(&root, python, None, None, 64 << 20)
+        let why = prepare(&root, python, None, None, 64 << 20, None)
             .unwrap()
             .unwrap_err();
         assert!(why.contains("pkg/bad.py: invalid UTF-8"), "{why}");
+    }
+
+    #[test]
+    fn included_files_join_a_submission_and_replace_its_files_of_the_same_name() {
+        let profiles = ProfileSet::builtin().unwrap();
+        let python = profiles.get("python3").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let sol = dir.path().join("sol.py");
+        std::fs::write(&sol, "from helper import N\nprint(N, '{{N}}')\n").unwrap();
+        let include = dir.path().join("include/python3");
+        std::fs::create_dir_all(&include).unwrap();
+        std::fs::write(include.join("helper.py"), "N = {{N}}\n").unwrap();
+        let constants = Constants::from_yaml(
+            Path::new("problem.yaml"),
+            Some(serde_yaml::from_str("N: 7").unwrap()),
+        )
+        .unwrap();
+        let included = || {
+            Some(Included {
+                dir: &include,
+                constants: &constants,
+            })
+        };
+        let (given, vars) = prepare(&sol, python, None, None, 64 << 20, included())
+            .unwrap()
+            .unwrap();
+        // The lone file keeps its name and is the entry point; constants reach only the
+        // package's file (the submission is a contestant's here).
+        assert_eq!(vars.source_file_name(), "sol.py");
+        let names: Vec<&str> = given
+            .program
+            .files
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(names, ["sol.py", "helper.py"]);
+        assert_eq!(given.contents[1], b"N = 7\n");
+        assert!(String::from_utf8_lossy(&given.contents[0]).contains("'{{N}}'"));
+
+        // A driver named as the language's main file is the entry point; an included file
+        // replaces the submission's file of the same name.
+        std::fs::write(include.join("main.py"), "import sol\n").unwrap();
+        let solution = dir.path().join("solution");
+        std::fs::create_dir_all(&solution).unwrap();
+        std::fs::write(solution.join("sol.py"), "print(1)\n").unwrap();
+        std::fs::write(solution.join("helper.py"), "N = 0\n").unwrap();
+        let (given, vars) = prepare(&solution, python, None, None, 64 << 20, included())
+            .unwrap()
+            .unwrap();
+        assert_eq!(vars.source_file_name(), "main.py");
+        let helper = given
+            .program
+            .files
+            .iter()
+            .position(|f| f.name == "helper.py")
+            .unwrap();
+        assert_eq!(given.contents[helper], b"N = 7\n");
+        assert_eq!(given.program.files.len(), 3);
+    }
+
+    #[test]
+    fn a_lone_java_file_among_included_ones_is_named_after_its_class() {
+        let profiles = ProfileSet::builtin().unwrap();
+        let java = profiles.get("java").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let sol = dir.path().join("solution.java");
+        std::fs::write(
+            &sol,
+            "public class Main { public static void main(String[] a) { Lib.go(); } }\n",
+        )
+        .unwrap();
+        let include = dir.path().join("include");
+        std::fs::create_dir_all(&include).unwrap();
+        std::fs::write(
+            include.join("Lib.java"),
+            "class Lib { static void go() {} }\n",
+        )
+        .unwrap();
+        let constants = Constants::default();
+        let (given, vars) = prepare(
+            &sol,
+            java,
+            None,
+            None,
+            256 << 20,
+            Some(Included {
+                dir: &include,
+                constants: &constants,
+            }),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(vars.source_file_name(), "Main.java");
+        assert_eq!(vars.class(), Some("Main"));
+        let names: Vec<&str> = given
+            .program
+            .files
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(names, ["Main.java", "Lib.java"]);
     }
 }

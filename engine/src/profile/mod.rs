@@ -257,6 +257,21 @@ impl Profile {
         &self.extensions
     }
 
+    /// Whether a program's file is in this profile's language (by its extension).
+    pub fn claims(&self, file: &crate::program::ProgramFile) -> bool {
+        file.extension()
+            .is_some_and(|e| self.extensions.iter().any(|x| x == e))
+    }
+
+    /// The package format's language code for this profile (`include/<code>/`): its name,
+    /// with the C++ standards sharing `cpp`.
+    pub fn language_code(&self) -> &str {
+        match self.name.as_str() {
+            "cpp20" => "cpp",
+            name => name,
+        }
+    }
+
     pub fn compile(&self) -> Option<&CompileStep> {
         self.compile.as_ref()
     }
