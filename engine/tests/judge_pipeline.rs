@@ -357,3 +357,42 @@ fn a_validators_feedback_link_never_makes_the_engine_read_a_host_file() {
         test.message
     );
 }
+
+#[test]
+fn a_tests_args_reach_the_submission_and_its_validator_args_the_validator() {
+    if !root() {
+        return;
+    }
+    let package = tempfile::tempdir().unwrap();
+    let p = package.path();
+    let put = |rel: &str, text: &str| {
+        let path = p.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    put(
+        "problem.yaml",
+        "problem_format_version: 2025-09\nname: Args\nuuid: 1\n",
+    );
+    put("data/secret/test_group.yaml", "args: [from-group]\n");
+    put("data/secret/1.in", "\n");
+    put("data/secret/1.ans", "from-group\n");
+    put("data/secret/2.in", "\n");
+    put("data/secret/2.ans", "two words|x\n");
+    put("data/secret/2.yaml", "args: [two words, x]\n");
+    // The answer is 0.5; only this test's tolerance accepts 0.51.
+    put("data/secret/3.in", "\n");
+    put("data/secret/3.ans", "0.5\n");
+    put(
+        "data/secret/3.yaml",
+        "args: [\"0.51\"]\noutput_validator_args: [float_absolute_tolerance, \"0.1\"]\n",
+    );
+    let echo = "import sys\nprint('|'.join(sys.argv[1:]))\n";
+    let report = judge_source(p, "echo.py", echo, &Options::default(), None);
+    assert_eq!(report.verdict, Verdict::AC, "{:?}", report.tests);
+    // Without the tolerance the same output is wrong.
+    put("data/secret/3.yaml", "args: [\"0.51\"]\n");
+    let report = judge_source(p, "echo.py", echo, &Options::default(), None);
+    assert_eq!(report.verdict, Verdict::WA, "{:?}", report.tests);
+    assert_eq!(report.tests[2].verdict, Verdict::WA);
+}

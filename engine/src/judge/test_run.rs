@@ -138,8 +138,10 @@ impl TestRun {
         let output = step::scratch_file(scratch, index, "out");
         let limits = self.sandbox_limits();
         let staged = worker.stage(self.stage_key, self.work.path())?.to_owned();
+        let mut argv = self.profile.run_argv(&self.vars);
+        argv.extend(test.args.iter().cloned());
         let step = step::Step::new(
-            self.profile.run_argv(&self.vars),
+            argv,
             self.profile.run_env(&self.vars),
             &self.profile.mounts(),
             limits.clone(),

@@ -30,6 +30,9 @@ pub enum TestSetError {
     #[error("answer {answer} has no input: expected {stem}.in next to it")]
     MissingInput { answer: PathBuf, stem: String },
 
+    #[error("{path}: {what} is not supported")]
+    Unsupported { path: PathBuf, what: String },
+
     #[error("both {ans} and {out} exist for one test; keep only one answer file")]
     AmbiguousAnswer { ans: PathBuf, out: PathBuf },
 

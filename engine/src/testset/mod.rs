@@ -83,8 +83,12 @@ pub struct TestCase {
     pub group: Option<String>,
     /// Arguments for the output validator (default or custom) after its three standard ones:
     /// `problem.yaml`'s `validator_flags`, then the nearest `testdata.yaml`'s
-    /// `output_validator_flags` / `output_validator_args`.
+    /// `output_validator_flags` / `output_validator_args`, or the test's own `<name>.yaml`'s
+    /// `output_validator_args`.
     pub validator_flags: Vec<String>,
+    /// Command-line arguments for the submission (2025-09 `args`, from the test's
+    /// `<name>.yaml` or the nearest `test_group.yaml`).
+    pub args: Vec<String>,
 }
 
 /// How output is judged.
@@ -210,7 +214,7 @@ pub fn discover(dir: &Path) -> Result<TestSet, TestSetError> {
         return package::discover(dir);
     }
     let listing = list_dir(dir)?;
-    let tests: Vec<TestCase> = pair_tests(&listing.files)?
+    let tests: Vec<TestCase> = pair_tests(&listing.files, false)?
         .into_iter()
         .map(|(stem, input, answer)| TestCase {
             name: stem,
@@ -218,6 +222,7 @@ pub fn discover(dir: &Path) -> Result<TestSet, TestSetError> {
             answer,
             group: None,
             validator_flags: Vec::new(),
+            args: Vec::new(),
         })
         .collect();
     if tests.is_empty() {
@@ -297,9 +302,12 @@ struct Slot {
 }
 
 /// Pairs `NAME.in` with `NAME.ans` or `NAME.out` among one directory's files, in natural
-/// order of `NAME`. Other files are ignored.
+/// order of `NAME`. Other files are ignored. In a package (`ans_first`) `NAME.ans` is the
+/// answer and a `NAME.out` beside it the statement's output; in a flat directory both are
+/// ambiguous.
 fn pair_tests(
     files: &[(String, PathBuf)],
+    ans_first: bool,
 ) -> Result<Vec<(String, PathBuf, PathBuf)>, TestSetError> {
     let mut slots: BTreeMap<&str, Slot> = BTreeMap::new();
     for (name, path) in files {
@@ -320,6 +328,7 @@ fn pair_tests(
     for stem in stems {
         let slot = slots.remove(stem).unwrap_or_default();
         let answer = match (slot.ans, slot.out) {
+            (Some(ans), Some(_)) if ans_first => Some(ans),
             (Some(ans), Some(out)) => return Err(TestSetError::AmbiguousAnswer { ans, out }),
             (ans, out) => ans.or(out),
         };

@@ -87,6 +87,8 @@ impl OneOrMany {
 struct RawTestdata {
     output_validator_flags: Option<OneOrMany>,
     output_validator_args: Option<OneOrMany>,
+    /// The submission's command-line arguments (2025-09).
+    args: Option<Vec<String>>,
     // Grading: see `scoring`.
     on_reject: Option<String>,
     grading: Option<String>,
@@ -115,6 +117,27 @@ struct RawTestdata {
     _test_case_visualizer_args: Option<IgnoredAny>,
     #[serde(rename = "output_visualizer_args")]
     _output_visualizer_args: Option<IgnoredAny>,
+}
+
+/// A test's own `<name>.yaml` (2023-07 and later): what it sets for itself.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTestCase {
+    args: Option<Vec<String>>,
+    output_validator_args: Option<OneOrMany>,
+    // Accepted, not used for judging.
+    #[serde(rename = "input_validator_args")]
+    _input_validator_args: Option<IgnoredAny>,
+    #[serde(rename = "input_visualizer_args")]
+    _input_visualizer_args: Option<IgnoredAny>,
+    #[serde(rename = "output_visualizer_args")]
+    _output_visualizer_args: Option<IgnoredAny>,
+    #[serde(rename = "full_feedback")]
+    _full_feedback: Option<IgnoredAny>,
+    #[serde(rename = "hint")]
+    _hint: Option<IgnoredAny>,
+    #[serde(rename = "description")]
+    _description: Option<IgnoredAny>,
 }
 
 /// Reads a YAML file into `T`; a missing file, an empty one or one holding only comments
@@ -194,7 +217,12 @@ pub fn discover(root: &Path) -> Result<TestSet, TestSetError> {
         .map(str::to_string)
         .collect();
     let data = root.join("data");
-    let (root_flags, root_grading, root_file) = read_testdata(&data, &constants)?;
+    let (root_settings, root_grading, root_file) = read_testdata(&data, &constants)?;
+    let cx = WalkCx {
+        base_flags: &base_flags,
+        constants: &constants,
+        test_files: format == Format::NewPackage,
+    };
     let mut tests = Vec::new();
     let mut tree = GroupNode {
         name: String::new(),
@@ -205,15 +233,7 @@ pub fn discover(root: &Path) -> Result<TestSet, TestSetError> {
     for group in ["sample", "secret"] {
         let dir = data.join(group);
         if group_exists(&dir)? {
-            let node = walk(
-                &dir,
-                group,
-                &root_flags,
-                &base_flags,
-                &constants,
-                0,
-                &mut tests,
-            )?;
+            let node = walk(&dir, group, &root_settings, &cx, 0, &mut tests)?;
             tree.items.push(NodeItem::Group(Box::new(node)));
         }
     }
@@ -378,14 +398,23 @@ fn group_file(dir: &Path) -> Result<PathBuf, TestSetError> {
     }
 }
 
+/// What a group's settings file sets for its tests (each `None` when it says nothing).
+#[derive(Debug, Clone, Default)]
+struct Inherited {
+    flags: Option<Vec<String>>,
+    args: Option<Vec<String>>,
+}
+
 /// What a directory's `test_group.yaml` or `testdata.yaml` says: the output-validator
-/// arguments it sets, if any, its grading keys, and which file that was.
+/// arguments and submission arguments it sets, if any, its grading keys, and which file that
+/// was.
 fn read_testdata(
     dir: &Path,
     constants: &Constants,
-) -> Result<(Option<Vec<String>>, RawGrading, PathBuf), TestSetError> {
+) -> Result<(Inherited, RawGrading, PathBuf), TestSetError> {
     let path = group_file(dir)?;
     let raw: RawTestdata = read_yaml_with(&path, constants)?;
+    let args = raw.args;
     let grading = RawGrading {
         on_reject: raw.on_reject,
         grading: raw.grading,
@@ -402,7 +431,14 @@ fn read_testdata(
             path,
             message: "give output_validator_flags or output_validator_args, not both".into(),
         }),
-        (flags, args) => Ok((flags.or(args).map(OneOrMany::into_vec), grading, path)),
+        (flags, validator_args) => Ok((
+            Inherited {
+                flags: flags.or(validator_args).map(OneOrMany::into_vec),
+                args,
+            },
+            grading,
+            path,
+        )),
     }
 }
 
@@ -443,15 +479,22 @@ impl Item {
     }
 }
 
+/// What every group of a package shares while its tests are listed.
+struct WalkCx<'a> {
+    base_flags: &'a [String],
+    constants: &'a Constants,
+    /// Tests may have their own `<name>.yaml` (2023-07 and later).
+    test_files: bool,
+}
+
 /// Adds the tests of group `dir` (named `rel` under `data/`) and of its subgroups, in natural
 /// order of test stems and group names together; a test sorts before a group of equal name.
 /// Returns the group as a node of the group tree, for scoring.
 fn walk(
     dir: &Path,
     rel: &str,
-    inherited: &Option<Vec<String>>,
-    base_flags: &[String],
-    constants: &Constants,
+    inherited: &Inherited,
+    cx: &WalkCx<'_>,
     depth: usize,
     out: &mut Vec<TestCase>,
 ) -> Result<GroupNode, TestSetError> {
@@ -463,8 +506,11 @@ fn walk(
             )),
         });
     }
-    let (own_flags, grading, file) = read_testdata(dir, constants)?;
-    let flags = own_flags.or_else(|| inherited.clone());
+    let (own, grading, file) = read_testdata(dir, cx.constants)?;
+    let settings = Inherited {
+        flags: own.flags.or_else(|| inherited.flags.clone()),
+        args: own.args.or_else(|| inherited.args.clone()),
+    };
     let mut node = GroupNode {
         name: rel.to_string(),
         file,
@@ -472,7 +518,19 @@ fn walk(
         items: Vec::new(),
     };
     let listing = list_dir(dir)?;
-    let mut items: Vec<Item> = pair_tests(&listing.files)?
+    if let Some((_, files)) = listing
+        .dirs
+        .iter()
+        .find(|(name, _)| name.ends_with(".files"))
+    {
+        return Err(TestSetError::Unsupported {
+            path: files.clone(),
+            what: "a test's .files directory (input files in the submission's working \
+                   directory, 2025-09)"
+                .into(),
+        });
+    }
+    let mut items: Vec<Item> = pair_tests(&listing.files, true)?
         .into_iter()
         .map(|(stem, input, answer)| Item::Test {
             stem,
@@ -497,22 +555,36 @@ fn walk(
                 input,
                 answer,
             } => {
+                let own: RawTestCase = if cx.test_files {
+                    read_yaml(&dir.join(format!("{stem}.yaml")))?
+                } else {
+                    RawTestCase::default()
+                };
+                let flags = own
+                    .output_validator_args
+                    .map(OneOrMany::into_vec)
+                    .or_else(|| settings.flags.clone());
                 node.items.push(NodeItem::Test(out.len()));
                 out.push(TestCase {
                     name: format!("{rel}/{stem}"),
                     input,
                     answer,
                     group: Some(rel.to_string()),
-                    validator_flags: base_flags
+                    validator_flags: cx
+                        .base_flags
                         .iter()
                         .chain(flags.iter().flatten())
                         .cloned()
                         .collect(),
+                    args: own
+                        .args
+                        .or_else(|| settings.args.clone())
+                        .unwrap_or_default(),
                 });
             }
             Item::Group { name, dir } => {
                 let rel = format!("{rel}/{name}");
-                let group = walk(&dir, &rel, &flags, base_flags, constants, depth + 1, out)?;
+                let group = walk(&dir, &rel, &settings, cx, depth + 1, out)?;
                 node.items.push(NodeItem::Group(Box::new(group)));
             }
         }

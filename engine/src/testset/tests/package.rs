@@ -450,3 +450,68 @@ fn an_interaction_sample_without_input_is_noted_not_run() {
     assert!(set.tests.iter().any(|t| t.name == "sample/3"));
     assert!(!set.tests.iter().any(|t| t.name == "sample/4"));
 }
+
+#[test]
+fn a_tests_own_yaml_sets_its_arguments_over_its_groups() {
+    let d = package();
+    put(
+        d.path(),
+        "problem.yaml",
+        "problem_format_version: 2025-09\nname: x\n",
+    );
+    put(
+        d.path(),
+        "data/secret/group1/test_group.yaml",
+        "output_validator_args: [float_tolerance, \"1e-6\"]\nargs: [--group]\n",
+    );
+    put(
+        d.path(),
+        "data/secret/group1/05.yaml",
+        "output_validator_args: [case_sensitive]\nargs: [--big, \"7\"]\ndescription: the \
+         largest\nhint: think\nfull_feedback: false\n",
+    );
+    let set = discover(d.path()).unwrap();
+    let test = |name: &str| set.tests.iter().find(|t| t.name == name).unwrap();
+    let own = test("secret/group1/05");
+    assert_eq!(own.validator_flags, ["case_sensitive"]);
+    assert_eq!(own.args, ["--big", "7"]);
+    // Its neighbour, and a deeper group, inherit the group's.
+    let other = test("secret/group1/1");
+    assert_eq!(other.validator_flags, ["float_tolerance", "1e-6"]);
+    assert_eq!(other.args, ["--group"]);
+    assert_eq!(test("secret/group1/deep/1").args, ["--group"]);
+    assert!(test("secret/1").args.is_empty());
+
+    put(d.path(), "data/secret/group1/05.yaml", "verdict: AC\n");
+    let err = discover(d.path()).unwrap_err().to_string();
+    assert!(err.contains("05.yaml") && err.contains("verdict"), "{err}");
+}
+
+#[test]
+fn a_legacy_package_has_no_test_yaml() {
+    let d = package();
+    // BAPCtools keeps generator notes there; the legacy format does not read them.
+    put(d.path(), "data/secret/1.yaml", "generator: x\n");
+    let set = discover(d.path()).unwrap();
+    assert_eq!(set.format, Format::LegacyPackage);
+    assert!(set.tests.iter().all(|t| t.args.is_empty()));
+}
+
+#[test]
+fn in_a_package_the_ans_file_is_the_answer_beside_an_out() {
+    let d = package();
+    put(d.path(), "data/sample/1.out", "shown in the statement\n");
+    let set = discover(d.path()).unwrap();
+    assert_eq!(set.tests[0].answer, d.path().join("data/sample/1.ans"));
+}
+
+#[test]
+fn a_tests_files_directory_is_refused_naming_it() {
+    let d = package();
+    fs::create_dir_all(d.path().join("data/secret/1.files")).unwrap();
+    let err = discover(d.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("1.files") && err.contains("not supported"),
+        "{err}"
+    );
+}
