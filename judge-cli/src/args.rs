@@ -194,6 +194,9 @@ pub struct VerifyArgs {
     /// submission.
     #[arg(long)]
     pub json: bool,
+    /// Do not run the package's input validators on its inputs first.
+    #[arg(long)]
+    pub no_input_validation: bool,
     #[command(flatten)]
     pub judge: JudgeArgs,
 }

@@ -529,6 +529,16 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
     }
     let problem = std::sync::Arc::new(problem);
     let pool = setup::pool(sandbox, &args.judge)?;
+    let input_report = if args.no_input_validation {
+        None
+    } else {
+        Some(inputs::validate(
+            &args.problem,
+            problem.tests(),
+            pool.sandbox(),
+            &profile_set,
+        )?)
+    };
     // The package's example submissions: its constants are replaced in them.
     let options = Options {
         constants: true,
@@ -721,14 +731,27 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
     }
     let findings: Vec<Finding> = results.iter().map(|r| r.finding.clone()).collect();
     if args.json {
-        println!("{}", json(&args.problem, &timing, &cases, &results));
+        println!(
+            "{}",
+            json(
+                &args.problem,
+                &timing,
+                &cases,
+                &results,
+                input_report.as_ref()
+            )
+        );
     } else {
+        if let Some(report) = &input_report {
+            print!("{}", report.describe());
+        }
         println!("{}", timing.describe());
         print!("{}", summary(&cases, &findings, &Paint::stdout()));
     }
     let differ = findings
         .iter()
-        .any(|f| matches!(f, Finding::Differs { .. } | Finding::WrongScore { .. }));
+        .any(|f| matches!(f, Finding::Differs { .. } | Finding::WrongScore { .. }))
+        || input_report.as_ref().is_some_and(|r| !r.ok());
     Ok(Done::Verified(!differ))
 }
 
@@ -786,7 +809,13 @@ fn judged_as(case: &Case, verdict: Verdict, why: &str, limit: Duration) -> Judge
 }
 
 /// The `--json` document: the time limit and how it was chosen, and one record per submission.
-fn json(problem: &Path, timing: &Timing, cases: &[Case], results: &[Judged]) -> String {
+fn json(
+    problem: &Path,
+    timing: &Timing,
+    cases: &[Case],
+    results: &[Judged],
+    inputs: Option<&inputs::InputReport>,
+) -> String {
     use serde_json::{json, Value};
     let time_limit = match &timing.chosen {
         Chosen::Derived {
@@ -849,12 +878,13 @@ fn json(problem: &Path, timing: &Timing, cases: &[Case], results: &[Judged]) -> 
             r.finding,
             Finding::Differs { .. } | Finding::WrongScore { .. }
         )
-    });
+    }) && inputs.map_or(true, |r| r.ok());
     serde_json::to_string_pretty(&json!({
         "problem": problem.display().to_string(),
         "time_limit": time_limit,
         "tle_margin": timing.margin,
         "submissions": submissions,
+        "input_validation": inputs.map(|r| r.json()),
         "ok": ok,
     }))
     .unwrap_or_default()
@@ -969,6 +999,7 @@ fn summary(cases: &[Case], findings: &[Finding], paint: &Paint) -> String {
 }
 
 mod expectations;
+mod inputs;
 
 #[cfg(test)]
 mod tests;

@@ -498,3 +498,58 @@ fn submissions_yaml_declares_entry_points_and_test_verdict_requirements() {
     std::fs::write(&yaml, "accepted/double.py:\n  verdict: AC\n").unwrap();
     assert_stops(&verify(p), &["submissions.yaml", "unknown key \"verdict\""]);
 }
+
+#[test]
+fn input_validators_accept_every_input_and_reject_every_invalid_one() {
+    if !root() {
+        return;
+    }
+    let _alone = alone();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("included");
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(problem("included"))
+        .arg(&p)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let out = verify(&p);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("input validation: 2 validators, 5 inputs: as expected"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("format.ctd not run: Checktestdata is not available here"),
+        "{stdout}"
+    );
+
+    // A test's input that one validator rejects, with its message.
+    std::fs::write(p.join("data/secret/1.in"), "+12\n").unwrap();
+    let out = verify(&p);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "input validator digits rejects secret/1 (exit code 43): not a line of digits"
+        ),
+        "{stdout}"
+    );
+    std::fs::write(p.join("data/secret/1.in"), "12\n").unwrap();
+
+    // An invalid input every validator accepts.
+    std::fs::write(p.join("data/invalid_input/fine.in"), "5\n").unwrap();
+    let out = common::judge(&["verify", "--json", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["input_validation"]["findings"],
+        serde_json::json!([{"kind": "accepted_invalid", "input": "invalid_input/fine"}]),
+        "{doc}"
+    );
+    assert_eq!(doc["ok"], false);
+    let out = common::judge(&["verify", "--no-input-validation", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}

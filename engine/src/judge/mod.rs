@@ -29,6 +29,7 @@
 mod check;
 mod compile;
 mod error;
+pub mod inputs;
 mod interact;
 mod problem;
 pub mod relay;

@@ -33,7 +33,9 @@ use std::time::Duration;
 
 pub use error::TestSetError;
 pub use natural::natural_cmp;
+pub use package::{invalid_inputs, InvalidInput};
 pub use scoring::{Aggregation, GroupRule, OnReject, ScoreGroup, ScoreItem, Scoring, VerdictRule};
+pub use validator::{input_validators, InputValidators};
 
 /// Everything needed to judge a submission against a tests directory.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +91,30 @@ pub struct TestCase {
     /// Command-line arguments for the submission (2025-09 `args`, from the test's
     /// `<name>.yaml` or the nearest `test_group.yaml`).
     pub args: Vec<String>,
+    /// Arguments for the input validators (`input_validator_args`, legacy
+    /// `input_validator_flags`), from the test's `<name>.yaml` or the nearest group file.
+    pub input_validator_args: InputValidatorArgs,
+}
+
+/// Input validators' arguments for a test: the same for every validator, or per validator
+/// name (those not named get none).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum InputValidatorArgs {
+    #[default]
+    None,
+    All(Vec<String>),
+    ByName(BTreeMap<String, Vec<String>>),
+}
+
+impl InputValidatorArgs {
+    /// The arguments of the validator called `name`.
+    pub fn for_validator(&self, name: &str) -> &[String] {
+        match self {
+            InputValidatorArgs::None => &[],
+            InputValidatorArgs::All(args) => args,
+            InputValidatorArgs::ByName(map) => map.get(name).map_or(&[], Vec::as_slice),
+        }
+    }
 }
 
 /// How output is judged.
@@ -223,6 +249,7 @@ pub fn discover(dir: &Path) -> Result<TestSet, TestSetError> {
             group: None,
             validator_flags: Vec::new(),
             args: Vec::new(),
+            input_validator_args: InputValidatorArgs::None,
         })
         .collect();
     if tests.is_empty() {

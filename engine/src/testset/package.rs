@@ -17,7 +17,7 @@ use serde_yaml::Value;
 
 use super::natural::natural_cmp;
 use super::scoring::{self, GroupNode, NodeItem, ProblemGrading, RawGrading};
-use super::{limits, validator, Constants};
+use super::{limits, validator, Constants, InputValidatorArgs};
 use super::{list_dir, pair_tests, Format, TestCase, TestSet, TestSetError, Validation};
 
 /// Groups nest at most this deep; deeper means a symbolic-link loop.
@@ -73,6 +73,26 @@ enum OneOrMany {
     Many(Vec<String>),
 }
 
+/// `input_validator_args` (or legacy `input_validator_flags`): a string of words, a list, or
+/// a map of validator names to either.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawInputArgs {
+    Same(OneOrMany),
+    ByName(std::collections::BTreeMap<String, OneOrMany>),
+}
+
+impl RawInputArgs {
+    fn settle(self) -> InputValidatorArgs {
+        match self {
+            RawInputArgs::Same(args) => InputValidatorArgs::All(args.into_vec()),
+            RawInputArgs::ByName(map) => InputValidatorArgs::ByName(
+                map.into_iter().map(|(k, v)| (k, v.into_vec())).collect(),
+            ),
+        }
+    }
+}
+
 impl OneOrMany {
     fn into_vec(self) -> Vec<String> {
         match self {
@@ -99,11 +119,9 @@ struct RawTestdata {
     scoring: Option<scoring::RawScoring>,
     max_score: Option<Value>,
     score_aggregation: Option<String>,
-    // Input validation and other settings; accepted, not used for judging.
-    #[serde(rename = "input_validator_flags")]
-    _input_validator_flags: Option<IgnoredAny>,
-    #[serde(rename = "input_validator_args")]
-    _input_validator_args: Option<IgnoredAny>,
+    // Input validation (`judge verify`); other settings accepted, not used for judging.
+    input_validator_flags: Option<RawInputArgs>,
+    input_validator_args: Option<RawInputArgs>,
     #[serde(rename = "answer_validator_args")]
     _answer_validator_args: Option<IgnoredAny>,
     #[serde(rename = "static_validation")]
@@ -125,9 +143,8 @@ struct RawTestdata {
 struct RawTestCase {
     args: Option<Vec<String>>,
     output_validator_args: Option<OneOrMany>,
+    input_validator_args: Option<RawInputArgs>,
     // Accepted, not used for judging.
-    #[serde(rename = "input_validator_args")]
-    _input_validator_args: Option<IgnoredAny>,
     #[serde(rename = "input_visualizer_args")]
     _input_visualizer_args: Option<IgnoredAny>,
     #[serde(rename = "output_visualizer_args")]
@@ -403,6 +420,7 @@ fn group_file(dir: &Path) -> Result<PathBuf, TestSetError> {
 struct Inherited {
     flags: Option<Vec<String>>,
     args: Option<Vec<String>>,
+    input_args: Option<InputValidatorArgs>,
 }
 
 /// What a directory's `test_group.yaml` or `testdata.yaml` says: the output-validator
@@ -415,6 +433,15 @@ fn read_testdata(
     let path = group_file(dir)?;
     let raw: RawTestdata = read_yaml_with(&path, constants)?;
     let args = raw.args;
+    let input_args = match (raw.input_validator_flags, raw.input_validator_args) {
+        (Some(_), Some(_)) => {
+            return Err(TestSetError::Yaml {
+                path,
+                message: "give input_validator_flags or input_validator_args, not both".into(),
+            })
+        }
+        (flags, args) => flags.or(args).map(RawInputArgs::settle),
+    };
     let grading = RawGrading {
         on_reject: raw.on_reject,
         grading: raw.grading,
@@ -435,6 +462,7 @@ fn read_testdata(
             Inherited {
                 flags: flags.or(validator_args).map(OneOrMany::into_vec),
                 args,
+                input_args,
             },
             grading,
             path,
@@ -510,6 +538,7 @@ fn walk(
     let settings = Inherited {
         flags: own.flags.or_else(|| inherited.flags.clone()),
         args: own.args.or_else(|| inherited.args.clone()),
+        input_args: own.input_args.or_else(|| inherited.input_args.clone()),
     };
     let mut node = GroupNode {
         name: rel.to_string(),
@@ -580,6 +609,11 @@ fn walk(
                         .args
                         .or_else(|| settings.args.clone())
                         .unwrap_or_default(),
+                    input_validator_args: own
+                        .input_validator_args
+                        .map(RawInputArgs::settle)
+                        .or_else(|| settings.input_args.clone())
+                        .unwrap_or_default(),
                 });
             }
             Item::Group { name, dir } => {
@@ -590,6 +624,66 @@ fn walk(
         }
     }
     Ok(node)
+}
+
+/// An input under `data/invalid_input/` (2023-07 and later), which input validation must
+/// reject.
+#[derive(Debug, Clone)]
+pub struct InvalidInput {
+    /// `invalid_input/too_big`.
+    pub name: String,
+    pub path: PathBuf,
+    pub input_validator_args: InputValidatorArgs,
+}
+
+/// The package's `data/invalid_input/` inputs, in natural order, each with the
+/// `input_validator_args` of its own `NAME.yaml` or its nearest `test_group.yaml`.
+pub fn invalid_inputs(root: &Path) -> Result<Vec<InvalidInput>, TestSetError> {
+    fn walk(
+        dir: &Path,
+        rel: &str,
+        inherited: Option<&InputValidatorArgs>,
+        depth: usize,
+        out: &mut Vec<InvalidInput>,
+    ) -> Result<(), TestSetError> {
+        if depth > MAX_DEPTH {
+            return Ok(());
+        }
+        let (own, _, _) = read_testdata(dir, &Constants::default())?;
+        let args = own.input_args.as_ref().or(inherited);
+        let listing = list_dir(dir)?;
+        let mut inputs: Vec<&(String, PathBuf)> = listing
+            .files
+            .iter()
+            .filter(|(name, _)| name.ends_with(".in"))
+            .collect();
+        inputs.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+        for (name, path) in inputs {
+            let stem = name.trim_end_matches(".in");
+            let own: RawTestCase = read_yaml(&dir.join(format!("{stem}.yaml")))?;
+            out.push(InvalidInput {
+                name: format!("{rel}/{stem}"),
+                path: path.clone(),
+                input_validator_args: own
+                    .input_validator_args
+                    .map(RawInputArgs::settle)
+                    .or_else(|| args.cloned())
+                    .unwrap_or_default(),
+            });
+        }
+        let mut dirs = listing.dirs;
+        dirs.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+        for (name, sub) in dirs {
+            walk(&sub, &format!("{rel}/{name}"), args, depth + 1, out)?;
+        }
+        Ok(())
+    }
+    let dir = root.join("data/invalid_input");
+    let mut out = Vec::new();
+    if dir.is_dir() {
+        walk(&dir, "invalid_input", None, 0, &mut out)?;
+    }
+    Ok(out)
 }
 
 /// The `.interaction` files of `dir` with no `.in` beside them, in name order.

@@ -80,6 +80,50 @@ pub fn programs_in(dir: &Path) -> Result<Vec<ValidatorSource>, TestSetError> {
     read_dir_sorted(dir)?.iter().map(|p| program(p)).collect()
 }
 
+/// A package's input validators: each program in `input_validators/` (or the older
+/// `input_format_validators/`), or the one program `input_validator/`; and the files and
+/// programs this judge cannot run, with why (Checktestdata `.ctd` and VIVA `.viva` files, a
+/// language it cannot build). Judging needs none of them, so none of this is an error.
+#[derive(Debug, Default)]
+pub struct InputValidators {
+    pub programs: Vec<ValidatorSource>,
+    pub not_run: Vec<(PathBuf, String)>,
+}
+
+pub fn input_validators(root: &Path) -> Result<InputValidators, TestSetError> {
+    let mut out = InputValidators::default();
+    let add = |path: &Path, out: &mut InputValidators| {
+        let ext = path.extension().and_then(|e| e.to_str());
+        if path.is_file() && matches!(ext, Some("ctd" | "viva")) {
+            let tool = if ext == Some("ctd") {
+                "Checktestdata"
+            } else {
+                "VIVA"
+            };
+            out.not_run
+                .push((path.to_owned(), format!("{tool} is not available here")));
+            return;
+        }
+        match program(path) {
+            Ok(program) => out.programs.push(program),
+            Err(e) => out.not_run.push((path.to_owned(), e.to_string())),
+        }
+    };
+    for dir in ["input_validators", "input_format_validators"] {
+        let dir = root.join(dir);
+        if dir.is_dir() {
+            for path in read_dir_sorted(&dir)? {
+                add(&path, &mut out);
+            }
+        }
+    }
+    let one = root.join("input_validator");
+    if one.is_dir() {
+        add(&one, &mut out);
+    }
+    Ok(out)
+}
+
 /// One program: a file, or a directory of files.
 pub fn program(path: &Path) -> Result<ValidatorSource, TestSetError> {
     let files = if path.is_dir() {
@@ -151,6 +195,11 @@ pub fn program(path: &Path) -> Result<ValidatorSource, TestSetError> {
                 _ => sources
                     .iter()
                     .find(|f| f.file_name().is_some_and(|n| n == "main.py"))
+                    .or_else(|| {
+                        sources
+                            .iter()
+                            .find(|f| f.file_name().is_some_and(|n| n == "__main__.py"))
+                    })
                     .cloned()
                     .ok_or_else(|| TestSetError::ValidatorNoPythonMain {
                         path: path.to_path_buf(),
