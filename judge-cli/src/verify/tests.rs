@@ -1,5 +1,8 @@
 //! The folder map, the assessment of each result, and the summary.
 
+use std::fs;
+
+use super::cases::*;
 use super::*;
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
