@@ -120,11 +120,13 @@ const DERIVE_CAP: Duration = Duration::from_secs(300);
 enum Chosen {
     Flag,
     Package,
-    /// From the slowest accepted run (`slowest`, by `by`), normalised by its profile's time
-    /// factor, × `multiplier`, rounded up to `resolution` seconds.
+    /// From the slowest run that bounds it below (`slowest`, by `by`, in the folder
+    /// `folder`), normalised by its profile's time factor, × `multiplier`, rounded up to
+    /// `resolution` seconds.
     Derived {
         slowest: Duration,
         by: PathBuf,
+        folder: String,
         multiplier: f64,
         resolution: f64,
     },
@@ -150,10 +152,11 @@ impl Timing {
             Chosen::Derived {
                 slowest,
                 by,
+                folder,
                 multiplier,
                 resolution,
             } => format!(
-                "time limit {limit}, derived: slowest accepted run {} ({}) × {multiplier}, \
+                "time limit {limit}, derived: slowest {folder} run {} ({}) × {multiplier}, \
                  rounded up to a multiple of {resolution} s",
                 seconds(*slowest),
                 by.display()
@@ -210,14 +213,49 @@ fn judge_cases(
     judged.into_inner().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A report's max CPU time as if its profile's time factor were 1.
-fn normalised_time(report: &Report, profile: &Profile) -> Duration {
-    let factor = profile.run().limits().time_factor;
-    if factor > 0.0 && factor.is_finite() {
-        Duration::try_from_secs_f64(report.time.as_secs_f64() / factor).unwrap_or(report.time)
-    } else {
-        report.time
+/// Whether a submission bounds the time limit from below: under the package format's
+/// requirements (a `submissions.yaml`), one with a requirement that permits no TLE
+/// (`accepted`, `wrong_answer`, `run_time_error` by default) or `use_for_time_limit: lower`;
+/// otherwise, as problemtools derives it, an `accepted` one. `use_for_time_limit: false`
+/// opts out.
+fn bounds_below(case: &Case) -> bool {
+    let declared = &case.declared;
+    if declared.not_for_time_limit {
+        return false;
     }
+    if declared.by_rules {
+        declared.lower_bound
+            || declared
+                .rules
+                .iter()
+                .any(|r| !r.permitted.contains(&expectations::Code::Tle))
+    } else {
+        case.folder == "accepted"
+    }
+}
+
+/// The time a lower-bounding run gives: an accepted submission's max CPU time; under the
+/// format's requirements, any submission's slowest test that was not TLE; as if its
+/// profile's time factor were 1.
+fn lower_bound_time(case: &Case, report: &Report, profile: &Profile) -> Option<Duration> {
+    let time = if case.declared.by_rules {
+        report
+            .tests
+            .iter()
+            .filter(|t| t.verdict != Verdict::TLE && t.verdict != Verdict::IE)
+            .map(|t| t.time)
+            .max()?
+    } else if report.verdict == Verdict::AC {
+        report.time
+    } else {
+        return None;
+    };
+    let factor = profile.run().limits().time_factor;
+    Some(if factor > 0.0 && factor.is_finite() {
+        Duration::try_from_secs_f64(time.as_secs_f64() / factor).unwrap_or(time)
+    } else {
+        time
+    })
 }
 
 /// Judge the package's submissions; `Verdict::AC` when each got its folder's verdict, else
@@ -238,7 +276,12 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
     let scored = tests.scoring.is_some();
     let max_score = tests.scoring.as_ref().and_then(|s| s.root.rule.max_score);
     let package = tests.limits.clone();
-    let cases = cases(&args.problem, scored)?;
+    // The 2025-09 format defines its folders' requirements for every package.
+    let format_rules = tests
+        .format_version
+        .as_deref()
+        .is_some_and(|v| v.starts_with("2025-09"));
+    let cases = cases(&args.problem, scored, format_rules)?;
     let profile_set = setup::profiles(&args.judge)?;
     let sandbox = setup::sandbox()?;
     let mut problem = Problem::prepare(&sandbox, &profile_set, tests)?;
@@ -299,28 +342,37 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
             margin: package.time_safety_margin,
         },
         None => {
-            let accepted: Vec<usize> = (0..cases.len())
-                .filter(|&i| cases[i].folder == "accepted" && !cases[i].declared.not_for_time_limit)
+            let lower: Vec<usize> = (0..cases.len())
+                .filter(|&i| bounds_below(&cases[i]))
                 .collect();
+            progress.add(
+                lower
+                    .iter()
+                    .filter(|&&i| cases[i].folder != "accepted")
+                    .count(),
+            );
             let judged = judge_cases(
                 &pool,
                 &problem,
                 &cases,
                 &profiles,
-                &accepted,
+                &lower,
                 &at(DERIVE_CAP),
                 &progress,
             );
             let slowest = judged
                 .iter()
-                .filter_map(|(i, r)| match r {
-                    Ok(report) if report.verdict == Verdict::AC => {
-                        Some((normalised_time(report, profiles[*i]?), *i))
-                    }
-                    _ => None,
+                .filter_map(|(i, r)| {
+                    let report = r.as_ref().ok()?;
+                    Some((lower_bound_time(&cases[*i], report, profiles[*i]?)?, *i))
                 })
                 .max();
-            reports.extend(judged);
+            // An accepted run stands; any other is judged again under the limit.
+            reports.extend(
+                judged
+                    .into_iter()
+                    .filter(|(i, _)| cases[*i].folder == "accepted"),
+            );
             let (limit, chosen) = match slowest {
                 Some((slowest, i)) => {
                     let limit = judge_engine::limits::derived_time_limit(
@@ -337,6 +389,7 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
                     let chosen = Chosen::Derived {
                         slowest,
                         by: cases[i].path.clone(),
+                        folder: cases[i].folder.clone(),
                         multiplier: package.time_multiplier,
                         resolution: package.time_resolution,
                     };

@@ -553,3 +553,58 @@ fn input_validators_accept_every_input_and_reject_every_invalid_one() {
     let out = common::judge(&["verify", "--no-input-validation", p.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn in_the_2025_09_format_a_slow_wrong_answer_bounds_the_derived_limit_from_below() {
+    if !root() {
+        return;
+    }
+    let _alone = alone();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    package(p, "accepted");
+    // 1.25 s of CPU, then a wrong answer: a lower bound of 2.5 s, so a 3 s limit.
+    let wrong = p.join("submissions/wrong_answer");
+    std::fs::create_dir_all(&wrong).unwrap();
+    std::fs::write(
+        wrong.join("slow_wrong.py"),
+        "import time\nwhile time.process_time() < 1.25:\n    pass\nprint(0)\n",
+    )
+    .unwrap();
+    let run = || {
+        let out = judge_cached(cache.path(), &["verify", "--json", p.to_str().unwrap()]);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
+        (out.status.code(), doc)
+    };
+    // A legacy package, as problemtools derives it, from the accepted run alone: 1 s, and
+    // the slow one is TLE.
+    let (code, doc) = run();
+    assert_eq!(code, Some(1), "{doc}");
+    assert_eq!(doc["time_limit"]["seconds"], 1.0, "{doc}");
+    assert_eq!(record(&doc, "slow_wrong.py")["verdict"], "TLE", "{doc}");
+
+    // In the 2025-09 format its folders' requirements decide, and wrong_answer permits no
+    // TLE: it bounds the limit from below.
+    std::fs::write(
+        p.join("problem.yaml"),
+        "problem_format_version: 2025-09\nname: Double\nuuid: 2\n",
+    )
+    .unwrap();
+    let (code, doc) = run();
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["time_limit"]["seconds"], 3.0, "{doc}");
+    assert_eq!(doc["time_limit"]["slowest_folder"], "wrong_answer", "{doc}");
+    assert_eq!(record(&doc, "slow_wrong.py")["verdict"], "WA", "{doc}");
+
+    // use_for_time_limit: false takes it out again.
+    std::fs::write(
+        p.join("submissions/submissions.yaml"),
+        "wrong_answer/slow_wrong.py:\n  use_for_time_limit: false\n",
+    )
+    .unwrap();
+    let (code, doc) = run();
+    assert_eq!(code, Some(1), "{doc}");
+    assert_eq!(doc["time_limit"]["seconds"], 1.0, "{doc}");
+}

@@ -254,6 +254,7 @@ mod tests {
             tests: TestSet {
                 root: "/p".into(),
                 format: Format::LegacyPackage,
+                format_version: None,
                 tests: Vec::new(),
                 validation: Validation::Default,
                 multi_pass: false,

@@ -43,6 +43,8 @@ pub struct TestSet {
     /// The directory given.
     pub root: PathBuf,
     pub format: Format,
+    /// `problem.yaml`'s `problem_format_version`, as written (`2025-09`), if any.
+    pub format_version: Option<String>,
     /// In the order to run them.
     pub tests: Vec<TestCase>,
     pub validation: Validation,
@@ -264,6 +266,7 @@ pub fn discover(dir: &Path) -> Result<TestSet, TestSetError> {
     Ok(TestSet {
         root: dir.to_path_buf(),
         format: Format::Flat,
+        format_version: None,
         tests,
         validation: Validation::Default,
         multi_pass: false,

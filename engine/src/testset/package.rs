@@ -316,6 +316,7 @@ pub fn discover(root: &Path) -> Result<TestSet, TestSetError> {
     Ok(TestSet {
         root: root.to_path_buf(),
         format,
+        format_version: raw.problem_format_version.clone(),
         tests,
         validation,
         multi_pass: how.multi_pass,

@@ -199,7 +199,12 @@ fn tag_in(file: &Path, path: &Path) -> Result<Option<Vec<Verdict>>, VerifyError>
 }
 
 /// The package's submissions, folder by folder in natural order; `scored` for a scored problem.
-pub(super) fn cases(problem: &Path, scored: bool) -> Result<Vec<Case>, Failure> {
+/// `format_rules` for a 2025-09 package: its folders' requirements decide.
+pub(super) fn cases(
+    problem: &Path,
+    scored: bool,
+    format_rules: bool,
+) -> Result<Vec<Case>, Failure> {
     let dir = problem.join("submissions");
     if !dir.is_dir() {
         return Err(VerifyError::NoSubmissionsDir {
@@ -220,7 +225,9 @@ pub(super) fn cases(problem: &Path, scored: bool) -> Result<Vec<Case>, Failure> 
         }
     }
     entries.sort_by(|a, b| natural_cmp(&a.0, &b.0));
-    let expectations = Expectations::read(&dir)?.with_domjudge(problem)?;
+    let expectations = Expectations::read(&dir)?
+        .with_domjudge(problem)?
+        .with_folder_requirements(format_rules);
     let mut cases = Vec::new();
     for (name, path) in entries {
         if name == expectations::FILE {

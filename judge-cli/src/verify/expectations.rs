@@ -214,6 +214,8 @@ pub struct Declared {
     pub by_rules: bool,
     /// `use_for_time_limit: false`.
     pub not_for_time_limit: bool,
+    /// `use_for_time_limit: lower`.
+    pub lower_bound: bool,
     /// The score it must have (inclusive), and the pattern that says so.
     pub score: Option<(f64, f64, String)>,
 }
@@ -249,6 +251,7 @@ struct Entry {
     groups: Vec<(String, Given)>,
     score: Option<(f64, f64)>,
     not_for_time_limit: bool,
+    lower_bound: bool,
 }
 
 /// The parsed file (entries in file order), or its absence.
@@ -296,6 +299,13 @@ impl Expectations {
         })
     }
 
+    /// The format's folder requirements decide even without the file (a 2025-09 package,
+    /// whose format defines them for every package).
+    pub fn with_folder_requirements(mut self, on: bool) -> Expectations {
+        self.present |= on;
+        self
+    }
+
     /// Adds the entry points and languages of DOMjudge's `submissions.json` in the package
     /// directory `problem`, if it has one: `{"submissions/accepted/multi/": {"entry_point":
     /// "main.py", "langid": "py3"}}` (keys are paths in the package; `team` is accepted and
@@ -328,6 +338,7 @@ impl Expectations {
                 groups: Vec::new(),
                 score: None,
                 not_for_time_limit: false,
+                lower_bound: false,
             };
             for (field, value) in fields {
                 let text = || match &value {
@@ -392,6 +403,7 @@ impl Expectations {
                 out.entrypoint.clone_from(&entry.entrypoint);
             }
             out.not_for_time_limit |= entry.not_for_time_limit;
+            out.lower_bound |= entry.lower_bound;
             if let Some((low, high)) = entry.score {
                 out.score = Some((low, high, pattern.clone()));
             }
@@ -425,6 +437,7 @@ fn parse_entry(value: &Value) -> Result<Entry, String> {
         groups: Vec::new(),
         score: None,
         not_for_time_limit: false,
+        lower_bound: false,
     };
     for (key, value) in map {
         let Value::String(key) = key else {
@@ -435,7 +448,11 @@ fn parse_entry(value: &Value) -> Result<Entry, String> {
             "entrypoint" => entry.entrypoint = Some(string(key, value)?),
             "author" | "authors" | "model_solution" => {}
             "score" => entry.score = Some(score(value)?),
-            "use_for_time_limit" => entry.not_for_time_limit = !for_time_limit(value)?,
+            "use_for_time_limit" => match for_time_limit(value)? {
+                TimeLimitUse::Never => entry.not_for_time_limit = true,
+                TimeLimitUse::Lower => entry.lower_bound = true,
+                TimeLimitUse::ByRules | TimeLimitUse::Upper => {}
+            },
             k if is_group_key(k) => {
                 let Value::Mapping(group) = value else {
                     return Err(format!("{k}: not a mapping of requirements"));
@@ -528,11 +545,26 @@ fn score(value: &Value) -> Result<(f64, f64), String> {
     }
 }
 
-/// `use_for_time_limit`: true, false, `lower` or `upper` (used: all but false).
-fn for_time_limit(value: &Value) -> Result<bool, String> {
+/// `use_for_time_limit`: true, false, `lower` or `upper`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TimeLimitUse {
+    /// As its requirements say (`true`, or not given).
+    #[default]
+    ByRules,
+    /// `false`: never.
+    Never,
+    /// `lower`: a lower bound, as `permitted: [AC, WA, RTE]` would make it.
+    Lower,
+    /// `upper`: an upper bound, as `required: [TLE]` would make it.
+    Upper,
+}
+
+fn for_time_limit(value: &Value) -> Result<TimeLimitUse, String> {
     match value {
-        Value::Bool(b) => Ok(*b),
-        Value::String(s) if s == "lower" || s == "upper" => Ok(true),
+        Value::Bool(true) => Ok(TimeLimitUse::ByRules),
+        Value::Bool(false) => Ok(TimeLimitUse::Never),
+        Value::String(s) if s == "lower" => Ok(TimeLimitUse::Lower),
+        Value::String(s) if s == "upper" => Ok(TimeLimitUse::Upper),
         other => Err(format!(
             "use_for_time_limit: {} is not true, false, lower or upper",
             shown(other)

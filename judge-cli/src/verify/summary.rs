@@ -23,6 +23,7 @@ pub(super) fn json(
         Chosen::Derived {
             slowest,
             by,
+            folder,
             multiplier,
             resolution,
         } => json!({
@@ -30,6 +31,7 @@ pub(super) fn json(
             "source": "derived",
             "slowest_accepted_seconds": slowest.as_secs_f64(),
             "slowest_accepted": by.display().to_string(),
+            "slowest_folder": folder,
             "multiplier": multiplier,
             "resolution_seconds": resolution,
         }),

@@ -275,6 +275,7 @@ fn timing_says_where_the_limit_came_from() {
         chosen: Chosen::Derived {
             slowest: Duration::from_millis(703),
             by: PathBuf::from("s/accepted/a.c"),
+            folder: "accepted".to_owned(),
             multiplier: 2.0,
             resolution: 0.5,
         },
