@@ -29,6 +29,19 @@ pub enum Command {
     /// Check a problem package: every file under submissions/<expected verdict>/ must get
     /// that verdict.
     Verify(VerifyArgs),
+    /// List the language profiles and the toolchain this host has for each (its version) or
+    /// what is missing.
+    Languages(LanguagesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LanguagesArgs {
+    /// Print a JSON list instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Add or override language profiles from the *.toml files of DIR (may repeat).
+    #[arg(long, value_name = "DIR")]
+    pub profiles: Vec<PathBuf>,
 }
 
 /// Options shared by the commands that judge.

@@ -4,6 +4,7 @@
 mod args;
 mod batch;
 mod bench;
+mod languages;
 mod output;
 mod report;
 mod report_file;
@@ -61,6 +62,7 @@ fn main() -> ExitCode {
         args::Command::Bench(bench) => bench::run(bench),
         args::Command::Batch(batch) => batch::run(batch),
         args::Command::Verify(verify) => verify::run(verify),
+        args::Command::Languages(languages) => languages::run(languages),
     };
     match outcome {
         Ok(Done::Verdict(Verdict::AC) | Done::Judged | Done::Verified(true)) => ExitCode::from(0),

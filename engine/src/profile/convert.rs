@@ -117,6 +117,24 @@ pub fn convert(origin: &str, stem: &str, raw: RawProfile) -> Result<Profile, Pro
         .transpose()?;
     let run = run_step(&cx, raw.run, &all_mounts)?;
 
+    if let Some(version) = &raw.version {
+        if version.first().map_or(true, |p| !p.starts_with('/')) {
+            return Err(cx.bad(
+                "version",
+                "must be a command whose first word is an absolute path",
+            ));
+        }
+    }
+    if let Some(bad) = raw
+        .shebangs
+        .iter()
+        .find(|s| s.is_empty() || s.contains(['/', ' ']))
+    {
+        return Err(cx.bad(
+            "shebangs",
+            format!("\"{bad}\" must be an interpreter's name, like \"pypy3\""),
+        ));
+    }
     let profile = Profile {
         name: raw.name,
         origin: origin.to_string(),
@@ -126,6 +144,9 @@ pub fn convert(origin: &str, stem: &str, raw: RawProfile) -> Result<Profile, Pro
         compile,
         run,
         mounts,
+        package: raw.package,
+        version: raw.version.unwrap_or_default(),
+        shebangs: raw.shebangs,
     };
     check_placeholder_sources(&cx, &profile)?;
     Ok(profile)

@@ -228,6 +228,14 @@ pub enum ProfileError {
 impl ProfileError {
     /// Whether the submission, not the judge or its profiles, is at fault: it is a compile
     /// error like any other, never a judging failure.
+    /// The toolchain's program or a directory it needs is not on this host.
+    pub fn is_missing_tool(&self) -> bool {
+        matches!(
+            self,
+            ProfileError::ProgramMissing { .. } | ProfileError::MountMissing { .. }
+        )
+    }
+
     pub fn is_submission_fault(&self) -> bool {
         matches!(
             self,

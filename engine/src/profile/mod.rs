@@ -187,6 +187,9 @@ pub struct Profile {
     compile: Option<CompileStep>,
     run: RunStep,
     mounts: Vec<Mount>,
+    package: Option<String>,
+    version: Vec<String>,
+    shebangs: Vec<String>,
 }
 
 /// What one submission fixes about a profile's templates: file names, the Java class, the
@@ -250,6 +253,21 @@ impl Profile {
     /// Where the profile came from, as error messages name it.
     pub fn origin(&self) -> &str {
         &self.origin
+    }
+
+    /// What provides the toolchain (a Debian package), if the profile says.
+    pub fn package(&self) -> Option<&str> {
+        self.package.as_deref()
+    }
+
+    /// The host command that prints the toolchain's version (empty if none).
+    pub fn version_command(&self) -> &[String] {
+        &self.version
+    }
+
+    /// Interpreter names in a `#!` line that choose this profile.
+    pub fn shebangs(&self) -> &[String] {
+        &self.shebangs
     }
 
     /// Extensions (without the dot) that select this profile.
@@ -554,6 +572,24 @@ impl Profile {
 
     /// Checks that the mounts and the programs the steps start exist on this machine, following
     /// symbolic links as the sandbox will see them.
+    /// Why this profile cannot be used on this host, in a contestant's words: `pypy3 is not
+    /// installed on this host (Debian package pypy3)`; `None` when it can.
+    pub fn not_installed(&self) -> Option<String> {
+        let e = self.check_available().err()?;
+        let tool = match &e {
+            ProfileError::ProgramMissing { program, .. } => Path::new(program)
+                .file_name()
+                .map_or_else(|| program.clone(), |n| n.to_string_lossy().into_owned()),
+            ProfileError::MountMissing { host, .. } => host.display().to_string(),
+            _ => return None,
+        };
+        let from = match &self.package {
+            Some(package) => format!(" (profile {}: {package})", self.name),
+            None => format!(" (profile {})", self.name),
+        };
+        Some(format!("{tool} is not installed on this host{from}"))
+    }
+
     pub fn check_available(&self) -> Result<(), ProfileError> {
         for m in &self.mounts {
             if !m.host.exists() {

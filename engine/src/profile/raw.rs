@@ -23,6 +23,13 @@ pub struct RawProfile {
     pub mounts: Vec<RawMount>,
     pub compile: Option<RawCompile>,
     pub run: RawRun,
+    /// What provides the toolchain (a Debian package), for the message when it is missing.
+    pub package: Option<String>,
+    /// A command (run on the host) that prints the toolchain's version.
+    pub version: Option<Vec<String>>,
+    /// Interpreter names a file's `#!` line may give to choose this profile.
+    #[serde(default)]
+    pub shebangs: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,6 +94,9 @@ pub const TOP_KEYS: &[&str] = &[
     "mounts",
     "compile",
     "run",
+    "package",
+    "version",
+    "shebangs",
 ];
 pub const COMPILE_KEYS: &[&str] = &[
     "command",

@@ -16,21 +16,34 @@ use crate::program::Program;
 /// The profile of a directory with `build` and `run` scripts.
 pub const BUILD_RUN: &str = "build-run";
 
+/// One built-in profile per name: `(file name, text)`, embedded from `profiles/NAME.toml`.
+macro_rules! builtin {
+    ($($name:literal),* $(,)?) => {
+        &[$((
+            concat!($name, ".toml"),
+            include_str!(concat!("../../../profiles/", $name, ".toml")),
+        )),*]
+    };
+}
+
 /// The shipped profiles, embedded at build time from the repository's `profiles/` directory.
-const BUILTIN: &[(&str, &str)] = &[
-    (
-        "build-run.toml",
-        include_str!("../../../profiles/build-run.toml"),
-    ),
-    ("c.toml", include_str!("../../../profiles/c.toml")),
-    ("cpp.toml", include_str!("../../../profiles/cpp.toml")),
-    ("cpp20.toml", include_str!("../../../profiles/cpp20.toml")),
-    ("java.toml", include_str!("../../../profiles/java.toml")),
-    (
-        "python3.toml",
-        include_str!("../../../profiles/python3.toml"),
-    ),
-    ("rust.toml", include_str!("../../../profiles/rust.toml")),
+const BUILTIN: &[(&str, &str)] = builtin![
+    "awk",
+    "bash",
+    "build-run",
+    "c",
+    "cpp",
+    "cpp20",
+    "java",
+    "javascript",
+    "lua",
+    "perl",
+    "php",
+    "pypy3",
+    "python2",
+    "python3",
+    "ruby",
+    "rust",
 ];
 
 /// Profiles by name, and which profile each extension selects.
@@ -132,6 +145,9 @@ impl ProfileSet {
                 known: self.names().collect::<Vec<_>>().join(", "),
             });
         }
+        if let Some(profile) = self.by_shebang(path) {
+            return Ok(profile);
+        }
         let ext = path.extension().map(|e| e.to_string_lossy().into_owned());
         let profile = ext
             .as_deref()
@@ -145,6 +161,26 @@ impl ProfileSet {
             },
             known: self.known_extensions(),
         })
+    }
+
+    /// The profile a script's `#!` line names (`#!/usr/bin/env pypy3`), before its extension
+    /// is considered: the package format tells `python2`, `python3` and `pypy3` apart so.
+    fn by_shebang(&self, path: &Path) -> Option<&Profile> {
+        let mut head = [0u8; 256];
+        let n = {
+            use std::io::Read;
+            let mut file = std::fs::File::open(path).ok()?;
+            file.read(&mut head).ok()?
+        };
+        let line = head[..n].split(|&b| b == b'\n').next()?;
+        let line = std::str::from_utf8(line.strip_prefix(b"#!")?).ok()?;
+        line.split_whitespace()
+            .map(|word| word.rsplit('/').next().unwrap_or(word))
+            .find_map(|name| {
+                self.profiles
+                    .values()
+                    .find(|p| p.shebangs().iter().any(|s| s == name))
+            })
     }
 
     /// The profile for a submission at `path`, a file or a directory (see [`Self::for_program`]).

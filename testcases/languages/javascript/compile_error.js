@@ -1,0 +1,2 @@
+const a = ;
+console.log(a);

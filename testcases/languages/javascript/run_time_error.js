@@ -1,0 +1,2 @@
+const x = undefined;
+console.log(x.field);
