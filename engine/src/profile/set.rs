@@ -28,22 +28,34 @@ macro_rules! builtin {
 
 /// The shipped profiles, embedded at build time from the repository's `profiles/` directory.
 const BUILTIN: &[(&str, &str)] = builtin![
+    "ada",
     "awk",
     "bash",
     "build-run",
     "c",
     "cpp",
     "cpp20",
+    "csharp",
+    "fortran",
+    "go",
+    "haskell",
     "java",
     "javascript",
+    "kotlin",
+    "lisp",
     "lua",
+    "ocaml",
+    "pascal",
     "perl",
     "php",
+    "prolog",
     "pypy3",
     "python2",
     "python3",
+    "r",
     "ruby",
     "rust",
+    "scala",
 ];
 
 /// Profiles by name, and which profile each extension selects.

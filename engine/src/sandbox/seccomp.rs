@@ -191,6 +191,8 @@ pub const BASE: &[&str] = &[
     "rt_sigaction",
     "rt_sigprocmask",
     "rt_sigreturn",
+    // the kernel restarts a sleep a signal interrupted through it (Go's preemption signals)
+    "restart_syscall",
     "rt_sigsuspend",
     "rt_sigpending",
     "rt_sigtimedwait",

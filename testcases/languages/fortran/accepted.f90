@@ -1,0 +1,5 @@
+program aplusb
+  integer(8) :: a, b
+  read(*, *) a, b
+  print '(I0)', a + b
+end program aplusb

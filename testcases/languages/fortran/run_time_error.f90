@@ -1,0 +1,3 @@
+program fail
+  error stop 3
+end program fail

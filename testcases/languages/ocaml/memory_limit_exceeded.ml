@@ -1,0 +1,2 @@
+let kept = ref []
+let () = while true do kept := Bytes.make 10_000_000 'x' :: !kept done

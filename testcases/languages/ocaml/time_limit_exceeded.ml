@@ -1,0 +1,2 @@
+let rec spin n = spin (n + 1)
+let () = spin 0

@@ -1,0 +1,4 @@
+program fail;
+begin
+  halt(3);
+end.
