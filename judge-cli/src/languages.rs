@@ -118,7 +118,8 @@ fn version(command: &[String]) -> String {
         String::from_utf8_lossy(bytes)
             .lines()
             .map(str::trim)
-            .find(|l| !l.is_empty())
+            // The JVM warns about the launcher script's options before kotlinc's answer.
+            .find(|l| !l.is_empty() && !l.contains("VM warning:"))
             .map(str::to_owned)
     };
     first(&out.stdout)
