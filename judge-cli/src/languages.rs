@@ -69,12 +69,11 @@ pub fn run(args: &LanguagesArgs) -> Result<Done, Failure> {
 
 /// The profile's toolchain on this host.
 pub fn find(profile: &Profile) -> Found {
-    let status = match profile.not_installed() {
-        Some(why) => Err(why),
-        None => match profile.check_available() {
-            Err(e) => Err(e.to_string()),
-            Ok(()) => Ok(version(profile.version_command())),
-        },
+    let status = match profile.check_available() {
+        Ok(()) => Ok(version(profile.version_command())),
+        Err(e) => Err(profile
+            .not_installed_because(&e)
+            .unwrap_or_else(|| e.to_string())),
     };
     Found {
         name: profile.name().to_owned(),

@@ -184,12 +184,14 @@ impl Problem {
         let limits = self.limits(options)?;
         let scoring = self.tests.scoring.as_ref();
         // A toolchain missing here is said as a compile error, as a judge host says it.
-        if let Some(why) = profile.not_installed() {
+        if let Err(e) = profile.check_available() {
+            let Some(why) = profile.not_installed_because(&e) else {
+                return Err(e.into());
+            };
             let compile = CompileReport::failed(why);
             events(Event::Compiled(&compile));
             return Ok(self.failed_compile(limits, compile));
         }
-        profile.check_available()?;
         let failed_compile = |compile: CompileReport| self.failed_compile(limits, compile);
         let constants = options.constants.then_some(&self.tests.constants);
         let entry = options.entry_point.as_deref();

@@ -575,8 +575,13 @@ impl Profile {
     /// Why this profile cannot be used on this host, in a contestant's words: `pypy3 is not
     /// installed on this host (Debian package pypy3)`; `None` when it can.
     pub fn not_installed(&self) -> Option<String> {
-        let e = self.check_available().err()?;
-        let tool = match &e {
+        self.not_installed_because(&self.check_available().err()?)
+    }
+
+    /// What [`Self::not_installed`] says for `e`, an error of [`Self::check_available`];
+    /// `None` when `e` is not a missing toolchain.
+    pub fn not_installed_because(&self, e: &ProfileError) -> Option<String> {
+        let tool = match e {
             ProfileError::ProgramMissing { program, .. } => Path::new(program)
                 .file_name()
                 .map_or_else(|| program.clone(), |n| n.to_string_lossy().into_owned()),

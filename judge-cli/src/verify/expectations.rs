@@ -244,6 +244,7 @@ impl Given {
     }
 }
 
+#[derive(Default)]
 struct Entry {
     language: Option<String>,
     entrypoint: Option<String>,
@@ -331,15 +332,7 @@ impl Expectations {
             let serde_json::Value::Object(fields) = value else {
                 return Err(bad(format!("{key}: not an object")));
             };
-            let mut entry = Entry {
-                language: None,
-                entrypoint: None,
-                given: Given::default(),
-                groups: Vec::new(),
-                score: None,
-                not_for_time_limit: false,
-                lower_bound: false,
-            };
+            let mut entry = Entry::default();
             for (field, value) in fields {
                 let text = || match &value {
                     serde_json::Value::String(s) => Ok(s.clone()),
@@ -430,15 +423,7 @@ fn parse_entry(value: &Value) -> Result<Entry, String> {
             "not a mapping of keys (language, entrypoint, permitted, required, ...)".into(),
         );
     };
-    let mut entry = Entry {
-        language: None,
-        entrypoint: None,
-        given: Given::default(),
-        groups: Vec::new(),
-        score: None,
-        not_for_time_limit: false,
-        lower_bound: false,
-    };
+    let mut entry = Entry::default();
     for (key, value) in map {
         let Value::String(key) = key else {
             return Err(format!("{} is not a key", shown(key)));
