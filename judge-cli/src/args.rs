@@ -74,6 +74,13 @@ pub struct JudgeArgs {
     /// together, default twice the CPU limit).
     #[arg(long, value_parser = wall_limit)]
     pub wall_limit: Option<Duration>,
+    /// Keep compiled submissions (by content) and precompiled headers in DIR (default:
+    /// $XDG_CACHE_HOME/judge, else ~/.cache/judge).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache_dir: Option<PathBuf>,
+    /// Compile every submission from scratch, without precompiled headers.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Args)]

@@ -263,7 +263,7 @@ pub fn run(args: &BatchArgs) -> Result<Done, Failure> {
         }
     }
     if lock().error.is_none() {
-        let options = setup::options(&args.judge, false);
+        let options = setup::options(&args.judge, false)?;
         judge_all(
             &pool,
             &problem,

@@ -119,7 +119,12 @@ pub fn table(report: &Report) -> String {
 fn render(report: &Report, paint: &Paint) -> String {
     let mut out = String::new();
     let c = &report.compile;
-    if c.ok {
+    if c.ok && c.cached {
+        out.push_str(&format!(
+            "compiled before (in {}): the same files, from the cache\n",
+            seconds(c.time)
+        ));
+    } else if c.ok {
         out.push_str(&format!("compiled in {}\n", seconds(c.time)));
     } else {
         out.push_str(&format!("{} compile error\n", paint.verdict(Verdict::CE)));

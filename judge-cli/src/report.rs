@@ -52,6 +52,9 @@ pub struct CompileJson {
     pub ok: bool,
     pub message: String,
     pub time_ms: u64,
+    /// The same files were compiled before; `time_ms` is that compile's.
+    #[serde(default)]
+    pub cached: bool,
 }
 
 impl From<&CompileReport> for CompileJson {
@@ -60,6 +63,7 @@ impl From<&CompileReport> for CompileJson {
             ok: c.ok,
             message: c.message.clone(),
             time_ms: ms(c.time),
+            cached: c.cached,
         }
     }
 }
@@ -372,6 +376,7 @@ mod tests {
                 }
                 .to_owned(),
                 time: Duration::from_millis(120),
+                cached: false,
             },
             time: tests.iter().map(|t| t.time).max().unwrap_or_default(),
             memory: tests.iter().map(|t| t.memory).max().unwrap_or_default(),

@@ -54,7 +54,7 @@ pub fn run(args: &RunArgs) -> Result<Done, Failure> {
         eprintln!("judge: note: {note}");
     }
     let count = tests.tests.len();
-    let mut options = options(&args.judge, args.all);
+    let mut options = options(&args.judge, args.all)?;
     let undeclared = options.time_limit.is_none() && tests.limits.time_limit.is_none();
     if undeclared && tests.format != testset::Format::Flat {
         match crate::time_cache::load(&args.tests) {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use judge_engine::judge::Options;
+use judge_engine::judge::{Cache, Options};
 use judge_engine::pool::{Pool, PoolConfig};
 use judge_engine::profile::ProfileSet;
 use judge_engine::sandbox::{Sandbox, SandboxConfig};
@@ -25,8 +25,18 @@ pub fn sandbox() -> Result<Sandbox, Failure> {
     Ok(sandbox)
 }
 
-pub fn options(args: &JudgeArgs, run_all: bool) -> Options {
-    Options {
+/// How to judge, as the flags say; the cache opened unless `--no-cache`.
+pub fn options(args: &JudgeArgs, run_all: bool) -> Result<Options, Failure> {
+    let cache = if args.no_cache {
+        None
+    } else {
+        let dir = match &args.cache_dir {
+            Some(dir) => dir.clone(),
+            None => Cache::default_dir()?,
+        };
+        Some(Cache::open(dir)?)
+    };
+    Ok(Options {
         time_limit: args.time_limit,
         memory_limit: args.memory_limit,
         output_limit: args.output_limit,
@@ -35,7 +45,8 @@ pub fn options(args: &JudgeArgs, run_all: bool) -> Options {
         transcript: false,
         constants: false,
         entry_point: None,
-    }
+        cache,
+    })
 }
 
 /// The worker pool: `--jobs` workers (default: one per CPU), reusing environments unless

@@ -11,6 +11,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use judge_engine::judge::Cache;
 use sha2::{Digest, Sha256};
 
 /// The parts of a package its derived time limit depends on.
@@ -55,13 +56,9 @@ fn walk(root: &Path, path: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
     Ok(())
 }
 
-/// Where the limits are kept.
+/// Where the limits are kept: beside the engine's cache.
 fn dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))?;
-    Some(base.join("judge").join("time-limits"))
+    Some(Cache::default_dir().ok()?.join("time-limits"))
 }
 
 /// The limit derived for `package`'s current content, if one was.

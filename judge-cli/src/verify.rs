@@ -303,7 +303,7 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
     // The package's example submissions: its constants are replaced in them.
     let options = Options {
         constants: true,
-        ..setup::options(&args.judge, false)
+        ..setup::options(&args.judge, false)?
     };
     // Checks the flags' bounds before anything runs.
     problem.limits(&options)?;

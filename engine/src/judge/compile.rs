@@ -15,8 +15,9 @@ use crate::hostdir::{self, Cap, Links, SandboxDir};
 
 use super::source::Given;
 use super::step::{self, Step};
+use super::Cache;
 use super::JudgeError;
-use crate::profile::{Profile, ProfileSet, Vars, BUILD_RUN, WORK_DIR};
+use crate::profile::{Profile, ProfileSet, Vars, BUILD_RUN, PRECOMPILED_DIR, WORK_DIR};
 use crate::sandbox::{Limits, Mount, Sandbox, Stdio, SyscallFilter};
 use crate::testset::{Constants, ValidatorLanguage, ValidatorSource};
 use crate::verdict::{classify, Outcome, RuntimeError};
@@ -32,6 +33,9 @@ pub struct CompileReport {
     pub message: String,
     /// CPU time of the compiler and everything it started.
     pub time: Duration,
+    /// The same files were compiled before: this is that compile's report, and the judgement
+    /// starts from a copy of what it left (see [`super::Cache`]).
+    pub cached: bool,
 }
 
 impl CompileReport {
@@ -40,6 +44,7 @@ impl CompileReport {
             ok: true,
             message: String::new(),
             time: Duration::ZERO,
+            cached: false,
         }
     }
 
@@ -48,12 +53,13 @@ impl CompileReport {
             ok: false,
             message: message.into(),
             time: Duration::ZERO,
+            cached: false,
         }
     }
 }
 
 /// Limits of a compile step as the profile gives them.
-fn compile_limits(sandbox: &Sandbox, profile: &Profile) -> Option<Limits> {
+pub(crate) fn limits(sandbox: &Sandbox, profile: &Profile) -> Option<Limits> {
     let limits = profile.compile()?.limits();
     Some(crate::limits::compile(limits, sandbox.has_cgroups()))
 }
@@ -65,7 +71,11 @@ fn compile_limits(sandbox: &Sandbox, profile: &Profile) -> Option<Limits> {
 const MESSAGES: &str = ".judge-compile.out";
 
 /// Run a compile step whose work directory is `work`.
-fn run_compiler(sandbox: &Sandbox, step: Step, work: &Path) -> Result<CompileReport, JudgeError> {
+pub(crate) fn run_compiler(
+    sandbox: &Sandbox,
+    step: Step,
+    work: &Path,
+) -> Result<CompileReport, JudgeError> {
     let out_path = work.join(MESSAGES);
     // A new file: never through a link someone left at that name.
     let out = fs::OpenOptions::new()
@@ -107,49 +117,79 @@ fn run_compiler(sandbox: &Sandbox, step: Step, work: &Path) -> Result<CompileRep
         ok,
         message,
         time: result.cpu_time,
+        cached: false,
     })
 }
 
-/// Compile the submission in `work` (its files already there, see [`source`]). A build-run
-/// program builds only if it has a `build` script, and must leave an executable `run`.
+/// Put the submission's files in `work` and compile them. A build-run program builds only if
+/// it has a `build` script, and must leave an executable `run`. With a `cache`, files compiled
+/// before by the same command are copied from it instead, what a compile leaves is kept, and
+/// the profile's precompiled header (if it has one) is offered to the compiler.
 pub(crate) fn submission(
     sandbox: &Sandbox,
     profile: &Profile,
     vars: &Vars,
     given: &Given,
     work: &Path,
+    cache: Option<&Arc<Cache>>,
 ) -> Result<CompileReport, JudgeError> {
     let build_run = profile.name() == BUILD_RUN;
-    let (Some(compile), Some(argv), Some(env), Some(limits)) = (
+    let (Some(compile), Some(mut argv), Some(env), Some(limits)) = (
         profile.compile(),
         profile.compile_argv(vars),
         profile.compile_env(vars),
-        compile_limits(sandbox, profile),
+        limits(sandbox, profile),
     ) else {
+        given.place(sandbox, work, vars)?;
         return Ok(CompileReport::nothing_to_do());
     };
-    let report = if build_run && !given.has_build() {
-        CompileReport::nothing_to_do()
-    } else {
-        let step = Step::new(
-            argv,
-            env,
-            &profile.mounts(),
-            limits,
-            compile.syscalls().clone(),
-        );
-        run_compiler(sandbox, step, work)?
-    };
-    if build_run && report.ok {
-        if let Err(why) = runnable(work) {
-            return Ok(CompileReport {
-                ok: false,
-                message: format!("{}{why}", report.message),
-                ..report
-            });
+    if build_run && !given.has_build() {
+        given.place(sandbox, work, vars)?;
+        return runnable_after(work, CompileReport::nothing_to_do());
+    }
+    let claim = cache.map(|c| c.claim(profile, &argv, &env, given.placed(vars)));
+    let _compiling = claim.as_ref().map(|c| c.hold());
+    if let (Some(cache), Some(claim)) = (cache, &claim) {
+        if let Some(report) = cache.restore(claim, work, sandbox.dirs().owner()) {
+            return Ok(report);
         }
     }
+    given.place(sandbox, work, vars)?;
+    let mut mounts = profile.mounts();
+    if let (Some(dir), Some(header)) = (
+        cache.and_then(|c| c.precompiled(sandbox, profile)),
+        compile.precompiled(),
+    ) {
+        argv.splice(1..1, header.flags());
+        mounts.push(crate::profile::Mount {
+            host: dir,
+            sandbox: PRECOMPILED_DIR.into(),
+        });
+    }
+    let step = Step::new(argv, env, &mounts, limits, compile.syscalls().clone());
+    let mut report = run_compiler(sandbox, step, work)?;
+    if build_run {
+        report = runnable_after(work, report)?;
+    }
+    if let (Some(cache), Some(claim)) = (cache, &claim) {
+        cache.keep(claim, work, &report);
+    }
     Ok(report)
+}
+
+/// A build-run program's `report`, failed unless `work` holds its `run` program.
+fn runnable_after(work: &Path, report: CompileReport) -> Result<CompileReport, JudgeError> {
+    if !report.ok {
+        return Ok(report);
+    }
+    Ok(match runnable(work) {
+        Ok(()) => report,
+        Err(why) => CompileReport {
+            ok: false,
+            message: format!("{}{why}", report.message),
+            ..report
+        },
+    })
 }
 
 /// Whether `work` (which the build may have written) holds the `run` program: an executable
@@ -253,7 +293,7 @@ pub(crate) fn validator(
                 profile.compile_argv(&vars),
                 profile.compile_env(&vars),
             ) {
-                let limits = compile_limits(sandbox, profile).unwrap_or_default();
+                let limits = limits(sandbox, profile).unwrap_or_default();
                 let step = Step::new(
                     argv,
                     env,
@@ -298,7 +338,7 @@ pub(crate) fn validator(
             argv.extend(["-o".to_owned(), format!("{WORK_DIR}/validator")]);
             argv.extend(source.sources.iter().map(|file| inside(file)));
             argv.push("-lm".to_owned());
-            let limits = compile_limits(sandbox, profile).unwrap_or_default();
+            let limits = limits(sandbox, profile).unwrap_or_default();
             let step = Step::new(
                 argv,
                 run_env.clone(),

@@ -26,6 +26,7 @@
 //! Limits: an explicit option first, then the package's own, then 1 s, 256 MiB, and 64 MiB of
 //! output; options are checked, and every step's sandbox limits derived, in [`crate::limits`].
 
+mod cache;
 mod check;
 mod compile;
 mod error;
@@ -44,6 +45,7 @@ mod test_run;
 pub use crate::limits::{
     TestLimits, DEFAULT_MEMORY_LIMIT, DEFAULT_OUTPUT_LIMIT, DEFAULT_TIME_LIMIT,
 };
+pub use cache::{Cache, CacheError, COMPILED_ENTRY_LIMIT, COMPILED_LIMIT};
 pub use compile::{CompileReport, MESSAGE_CAP};
 pub use error::JudgeError;
 pub use interact::TRANSCRIPT_CAP;

@@ -212,8 +212,14 @@ impl Problem {
             };
         let work = step::sandbox_dir(sandbox, "work", Some(compile::work_cap(profile)))?;
         let scratch = step::scratch_dir(sandbox)?;
-        given.place(sandbox, work.path(), &vars)?;
-        let compile = compile::submission(sandbox, profile, &vars, &given, work.path())?;
+        let compile = compile::submission(
+            sandbox,
+            profile,
+            &vars,
+            &given,
+            work.path(),
+            options.cache.as_ref(),
+        )?;
         events(Event::Compiled(&compile));
         if !compile.ok {
             return Ok(failed_compile(compile));

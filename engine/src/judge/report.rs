@@ -33,6 +33,10 @@ pub struct Options {
     /// A directory submission's entry point (its Java class or main file), as its package's
     /// `submissions.yaml` names it; found from its files otherwise.
     pub entry_point: Option<String>,
+    /// Where compiled submissions and precompiled headers are kept: the same sources are
+    /// compiled once, and C and C++ compiles read `<bits/stdc++.h>` precompiled. `None`
+    /// compiles every submission from scratch.
+    pub cache: Option<std::sync::Arc<super::Cache>>,
 }
 
 /// One test's result.

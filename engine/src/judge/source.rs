@@ -202,18 +202,30 @@ impl Given {
     /// Write the files into `work` (a sandbox directory), as the module comment says.
     pub fn place(&self, sandbox: &Sandbox, work: &Path, vars: &Vars) -> Result<(), JudgeError> {
         let dirs = sandbox.dirs();
-        for (file, bytes) in self.program.files.iter().zip(&self.contents) {
-            let (target, mode) = if self.program.is_dir {
-                (work.join(&file.name), file.mode)
-            } else {
-                (work.join(vars.source_file_name()), 0o644)
-            };
+        for (name, mode, bytes) in self.placed(vars) {
+            let target = work.join(name);
             if let Some(parent) = target.parent() {
                 make_dirs(sandbox, work, parent)?;
             }
-            dirs.write_given(&target, bytes, mode | 0o400)?;
+            dirs.write_given(&target, bytes, mode)?;
         }
         Ok(())
+    }
+
+    /// Each file as [`Given::place`] writes it: its name in the work directory, its
+    /// permission bits and its bytes.
+    pub fn placed<'a>(&'a self, vars: &'a Vars) -> impl Iterator<Item = (&'a str, u32, &'a [u8])> {
+        self.program
+            .files
+            .iter()
+            .zip(&self.contents)
+            .map(move |(file, bytes)| {
+                if self.program.is_dir {
+                    (file.name.as_str(), file.mode | 0o400, bytes.as_slice())
+                } else {
+                    (vars.source_file_name(), 0o644 | 0o400, bytes.as_slice())
+                }
+            })
     }
 }
 

@@ -10,10 +10,10 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use super::error::ProfileError;
-use super::raw::{RawCompile, RawMount, RawProfile, RawRun, RawSyscalls};
+use super::raw::{RawCompile, RawMount, RawPrecompiled, RawProfile, RawRun, RawSyscalls};
 use super::syscall;
 use super::template::{Placeholder, Template, TemplateError};
-use super::{CompileStep, Mount, Profile, RunStep, DEFAULT_MOUNTS, WORK_DIR};
+use super::{CompileStep, Mount, Precompiled, Profile, RunStep, DEFAULT_MOUNTS, WORK_DIR};
 use crate::limits::{self, Source};
 use crate::sandbox::{FilterError, SyscallFilter};
 
@@ -340,6 +340,70 @@ fn compile_step(
             address_space_limit: raw.address_space_limit.unwrap_or(true),
         },
         heap_headroom_bytes,
+        precompiled: raw
+            .precompiled_header
+            .map(|p| precompiled(cx, p, mounts))
+            .transpose()?,
+    })
+}
+
+/// `[compile.precompiled_header]`: a plain relative header name, a command that writes
+/// `{exe}` from `{source}`, and flags that may name only `{dir}`.
+fn precompiled(
+    cx: &Ctx<'_>,
+    raw: RawPrecompiled,
+    mounts: &[Mount],
+) -> Result<Precompiled, ProfileError> {
+    const KEY: &str = "compile.precompiled_header";
+    let header = Path::new(&raw.header);
+    if raw.header.is_empty()
+        || !header
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+    {
+        return Err(cx.bad(
+            format!("{KEY}.header"),
+            format!(
+                "\"{}\" must be a relative name as an #include gives it, such as bits/stdc++.h",
+                raw.header
+            ),
+        ));
+    }
+    let command = command(cx, &format!("{KEY}.command"), &raw.command, mounts)?;
+    for needed in [Placeholder::Source, Placeholder::Exe] {
+        if !command.iter().any(|t| t.uses(needed)) {
+            return Err(cx.bad(
+                format!("{KEY}.command"),
+                format!(
+                    "must use {{{}}} ({{source}} is the file to precompile, {{exe}} where it goes)",
+                    needed.name()
+                ),
+            ));
+        }
+    }
+    let flags = raw
+        .flags
+        .iter()
+        .enumerate()
+        .map(|(i, a)| cx.template(&format!("{KEY}.flags[{i}]"), a))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(p) = flags
+        .iter()
+        .flat_map(|t| t.placeholders())
+        .find(|p| *p != Placeholder::Dir)
+    {
+        return Err(cx.bad(
+            format!("{KEY}.flags"),
+            format!(
+                "may use only {{dir}} (the precompiled header's directory), not {{{}}}",
+                p.name()
+            ),
+        ));
+    }
+    Ok(Precompiled {
+        header: raw.header,
+        command,
+        flags,
     })
 }
 

@@ -134,11 +134,63 @@ pub struct CompileStep {
     syscalls: Arc<SyscallFilter>,
     limits: CompileLimits,
     heap_headroom_bytes: u64,
+    precompiled: Option<Precompiled>,
+}
+
+/// A header the engine precompiles once per compiler and flags (`[compile.precompiled_header]`)
+/// and offers, read-only, to every compile of the profile.
+#[derive(Debug, Clone)]
+pub struct Precompiled {
+    header: String,
+    command: Vec<Template>,
+    flags: Vec<Template>,
+}
+
+/// Where a precompiled header's directory appears in a compile's sandbox.
+pub const PRECOMPILED_DIR: &str = "/judge/precompiled";
+
+impl Precompiled {
+    /// The header as a source includes it (`bits/stdc++.h`).
+    pub fn header(&self) -> &str {
+        &self.header
+    }
+
+    /// The command that precompiles it: `{source}` is a file that includes the header,
+    /// `{exe}` where the precompiled header goes.
+    pub fn build_argv(&self, source: &str, out: &str) -> Vec<String> {
+        let values = Values {
+            source,
+            exe: out,
+            ..Values::fixed()
+        };
+        self.command
+            .iter()
+            .flat_map(|t| t.expand_args(&values))
+            .collect()
+    }
+
+    /// What a compile adds after its program's name to use it: `{dir}` is
+    /// [`PRECOMPILED_DIR`].
+    pub fn flags(&self) -> Vec<String> {
+        let values = Values {
+            dir: PRECOMPILED_DIR,
+            ..Values::fixed()
+        };
+        self.flags
+            .iter()
+            .flat_map(|t| t.expand_args(&values))
+            .collect()
+    }
 }
 
 impl CompileStep {
     pub fn limits(&self) -> &CompileLimits {
         &self.limits
+    }
+
+    /// The header this step precompiles, if it does.
+    pub fn precompiled(&self) -> Option<&Precompiled> {
+        self.precompiled.as_ref()
     }
 
     /// The compiled system-call allowlist, shared by every run of this step.
@@ -553,6 +605,19 @@ impl Profile {
     /// The compiler's argv, or `None` for interpreted languages.
     pub fn compile_argv(&self, vars: &Vars) -> Option<Vec<String>> {
         self.compile_expanded(vars).map(|(argv, _)| argv)
+    }
+
+    /// The compile step's environment for a command that names no submission's files (the
+    /// precompiled header's build); empty without a compile step.
+    pub fn precompile_env(&self) -> Vec<(String, String)> {
+        let Some(c) = self.compile.as_ref() else {
+            return Vec::new();
+        };
+        let values = self.values(None, c.limits.memory_bytes, c.heap_headroom_bytes);
+        c.env
+            .iter()
+            .map(|(k, t)| (k.clone(), t.expand(&values)))
+            .collect()
     }
 
     /// The compiler's environment (nothing else is inherited), or `None` without a compile step.

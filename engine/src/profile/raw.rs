@@ -60,6 +60,16 @@ pub struct RawCompile {
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     pub syscalls: Option<RawSyscalls>,
+    pub precompiled_header: Option<RawPrecompiled>,
+}
+
+/// A header the engine precompiles once and offers to every compile.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrecompiled {
+    pub header: String,
+    pub command: Vec<String>,
+    pub flags: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,7 +118,9 @@ pub const COMPILE_KEYS: &[&str] = &[
     "heap_headroom_mib",
     "env",
     "syscalls",
+    "precompiled_header",
 ];
+pub const PRECOMPILED_KEYS: &[&str] = &["header", "command", "flags"];
 pub const RUN_KEYS: &[&str] = &[
     "command",
     "processes",
@@ -157,6 +169,15 @@ fn check_keys(origin: &str, top: &toml::Table) -> Result<(), ProfileError> {
                 s,
                 SYSCALLS_KEYS,
                 &[],
+            )?;
+        }
+        if let Some(toml::Value::Table(p)) = t.get("precompiled_header") {
+            check_table(
+                origin,
+                &format!("[{section}.precompiled_header]"),
+                p,
+                PRECOMPILED_KEYS,
+                PRECOMPILED_KEYS,
             )?;
         }
     }
@@ -257,6 +278,10 @@ mod tests {
         assert_eq!(serde_fields::<RawCompile>("KEY"), sorted(COMPILE_KEYS));
         assert_eq!(serde_fields::<RawRun>("KEY"), sorted(RUN_KEYS));
         assert_eq!(serde_fields::<RawSyscalls>("KEY"), sorted(SYSCALLS_KEYS));
+        assert_eq!(
+            serde_fields::<RawPrecompiled>("KEY"),
+            sorted(PRECOMPILED_KEYS)
+        );
         assert_eq!(serde_fields::<RawMappedMount>("KEY"), sorted(MOUNT_KEYS));
     }
 

@@ -114,6 +114,22 @@ pub struct Values<'a> {
     pub memory_mib: u64,
 }
 
+impl Values<'static> {
+    /// Values for a command that names no submission's files: `{dir}` is [`super::WORK_DIR`],
+    /// the rest empty.
+    pub fn fixed() -> Values<'static> {
+        Values {
+            dir: super::WORK_DIR,
+            source: "",
+            sources: &[],
+            exe: "",
+            class: "",
+            heap_mib: 0,
+            memory_mib: 0,
+        }
+    }
+}
+
 impl Template {
     /// Parses `text`, recognising `{name}` placeholders and `{{`/`}}` escapes.
     pub fn parse(text: &str) -> Result<Template, TemplateError> {

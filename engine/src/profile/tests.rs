@@ -281,8 +281,65 @@ fn unknown_key_message_names_file_table_and_choices() {
         err,
         "profile test/j.toml: unknown key \"compiel\" in [compile]; expected one of: command, \
          time_limit_secs, memory_limit_mib, processes, output_limit_mib, address_space_limit, \
-         heap_headroom_mib, env, syscalls"
+         heap_headroom_mib, env, syscalls, precompiled_header"
     );
+}
+
+#[test]
+fn a_precompiled_header_must_name_a_header_and_build_it_from_source_to_exe() {
+    let with = |table: &str| {
+        let text = format!(
+            "name = \"h\"\nextensions = []\nsource_name = \"main.x\"\n\
+             [compile]\ncommand = [\"/usr/bin/g++\", \"{{source}}\"]\ntime_limit_secs = 1\n\
+             memory_limit_mib = 64\nprocesses = 1\noutput_limit_mib = 1\n{table}\n\
+             [run]\ncommand = [\"{{exe}}\"]\nprocesses = 1\n"
+        );
+        parse("h", &text).map(|_| ()).unwrap_err().to_string()
+    };
+    let err = with(
+        "[compile.precompiled_header]\nheader = \"../x.h\"\n\
+         command = [\"/usr/bin/g++\", \"{source}\", \"{exe}\"]\nflags = []",
+    );
+    assert!(
+        err.contains("compile.precompiled_header.header") && err.contains("relative name"),
+        "{err}"
+    );
+    let err = with(
+        "[compile.precompiled_header]\nheader = \"x.h\"\n\
+         command = [\"/usr/bin/g++\", \"{source}\"]\nflags = []",
+    );
+    assert!(err.contains("must use {exe}"), "{err}");
+    let err = with(
+        "[compile.precompiled_header]\nheader = \"x.h\"\n\
+         command = [\"/usr/bin/g++\", \"{source}\", \"{exe}\"]\nflags = [\"{exe}\"]",
+    );
+    assert!(err.contains("may use only {dir}"), "{err}");
+    let err = with("[compile.precompiled_header]\nheader = \"x.h\"\nflags = []");
+    assert!(
+        err.contains("missing key \"command\" in [compile.precompiled_header]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_cpp_profiles_precompile_bits_stdcpp_with_their_own_standard() {
+    let set = crate::profile::ProfileSet::builtin().unwrap();
+    for (name, std) in [("cpp", "-std=gnu++17"), ("cpp20", "-std=gnu++20")] {
+        let profile = set.get(name).unwrap();
+        let header = profile.compile().unwrap().precompiled().unwrap();
+        assert_eq!(header.header(), "bits/stdc++.h");
+        let argv = header.build_argv("/work/in.h", "/work/out/bits/stdc++.h.gch");
+        assert!(argv.iter().any(|a| a == std), "{argv:?}");
+        assert!(argv.ends_with(&[
+            "-o".into(),
+            "/work/out/bits/stdc++.h.gch".into(),
+            "/work/in.h".into()
+        ]));
+        assert_eq!(
+            header.flags(),
+            ["-I", crate::profile::PRECOMPILED_DIR, "-Winvalid-pch"]
+        );
+    }
 }
 
 #[test]

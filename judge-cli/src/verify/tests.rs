@@ -169,6 +169,7 @@ fn why_names_the_failing_test() {
             ok: true,
             message: String::new(),
             time: Duration::ZERO,
+            cached: false,
         },
         tests: vec![
             test("sample/1", Verdict::AC, ""),
