@@ -1,5 +1,6 @@
 //! The engine's cache: a submission's files compiled once by content, and a profile's
-//! precompiled header built once, offered read-only, and rebuilt when what it read changes.
+//! prepared files (a precompiled header, a class-data archive) built once, offered read-only,
+//! and rebuilt when what they read changes.
 
 mod common;
 
@@ -10,7 +11,7 @@ use std::sync::Arc;
 
 use common::root;
 use judge_engine::judge::{Cache, Options, Problem, Report};
-use judge_engine::profile::{Profile, ProfileSet};
+use judge_engine::profile::{Profile, ProfileSet, Stage};
 use judge_engine::testset;
 use judge_engine::verdict::Verdict;
 
@@ -102,7 +103,7 @@ fn the_same_source_is_compiled_once_and_a_changed_one_again() {
     assert!(!broken.compile.cached);
     assert_eq!(entries(&dir.path().join("compiled")).len(), 2);
     // The entries are the engine's alone.
-    for part in ["", "compiled", "precompiled"] {
+    for part in ["", "compiled", "prepared"] {
         let meta = fs::metadata(dir.path().join(part)).unwrap();
         assert_eq!(meta.mode() & 0o777, 0o700, "{part}");
     }
@@ -235,10 +236,10 @@ fn bits_stdcpp_is_precompiled_once_and_gcc_uses_it() {
     assert_eq!(report.verdict, Verdict::AC, "{report:?}");
     // -Winvalid-pch is on: a precompiled header found and refused would be a warning.
     assert_eq!(report.compile.message, "", "{report:?}");
-    let built = entries(&dir.path().join("precompiled"));
+    let built = entries(&dir.path().join("prepared"));
     assert_eq!(built.len(), 1, "{built:?}");
-    assert!(built[0].starts_with("cpp-"), "{built:?}");
-    let entry = dir.path().join("precompiled").join(&built[0]);
+    assert!(built[0].starts_with("cpp-compile-"), "{built:?}");
+    let entry = dir.path().join("prepared").join(&built[0]);
     let gch = entry.join("bits/stdc++.h.gch");
     let made = fs::metadata(&gch).unwrap();
     assert!(made.len() > 1 << 20, "a {} byte header", made.len());
@@ -256,7 +257,7 @@ fn bits_stdcpp_is_precompiled_once_and_gcc_uses_it() {
         report
             .compile
             .message
-            .contains("/judge/precompiled/bits/stdc++.h.gch: not used because `_GLIBCXX_DEBUG'"),
+            .contains("/judge/prepared/bits/stdc++.h.gch: not used because `_GLIBCXX_DEBUG'"),
         "{}",
         report.compile.message
     );
@@ -279,7 +280,10 @@ fn shell_profile(dir: &Path, dep: &Path, broken: bool) -> ProfileSet {
     let build = if broken {
         "echo cannot precompile; exit 1".to_owned()
     } else {
-        format!(r#"echo 8 > "$1" && echo "$1: {}" > "$1.d""#, dep.display())
+        format!(
+            r#"cat "$2" > "$1" && echo "$1: {}" > "$1.d""#,
+            dep.display()
+        )
     };
     let text = format!(
         r##"
@@ -296,8 +300,9 @@ processes = 8
 output_limit_mib = 16
 env = {{ PATH = "/usr/bin:/bin" }}
 
-[compile.precompiled_header]
-header = "x.h"
+[compile.prepared]
+input = "8\n"
+output = "x.h.gch"
 command = ["/bin/sh", "-c", '{build}', "sh", "{{exe}}", "{{source}}"]
 flags = ["-c", 'if echo planted > {{dir}}/x.h.gch 2>/dev/null; then echo wrote the header; exit 1; fi; printf "#!/bin/sh\necho %s\n" "$(cat {{dir}}/x.h.gch)" > /work/main && chmod +x /work/main && echo used the header', "sh"]
 
@@ -326,7 +331,7 @@ fn a_precompiled_header_is_read_only_to_compiles_and_rebuilt_when_what_it_read_c
     let report = j.judge(shell, "a.shpch", "first\n", &cache);
     assert_eq!(report.verdict, Verdict::AC, "{report:?}");
     // The write was refused by the mount, and the header was read.
-    let refused = "cannot create /judge/precompiled/x.h.gch: Read-only file system\n";
+    let refused = "cannot create /judge/prepared/x.h.gch: Read-only file system\n";
     assert!(
         report
             .compile
@@ -335,9 +340,9 @@ fn a_precompiled_header_is_read_only_to_compiles_and_rebuilt_when_what_it_read_c
         "{:?}",
         report.compile.message
     );
-    let built = entries(&dir.path().join("precompiled"));
+    let built = entries(&dir.path().join("prepared"));
     assert_eq!(built.len(), 1, "{built:?}");
-    let entry = dir.path().join("precompiled").join(&built[0]);
+    let entry = dir.path().join("prepared").join(&built[0]);
     let gch = entry.join("x.h.gch");
     assert_eq!(fs::read_to_string(&gch).unwrap(), "8\n");
     assert_eq!(fs::metadata(&gch).unwrap().mode() & 0o777, 0o644);
@@ -355,7 +360,7 @@ fn a_precompiled_header_is_read_only_to_compiles_and_rebuilt_when_what_it_read_c
     let report = j.judge(shell, "c.shpch", "third\n", &cache);
     assert!(report.compile.message.ends_with("used the header\n"));
     assert_ne!(fs::metadata(&gch).unwrap().ino(), first, "not rebuilt");
-    assert_eq!(entries(&dir.path().join("precompiled")), built);
+    assert_eq!(entries(&dir.path().join("prepared")), built);
 }
 
 #[test]
@@ -377,8 +382,51 @@ fn a_precompiled_header_that_cannot_be_built_leaves_compiles_as_they_were() {
         "the flags were given without a header"
     );
     let why = cache
-        .precompiled_failure(shell)
+        .prepared_failure(shell, Stage::Compile)
         .expect("the failure is kept");
     assert!(why.contains("cannot precompile"), "{why}");
-    assert!(entries(&dir.path().join("precompiled")).is_empty());
+    assert!(entries(&dir.path().join("prepared")).is_empty());
+}
+
+#[test]
+fn java_runs_share_the_class_data_archive_built_once_per_jdk() {
+    if !root() {
+        return;
+    }
+    // Answers right only if the JVM maps an archive (its "sharing" mode) and the archive is
+    // the engine's: without the flag, or with an archive the JVM refused, it answers -1.
+    let source = r#"import java.lang.management.ManagementFactory;
+import java.util.Scanner;
+public class Main {
+    public static void main(String[] args) {
+        Scanner in = new Scanner(System.in);
+        long a = in.nextLong(), b = in.nextLong();
+        boolean sharing = System.getProperty("java.vm.info", "").contains("sharing");
+        boolean ours = ManagementFactory.getRuntimeMXBean().getInputArguments()
+            .contains("-XX:SharedArchiveFile=/judge/prepared/classes.jsa");
+        System.out.println(sharing && ours ? a + b : -1);
+    }
+}
+"#;
+    let profiles = ProfileSet::builtin().unwrap();
+    let java = profiles.get("java").unwrap();
+    let j = Judge::new(&profiles);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(dir.path()).unwrap();
+    let report = j.judge(java, "Main.java", source, &cache);
+    assert_eq!(report.verdict, Verdict::AC, "{report:?}");
+    let built = entries(&dir.path().join("prepared"));
+    assert_eq!(built.len(), 1, "{built:?}");
+    assert!(built[0].starts_with("java-run-"), "{built:?}");
+    let entry = dir.path().join("prepared").join(&built[0]);
+    assert!(fs::metadata(entry.join("classes.jsa")).unwrap().len() > 1 << 20);
+    let manifest = fs::read_to_string(entry.join("manifest")).unwrap();
+    assert!(manifest.contains("/lib/server/libjvm.so"), "{manifest}");
+    // Without a cache the run gets no flag: the same program answers -1.
+    let path = j.sources.path().join("Main.java");
+    let bare = j
+        .problem
+        .judge(&j.pool, java, &path, &Options::default(), &|_| {})
+        .unwrap();
+    assert_eq!(bare.verdict, Verdict::WA, "{bare:?}");
 }

@@ -109,15 +109,27 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Rounds: every layer is measured once per round, interleaved with the others.
-    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=10000))]
-    pub rounds: u64,
+    /// Rounds: every layer (or language) is measured once per round, interleaved with the
+    /// others (default: 15 for layers, 5 for languages).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10000))]
+    pub rounds: Option<u64>,
     /// Runs of /bin/true per layer and round.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100000))]
     pub runs: u64,
-    /// A+B tests for the throughput figure.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100000))]
-    pub tests: u64,
+    /// A+B tests for the throughput figure (default 1000), or per language and round (10).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100000))]
+    pub tests: Option<u64>,
+    /// Instead of the layers: each language's compile and per-test cost through the judge
+    /// against its commands run bare, for the profiles named (comma-separated; all when none
+    /// is), on PROGRAMS/<profile>/accepted.*.
+    #[arg(long, value_name = "PROFILES", value_delimiter = ',', num_args = 0..)]
+    pub languages: Option<Vec<String>>,
+    /// Where --languages finds its programs.
+    #[arg(long, value_name = "DIR", default_value = "testcases/languages")]
+    pub programs: PathBuf,
+    /// Add or override language profiles from the *.toml files of DIR (may repeat).
+    #[arg(long, value_name = "DIR")]
+    pub profiles: Vec<PathBuf>,
     /// Measure throughput with a fresh sandbox per run instead of reused environments.
     #[arg(long)]
     pub fresh: bool,

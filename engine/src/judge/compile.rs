@@ -17,7 +17,7 @@ use super::source::Given;
 use super::step::{self, Step};
 use super::Cache;
 use super::JudgeError;
-use crate::profile::{Profile, ProfileSet, Vars, BUILD_RUN, PRECOMPILED_DIR, WORK_DIR};
+use crate::profile::{Profile, ProfileSet, Stage, Vars, BUILD_RUN, PREPARED_DIR, WORK_DIR};
 use crate::sandbox::{Limits, Mount, Sandbox, Stdio, SyscallFilter};
 use crate::testset::{Constants, ValidatorLanguage, ValidatorSource};
 use crate::verdict::{classify, Outcome, RuntimeError};
@@ -124,7 +124,7 @@ pub(crate) fn run_compiler(
 /// Put the submission's files in `work` and compile them. A build-run program builds only if
 /// it has a `build` script, and must leave an executable `run`. With a `cache`, files compiled
 /// before by the same command are copied from it instead, what a compile leaves is kept, and
-/// the profile's precompiled header (if it has one) is offered to the compiler.
+/// the profile's prepared file for compiles (a precompiled header) is offered to the compiler.
 pub(crate) fn submission(
     sandbox: &Sandbox,
     profile: &Profile,
@@ -156,14 +156,14 @@ pub(crate) fn submission(
     }
     given.place(sandbox, work, vars)?;
     let mut mounts = profile.mounts();
-    if let (Some(dir), Some(header)) = (
-        cache.and_then(|c| c.precompiled(sandbox, profile)),
-        compile.precompiled(),
+    if let (Some(dir), Some(prepared)) = (
+        cache.and_then(|c| c.prepared(sandbox, profile, Stage::Compile)),
+        compile.prepared(),
     ) {
-        argv.splice(1..1, header.flags());
+        argv.splice(1..1, prepared.flags());
         mounts.push(crate::profile::Mount {
             host: dir,
-            sandbox: PRECOMPILED_DIR.into(),
+            sandbox: PREPARED_DIR.into(),
         });
     }
     let step = Step::new(argv, env, &mounts, limits, compile.syscalls().clone());

@@ -231,6 +231,10 @@ impl Problem {
             limits,
             cgroups: sandbox.has_cgroups(),
             work,
+            prepared: options
+                .cache
+                .as_ref()
+                .and_then(|c| c.prepared(sandbox, profile, crate::profile::Stage::Run)),
             stage_key: crate::pool::stage_key(),
             scratch,
             run_all: options.run_all,

@@ -19,6 +19,9 @@ pub(super) struct TestRun {
     pub(super) limits: TestLimits,
     pub(super) cgroups: bool,
     pub(super) work: crate::hostdir::SandboxDir,
+    /// The host directory of the profile's prepared file for runs (a class-data archive),
+    /// mounted read-only in each run, which gets the file's flags.
+    pub(super) prepared: Option<std::path::PathBuf>,
     pub(super) stage_key: u64,
     pub(super) scratch: crate::hostdir::ScratchDir,
     pub(super) run_all: bool,

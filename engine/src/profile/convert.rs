@@ -10,10 +10,10 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use super::error::ProfileError;
-use super::raw::{RawCompile, RawMount, RawPrecompiled, RawProfile, RawRun, RawSyscalls};
+use super::raw::{RawCompile, RawMount, RawPrepared, RawProfile, RawRun, RawSyscalls};
 use super::syscall;
 use super::template::{Placeholder, Template, TemplateError};
-use super::{CompileStep, Mount, Precompiled, Profile, RunStep, DEFAULT_MOUNTS, WORK_DIR};
+use super::{CompileStep, Mount, Prepared, Profile, RunStep, DEFAULT_MOUNTS, WORK_DIR};
 use crate::limits::{self, Source};
 use crate::sandbox::{FilterError, SyscallFilter};
 
@@ -116,6 +116,12 @@ pub fn convert(origin: &str, stem: &str, raw: RawProfile) -> Result<Profile, Pro
         .map(|c| compile_step(&cx, c, &all_mounts))
         .transpose()?;
     let run = run_step(&cx, raw.run, &all_mounts)?;
+    if run.prepared.is_some() && compile.is_none() {
+        return Err(cx.bad(
+            "run.prepared",
+            "needs a [compile] step: a prepared file is built with the compile step's limits",
+        ));
+    }
 
     if let Some(version) = &raw.version {
         if version.first().map_or(true, |p| !p.starts_with('/')) {
@@ -340,42 +346,43 @@ fn compile_step(
             address_space_limit: raw.address_space_limit.unwrap_or(true),
         },
         heap_headroom_bytes,
-        precompiled: raw
-            .precompiled_header
-            .map(|p| precompiled(cx, p, mounts))
+        prepared: raw
+            .prepared
+            .map(|p| prepared(cx, "compile", p, mounts))
             .transpose()?,
     })
 }
 
-/// `[compile.precompiled_header]`: a plain relative header name, a command that writes
+/// A step's `prepared` table: an output that is a plain relative name, a command that writes
 /// `{exe}` from `{source}`, and flags that may name only `{dir}`.
-fn precompiled(
+fn prepared(
     cx: &Ctx<'_>,
-    raw: RawPrecompiled,
+    section: &str,
+    raw: RawPrepared,
     mounts: &[Mount],
-) -> Result<Precompiled, ProfileError> {
-    const KEY: &str = "compile.precompiled_header";
-    let header = Path::new(&raw.header);
-    if raw.header.is_empty()
-        || !header
+) -> Result<Prepared, ProfileError> {
+    let key = format!("{section}.prepared");
+    if raw.output.is_empty()
+        || !Path::new(&raw.output)
             .components()
             .all(|c| matches!(c, Component::Normal(_)))
     {
         return Err(cx.bad(
-            format!("{KEY}.header"),
+            format!("{key}.output"),
             format!(
-                "\"{}\" must be a relative name as an #include gives it, such as bits/stdc++.h",
-                raw.header
+                "\"{}\" must be a relative file name such as bits/stdc++.h.gch",
+                raw.output
             ),
         ));
     }
-    let command = command(cx, &format!("{KEY}.command"), &raw.command, mounts)?;
+    let command = command(cx, &format!("{key}.command"), &raw.command, mounts)?;
     for needed in [Placeholder::Source, Placeholder::Exe] {
         if !command.iter().any(|t| t.uses(needed)) {
             return Err(cx.bad(
-                format!("{KEY}.command"),
+                format!("{key}.command"),
                 format!(
-                    "must use {{{}}} ({{source}} is the file to precompile, {{exe}} where it goes)",
+                    "must use {{{}}} ({{source}} is the file holding the input, {{exe}} where \
+                     the output goes)",
                     needed.name()
                 ),
             ));
@@ -385,7 +392,7 @@ fn precompiled(
         .flags
         .iter()
         .enumerate()
-        .map(|(i, a)| cx.template(&format!("{KEY}.flags[{i}]"), a))
+        .map(|(i, a)| cx.template(&format!("{key}.flags[{i}]"), a))
         .collect::<Result<Vec<_>, _>>()?;
     if let Some(p) = flags
         .iter()
@@ -393,15 +400,16 @@ fn precompiled(
         .find(|p| *p != Placeholder::Dir)
     {
         return Err(cx.bad(
-            format!("{KEY}.flags"),
+            format!("{key}.flags"),
             format!(
-                "may use only {{dir}} (the precompiled header's directory), not {{{}}}",
+                "may use only {{dir}} (the prepared file's directory), not {{{}}}",
                 p.name()
             ),
         ));
     }
-    Ok(Precompiled {
-        header: raw.header,
+    Ok(Prepared {
+        input: raw.input,
+        output: raw.output,
         command,
         flags,
     })
@@ -424,6 +432,10 @@ fn run_step(cx: &Ctx<'_>, raw: RawRun, mounts: &[Mount]) -> Result<RunStep, Prof
             time_factor,
         },
         heap_headroom_bytes: limits::headroom_mib(cx.at("run.heap_headroom_mib"), headroom)?,
+        prepared: raw
+            .prepared
+            .map(|p| prepared(cx, "run", p, mounts))
+            .transpose()?,
     })
 }
 

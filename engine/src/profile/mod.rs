@@ -134,29 +134,52 @@ pub struct CompileStep {
     syscalls: Arc<SyscallFilter>,
     limits: CompileLimits,
     heap_headroom_bytes: u64,
-    precompiled: Option<Precompiled>,
+    prepared: Option<Prepared>,
 }
 
-/// A header the engine precompiles once per compiler and flags (`[compile.precompiled_header]`)
-/// and offers, read-only, to every compile of the profile.
+/// A file the engine prepares once per toolchain and flags (a step's `prepared` table: a
+/// precompiled header, a JVM class-data archive), keeps in its cache and offers, read-only at
+/// [`PREPARED_DIR`], to every run of the step.
 #[derive(Debug, Clone)]
-pub struct Precompiled {
-    header: String,
+pub struct Prepared {
+    input: String,
+    output: String,
     command: Vec<Template>,
     flags: Vec<Template>,
 }
 
-/// Where a precompiled header's directory appears in a compile's sandbox.
-pub const PRECOMPILED_DIR: &str = "/judge/precompiled";
+/// Where a prepared file's directory appears in a step's sandbox.
+pub const PREPARED_DIR: &str = "/judge/prepared";
 
-impl Precompiled {
-    /// The header as a source includes it (`bits/stdc++.h`).
-    pub fn header(&self) -> &str {
-        &self.header
+/// The step a prepared file is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Compile,
+    Run,
+}
+
+impl Stage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Compile => "compile",
+            Stage::Run => "run",
+        }
+    }
+}
+
+impl Prepared {
+    /// The text the command prepares from (given to it as the file `{source}`).
+    pub fn input(&self) -> &str {
+        &self.input
     }
 
-    /// The command that precompiles it: `{source}` is a file that includes the header,
-    /// `{exe}` where the precompiled header goes.
+    /// The file it writes, relative to its directory (`bits/stdc++.h.gch`).
+    pub fn output(&self) -> &str {
+        &self.output
+    }
+
+    /// The command that prepares it: `{source}` is a file holding [`Self::input`], `{exe}`
+    /// where the output goes.
     pub fn build_argv(&self, source: &str, out: &str) -> Vec<String> {
         let values = Values {
             source,
@@ -169,11 +192,10 @@ impl Precompiled {
             .collect()
     }
 
-    /// What a compile adds after its program's name to use it: `{dir}` is
-    /// [`PRECOMPILED_DIR`].
+    /// What a step adds after its program's name to use it: `{dir}` is [`PREPARED_DIR`].
     pub fn flags(&self) -> Vec<String> {
         let values = Values {
-            dir: PRECOMPILED_DIR,
+            dir: PREPARED_DIR,
             ..Values::fixed()
         };
         self.flags
@@ -188,9 +210,9 @@ impl CompileStep {
         &self.limits
     }
 
-    /// The header this step precompiles, if it does.
-    pub fn precompiled(&self) -> Option<&Precompiled> {
-        self.precompiled.as_ref()
+    /// The file prepared for this step, if there is one.
+    pub fn prepared(&self) -> Option<&Prepared> {
+        self.prepared.as_ref()
     }
 
     /// The compiled system-call allowlist, shared by every run of this step.
@@ -208,6 +230,7 @@ pub struct RunStep {
     limits: RunLimits,
     heap_headroom_bytes: u64,
     memory_error: Option<String>,
+    prepared: Option<Prepared>,
 }
 
 impl RunStep {
@@ -220,6 +243,11 @@ impl RunStep {
     /// it is a memory limit, not a runtime error.
     pub fn memory_error(&self) -> Option<&str> {
         self.memory_error.as_deref()
+    }
+
+    /// The file prepared for this step, if there is one.
+    pub fn prepared(&self) -> Option<&Prepared> {
+        self.prepared.as_ref()
     }
 
     /// The compiled system-call allowlist, shared by every run of this step.
@@ -607,8 +635,16 @@ impl Profile {
         self.compile_expanded(vars).map(|(argv, _)| argv)
     }
 
-    /// The compile step's environment for a command that names no submission's files (the
-    /// precompiled header's build); empty without a compile step.
+    /// The file prepared for `stage`, if there is one.
+    pub fn prepared(&self, stage: Stage) -> Option<&Prepared> {
+        match stage {
+            Stage::Compile => self.compile.as_ref()?.prepared(),
+            Stage::Run => self.run.prepared(),
+        }
+    }
+
+    /// The compile step's environment for a command that names no submission's files (a
+    /// prepared file's build); empty without a compile step.
     pub fn precompile_env(&self) -> Vec<(String, String)> {
         let Some(c) = self.compile.as_ref() else {
             return Vec::new();

@@ -60,14 +60,15 @@ pub struct RawCompile {
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     pub syscalls: Option<RawSyscalls>,
-    pub precompiled_header: Option<RawPrecompiled>,
+    pub prepared: Option<RawPrepared>,
 }
 
-/// A header the engine precompiles once and offers to every compile.
+/// A file the engine prepares once and offers to every run of a step.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawPrecompiled {
-    pub header: String,
+pub struct RawPrepared {
+    pub input: String,
+    pub output: String,
     pub command: Vec<String>,
     pub flags: Vec<String>,
 }
@@ -84,6 +85,7 @@ pub struct RawRun {
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     pub syscalls: Option<RawSyscalls>,
+    pub prepared: Option<RawPrepared>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,9 +120,9 @@ pub const COMPILE_KEYS: &[&str] = &[
     "heap_headroom_mib",
     "env",
     "syscalls",
-    "precompiled_header",
+    "prepared",
 ];
-pub const PRECOMPILED_KEYS: &[&str] = &["header", "command", "flags"];
+pub const PREPARED_KEYS: &[&str] = &["input", "output", "command", "flags"];
 pub const RUN_KEYS: &[&str] = &[
     "command",
     "processes",
@@ -130,6 +132,7 @@ pub const RUN_KEYS: &[&str] = &[
     "memory_error",
     "env",
     "syscalls",
+    "prepared",
 ];
 pub const SYSCALLS_KEYS: &[&str] = &["base", "extra"];
 pub const MOUNT_KEYS: &[&str] = &["host", "sandbox"];
@@ -171,13 +174,13 @@ fn check_keys(origin: &str, top: &toml::Table) -> Result<(), ProfileError> {
                 &[],
             )?;
         }
-        if let Some(toml::Value::Table(p)) = t.get("precompiled_header") {
+        if let Some(toml::Value::Table(p)) = t.get("prepared") {
             check_table(
                 origin,
-                &format!("[{section}.precompiled_header]"),
+                &format!("[{section}.prepared]"),
                 p,
-                PRECOMPILED_KEYS,
-                PRECOMPILED_KEYS,
+                PREPARED_KEYS,
+                PREPARED_KEYS,
             )?;
         }
     }
@@ -278,10 +281,7 @@ mod tests {
         assert_eq!(serde_fields::<RawCompile>("KEY"), sorted(COMPILE_KEYS));
         assert_eq!(serde_fields::<RawRun>("KEY"), sorted(RUN_KEYS));
         assert_eq!(serde_fields::<RawSyscalls>("KEY"), sorted(SYSCALLS_KEYS));
-        assert_eq!(
-            serde_fields::<RawPrecompiled>("KEY"),
-            sorted(PRECOMPILED_KEYS)
-        );
+        assert_eq!(serde_fields::<RawPrepared>("KEY"), sorted(PREPARED_KEYS));
         assert_eq!(serde_fields::<RawMappedMount>("KEY"), sorted(MOUNT_KEYS));
     }
 

@@ -281,12 +281,12 @@ fn unknown_key_message_names_file_table_and_choices() {
         err,
         "profile test/j.toml: unknown key \"compiel\" in [compile]; expected one of: command, \
          time_limit_secs, memory_limit_mib, processes, output_limit_mib, address_space_limit, \
-         heap_headroom_mib, env, syscalls, precompiled_header"
+         heap_headroom_mib, env, syscalls, prepared"
     );
 }
 
 #[test]
-fn a_precompiled_header_must_name_a_header_and_build_it_from_source_to_exe() {
+fn a_prepared_file_needs_a_plain_output_a_build_from_source_to_exe_and_flags_naming_dir() {
     let with = |table: &str| {
         let text = format!(
             "name = \"h\"\nextensions = []\nsource_name = \"main.x\"\n\
@@ -296,50 +296,69 @@ fn a_precompiled_header_must_name_a_header_and_build_it_from_source_to_exe() {
         );
         parse("h", &text).map(|_| ()).unwrap_err().to_string()
     };
-    let err = with(
-        "[compile.precompiled_header]\nheader = \"../x.h\"\n\
-         command = [\"/usr/bin/g++\", \"{source}\", \"{exe}\"]\nflags = []",
-    );
+    let table = |output: &str, command: &str, flags: &str| {
+        format!(
+            "[compile.prepared]\ninput = \"x\"\noutput = \"{output}\"\n\
+             command = [\"/usr/bin/g++\", {command}]\nflags = [{flags}]"
+        )
+    };
+    let err = with(&table("../x.gch", "\"{source}\", \"{exe}\"", ""));
     assert!(
-        err.contains("compile.precompiled_header.header") && err.contains("relative name"),
+        err.contains("compile.prepared.output") && err.contains("relative file name"),
         "{err}"
     );
-    let err = with(
-        "[compile.precompiled_header]\nheader = \"x.h\"\n\
-         command = [\"/usr/bin/g++\", \"{source}\"]\nflags = []",
-    );
+    let err = with(&table("x.gch", "\"{source}\"", ""));
     assert!(err.contains("must use {exe}"), "{err}");
-    let err = with(
-        "[compile.precompiled_header]\nheader = \"x.h\"\n\
-         command = [\"/usr/bin/g++\", \"{source}\", \"{exe}\"]\nflags = [\"{exe}\"]",
-    );
+    let err = with(&table("x.gch", "\"{source}\", \"{exe}\"", "\"{exe}\""));
     assert!(err.contains("may use only {dir}"), "{err}");
-    let err = with("[compile.precompiled_header]\nheader = \"x.h\"\nflags = []");
+    let err = with("[compile.prepared]\ninput = \"x\"\noutput = \"x\"\nflags = []");
     assert!(
-        err.contains("missing key \"command\" in [compile.precompiled_header]"),
+        err.contains("missing key \"command\" in [compile.prepared]"),
+        "{err}"
+    );
+    // A run's prepared file is built with the compile step's limits: an interpreter has none.
+    let text = interp("i", "", "", "")
+        + "[run.prepared]\ninput = \"\"\noutput = \"a\"\n\
+           command = [\"/usr/bin/env\", \"{source}\", \"{exe}\"]\nflags = []\n";
+    let err = parse("i", &text).unwrap_err().to_string();
+    assert!(
+        err.contains("run.prepared") && err.contains("[compile]"),
         "{err}"
     );
 }
 
 #[test]
-fn the_cpp_profiles_precompile_bits_stdcpp_with_their_own_standard() {
+fn the_cpp_profiles_precompile_bits_stdcpp_and_java_archives_its_classes() {
     let set = crate::profile::ProfileSet::builtin().unwrap();
     for (name, std) in [("cpp", "-std=gnu++17"), ("cpp20", "-std=gnu++20")] {
         let profile = set.get(name).unwrap();
-        let header = profile.compile().unwrap().precompiled().unwrap();
-        assert_eq!(header.header(), "bits/stdc++.h");
-        let argv = header.build_argv("/work/in.h", "/work/out/bits/stdc++.h.gch");
+        let prepared = profile.prepared(super::Stage::Compile).unwrap();
+        assert!(profile.prepared(super::Stage::Run).is_none());
+        assert_eq!(prepared.input(), "#include <bits/stdc++.h>\n");
+        assert_eq!(prepared.output(), "bits/stdc++.h.gch");
+        let argv = prepared.build_argv("/work/in", "/work/out/bits/stdc++.h.gch");
         assert!(argv.iter().any(|a| a == std), "{argv:?}");
         assert!(argv.ends_with(&[
             "-o".into(),
             "/work/out/bits/stdc++.h.gch".into(),
-            "/work/in.h".into()
+            "/work/in".into()
         ]));
         assert_eq!(
-            header.flags(),
-            ["-I", crate::profile::PRECOMPILED_DIR, "-Winvalid-pch"]
+            prepared.flags(),
+            ["-I", crate::profile::PREPARED_DIR, "-Winvalid-pch"]
         );
     }
+    let java = set.get("java").unwrap();
+    let archive = java.prepared(super::Stage::Run).unwrap();
+    assert_eq!(archive.output(), "classes.jsa");
+    assert!(archive.input().lines().any(|l| l == "java/util/Scanner"));
+    assert_eq!(
+        archive.flags(),
+        [format!(
+            "-XX:SharedArchiveFile={}/classes.jsa",
+            crate::profile::PREPARED_DIR
+        )]
+    );
 }
 
 #[test]

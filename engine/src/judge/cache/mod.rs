@@ -1,15 +1,15 @@
-//! The engine's cache directory: what it builds once and keeps (a profile's precompiled
-//! header, see [`precompiled`]) and what it never builds twice (a submission's compiled files,
-//! by the content of its sources, see [`compiled`]).
+//! The engine's cache directory: what it builds once and keeps (a profile's prepared files,
+//! such as C++'s precompiled `<bits/stdc++.h>`, see [`prepared`]) and what it never builds
+//! twice (a submission's compiled files, by the content of its sources, see [`compiled`]).
 //!
 //! The directory is the engine's alone: it must belong to the user the engine runs as, and
 //! its parts are mode 0700, so neither another host user nor a sandboxed program (which never
-//! sees it, only a read-only bind of one precompiled header's directory) can read another
+//! sees it, only a read-only bind of one prepared file's directory) can read another
 //! team's binary or plant one. Everything in it is written under a temporary name and renamed
 //! into place, so engines sharing it never see half an entry.
 
 mod compiled;
-mod precompiled;
+mod prepared;
 
 use std::collections::HashMap;
 use std::fs;
@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use sha2::{Digest, Sha256};
 
-use precompiled::HeaderState;
+use prepared::HeaderState;
 
 /// Compiled submissions kept at most, in bytes, before the least recently used go.
 pub const COMPILED_LIMIT: u64 = 2 << 30;
@@ -33,7 +33,7 @@ pub const COMPILED_ENTRY_LIMIT: u64 = 256 << 20;
 #[derive(Debug)]
 pub struct Cache {
     dir: PathBuf,
-    /// Each precompiled header's state, by key.
+    /// Each prepared file's state, by key.
     headers: Mutex<HashMap<String, HeaderState>>,
     /// Compiles in flight, by key: a second compile of the same sources waits for the first.
     in_flight: Mutex<HashMap<String, Arc<Mutex<()>>>>,
@@ -69,7 +69,7 @@ impl Cache {
         let dir = dir.into();
         for part in [
             dir.clone(),
-            dir.join(precompiled::DIR),
+            dir.join(prepared::DIR),
             dir.join(compiled::DIR),
         ] {
             private_dir(&part)?;

@@ -1,14 +1,16 @@
-//! Precompiled headers: a profile's `[compile.precompiled_header]` built once per compiler and
-//! flags, in the sandbox like any compile, and offered read-only to every later compile.
+//! Prepared files: a profile's `[compile.prepared]` or `[run.prepared]` (C++'s precompiled
+//! `<bits/stdc++.h>`, the JVM's class-data archive) built once per toolchain and flags, in the
+//! sandbox with the compile step's limits, and offered read-only to every later run of the step.
 //!
-//! An entry is `precompiled/<profile>-<key>/`: the header's precompiled form at the header's
-//! name plus `.gch` (`bits/stdc++.h.gch`), and `manifest`, every file the header read (from the
-//! compiler's dependency file) with its size and modification time. The key covers the
-//! profile, the build command and the compiler's binary, so a new compiler or new flags build
-//! a new entry (and the profile's older entries go); the manifest is checked before every use,
-//! so a header upgraded under the same compiler rebuilds it too. GCC itself refuses a
-//! precompiled header built with other options (`-Winvalid-pch` says so); the compile then
-//! reads the header as usual, slower but right.
+//! An entry is `prepared/<profile>-<stage>-<key>/`: the output at its name
+//! (`bits/stdc++.h.gch`), and `manifest`, every file the build read (from a make dependency
+//! file it may write at `{exe}.d`, as `gcc -MD -MF` does) with its size and modification time.
+//! The key covers the profile, the stage, the input, the build command and flags and the
+//! binary the command starts, so a new toolchain or new flags make a new entry (and the
+//! profile's older entries for the stage go); the manifest is checked before every use, so a
+//! header upgraded under the same compiler rebuilds it too. A toolchain checks what it is
+//! given as well: GCC refuses a precompiled header built with other options (`-Winvalid-pch`
+//! says so) and the JVM an archive of another JVM, and they then do without, slower but right.
 
 use std::fs;
 use std::io;
@@ -19,25 +21,25 @@ use super::{publish, temporary, Cache, Key};
 use crate::hostdir::{self, Links};
 use crate::judge::compile;
 use crate::judge::step::{self, Step};
-use crate::profile::{Precompiled, Profile, WORK_DIR};
+use crate::profile::{Prepared, Profile, Stage, WORK_DIR};
 use crate::sandbox::Sandbox;
 
-/// The cache's part for precompiled headers.
-pub(super) const DIR: &str = "precompiled";
+/// The cache's part for prepared files.
+pub(super) const DIR: &str = "prepared";
 
-/// The file a build precompiles: it includes the header, nothing else.
-const STUB: &str = "precompile.h";
+/// The file holding a build's input.
+const INPUT: &str = "prepare.in";
 
 /// Where a build writes, inside its work directory.
 const OUT: &str = "out";
 
 const MANIFEST: &str = "manifest";
 
-/// What this process knows of one precompiled header.
+/// What this process knows of one prepared file.
 #[derive(Debug)]
 pub(super) enum HeaderState {
     Ready(Header),
-    /// Its build failed; the profile compiles without it until the engine restarts.
+    /// Its build failed; the step runs without it until the engine restarts.
     Failed(String),
 }
 
@@ -101,12 +103,17 @@ impl Header {
 }
 
 impl Cache {
-    /// The host directory holding `profile`'s precompiled header, built now if it must be;
-    /// `None` when the profile has none or it cannot be built (the compile goes on without).
-    pub(crate) fn precompiled(&self, sandbox: &Sandbox, profile: &Profile) -> Option<PathBuf> {
-        let header = profile.compile()?.precompiled()?;
-        let (name, key) = entry_name(profile, header);
-        // One build at a time: a second compile waits for the first's header.
+    /// The host directory holding `profile`'s prepared file for `stage`, built now if it
+    /// must be; `None` when there is none or it cannot be built (the step goes on without).
+    pub(crate) fn prepared(
+        &self,
+        sandbox: &Sandbox,
+        profile: &Profile,
+        stage: Stage,
+    ) -> Option<PathBuf> {
+        let prepared = profile.prepared(stage)?;
+        let (name, key) = entry_name(profile, stage, prepared);
+        // One build at a time: a second step waits for the first's file.
         let mut headers = self.headers();
         match headers.get(&key) {
             Some(HeaderState::Ready(h)) if h.fresh() => return Some(h.dir.clone()),
@@ -116,7 +123,7 @@ impl Cache {
         let dir = self.dir.join(DIR).join(&name);
         let state = match Header::load(&dir) {
             Some(h) => HeaderState::Ready(h),
-            None => match self.build(sandbox, profile, header, &dir) {
+            None => match self.build(sandbox, profile, prepared, &dir) {
                 Ok(h) => HeaderState::Ready(h),
                 Err(why) => HeaderState::Failed(why),
             },
@@ -129,10 +136,10 @@ impl Cache {
         found
     }
 
-    /// Why `profile`'s precompiled header could not be built, if it was tried and failed.
-    pub fn precompiled_failure(&self, profile: &Profile) -> Option<String> {
-        let header = profile.compile()?.precompiled()?;
-        match self.headers().get(&entry_name(profile, header).1) {
+    /// Why `profile`'s prepared file for `stage` could not be built, if it was tried and failed.
+    pub fn prepared_failure(&self, profile: &Profile, stage: Stage) -> Option<String> {
+        let prepared = profile.prepared(stage)?;
+        match self.headers().get(&entry_name(profile, stage, prepared).1) {
             Some(HeaderState::Failed(why)) => Some(why.clone()),
             _ => None,
         }
@@ -142,25 +149,21 @@ impl Cache {
         &self,
         sandbox: &Sandbox,
         profile: &Profile,
-        header: &Precompiled,
+        prepared: &Prepared,
         dir: &Path,
     ) -> Result<Header, String> {
-        let fail = |e: &dyn std::fmt::Display| format!("precompiling {}: {e}", header.header());
+        let output = prepared.output();
+        let fail = |e: &dyn std::fmt::Display| format!("preparing {output}: {e}");
         let cap = compile::work_cap(profile);
-        let work = step::sandbox_dir(sandbox, "precompile", Some(cap)).map_err(|e| fail(&e))?;
+        let work = step::sandbox_dir(sandbox, "prepare", Some(cap)).map_err(|e| fail(&e))?;
         let dirs = sandbox.dirs();
-        dirs.write_given(
-            &work.path().join(STUB),
-            format!("#include <{}>\n", header.header()).as_bytes(),
-            0o644,
-        )
-        .map_err(|e| fail(&e))?;
-        let gch = format!("{}.gch", header.header());
+        dirs.write_given(&work.path().join(INPUT), prepared.input().as_bytes(), 0o644)
+            .map_err(|e| fail(&e))?;
         let out = work.path().join(OUT);
         let mut made = out.clone();
         fs::create_dir(&made).map_err(|e| fail(&e))?;
         dirs.give(&made).map_err(|e| fail(&e))?;
-        for part in Path::new(&gch)
+        for part in Path::new(output)
             .parent()
             .into_iter()
             .flat_map(Path::components)
@@ -169,11 +172,11 @@ impl Cache {
             fs::create_dir(&made).map_err(|e| fail(&e))?;
             dirs.give(&made).map_err(|e| fail(&e))?;
         }
-        let argv = header.build_argv(
-            &format!("{WORK_DIR}/{STUB}"),
-            &format!("{WORK_DIR}/{OUT}/{gch}"),
+        let argv = prepared.build_argv(
+            &format!("{WORK_DIR}/{INPUT}"),
+            &format!("{WORK_DIR}/{OUT}/{output}"),
         );
-        let (Some(step_info), Some(limits)) =
+        let (Some(compile_step), Some(limits)) =
             (profile.compile(), compile::limits(sandbox, profile))
         else {
             return Err(fail(&"the profile has no compile step"));
@@ -183,18 +186,18 @@ impl Cache {
             profile.precompile_env(),
             &profile.mounts(),
             limits,
-            step_info.syscalls().clone(),
+            compile_step.syscalls().clone(),
         );
         let report = compile::run_compiler(sandbox, step, work.path()).map_err(|e| fail(&e))?;
         if !report.ok {
             return Err(fail(&report.message.trim()));
         }
-        let (gch_dir, gch_name) = split(&out.join(&gch));
-        match hostdir::read_file(&gch_dir, &gch_name, 0) {
+        let (out_dir, out_name) = split(&out.join(output));
+        match hostdir::read_file(&out_dir, &out_name, 0) {
             Ok(Some(_)) => {}
-            _ => return Err(fail(&format!("the command wrote no {gch}"))),
+            _ => return Err(fail(&"the command wrote no such file")),
         }
-        let deps = hostdir::read_file(&gch_dir, &format!("{gch_name}.d"), 4 << 20)
+        let deps = hostdir::read_file(&out_dir, &format!("{out_name}.d"), 4 << 20)
             .ok()
             .flatten()
             .unwrap_or_default();
@@ -202,8 +205,8 @@ impl Cache {
             .iter()
             .filter_map(|p| Read::now(p))
             .collect::<Vec<_>>();
-        let _ = fs::remove_file(gch_dir.join(format!("{gch_name}.d")));
-        self.store(dir, &out, &gch, &read).map_err(|e| fail(&e))?;
+        let _ = fs::remove_file(out_dir.join(format!("{out_name}.d")));
+        self.store(dir, &out, output, &read).map_err(|e| fail(&e))?;
         Ok(Header {
             dir: dir.to_path_buf(),
             read,
@@ -211,14 +214,14 @@ impl Cache {
     }
 
     /// Copy the build's output into the entry `dir`, readable by the sandbox (which sees it
-    /// read-only), with its manifest; the profile's other entries go.
-    fn store(&self, dir: &Path, out: &Path, gch: &str, read: &[Read]) -> io::Result<()> {
+    /// read-only), with its manifest; the profile's other entries for the stage go.
+    fn store(&self, dir: &Path, out: &Path, output: &str, read: &[Read]) -> io::Result<()> {
         let parent = self.dir.join(DIR);
         let tmp = temporary(&parent);
         fs::create_dir(&tmp)?;
         fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755))?;
         hostdir::copy_tree(out, &tmp, Links::Keep, None).map_err(io::Error::other)?;
-        fs::set_permissions(tmp.join(gch), fs::Permissions::from_mode(0o644))?;
+        fs::set_permissions(tmp.join(output), fs::Permissions::from_mode(0o644))?;
         let manifest: String = read
             .iter()
             .map(|r| {
@@ -252,20 +255,25 @@ impl Cache {
     }
 }
 
-/// `<profile>-<key>` of `header`'s entry, and its whole key.
-fn entry_name(profile: &Profile, header: &Precompiled) -> (String, String) {
-    let argv = header.build_argv("{source}", "{exe}");
-    let mut key = Key::new("precompiled header 1");
+/// `<profile>-<stage>-<key>` of the entry of `prepared`, and its whole key.
+fn entry_name(profile: &Profile, stage: Stage, prepared: &Prepared) -> (String, String) {
+    let argv = prepared.build_argv("{source}", "{exe}");
+    let mut key = Key::new("prepared 1");
     key.part(profile.name().as_bytes())
-        .part(header.header().as_bytes())
+        .part(stage.name().as_bytes())
+        .part(prepared.input().as_bytes())
+        .part(prepared.output().as_bytes())
         .strings(&argv)
-        .strings(&header.flags())
+        .strings(&prepared.flags())
         .strings(profile.precompile_env().iter().flat_map(|(k, v)| [k, v]));
     if let Some(program) = argv.first() {
         key.program(program);
     }
     let key = key.hex();
-    (format!("{}-{}", profile.name(), &key[..16]), key)
+    (
+        format!("{}-{}-{}", profile.name(), stage.name(), &key[..16]),
+        key,
+    )
 }
 
 /// `path`'s directory and file name.
@@ -298,7 +306,7 @@ mod tests {
 
     #[test]
     fn a_dependency_file_lists_host_headers_only() {
-        let text = "/work/out/bits/stdc++.h.gch: /work/precompile.h \\\n \
+        let text = "/work/out/bits/stdc++.h.gch: /work/prepare.in \\\n \
                     /usr/include/c++/12/cassert /usr/include/stdc-predef.h \\\n \
                     /usr/include/c++/12/cassert\n";
         assert_eq!(

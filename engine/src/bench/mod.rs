@@ -15,6 +15,10 @@
 //!
 //! Throughput: a thousand A+B tests judged with one worker and with all of them.
 
+mod languages;
+
+pub use languages::{languages, LanguageBench, LanguageFigure, Skipped};
+
 use std::ffi::CStr;
 use std::path::Path;
 use std::sync::Arc;
@@ -74,6 +78,8 @@ pub enum BenchError {
     },
     #[error("layer {layer}: /bin/true did not succeed ({detail})")]
     Failed { layer: String, detail: String },
+    #[error("language {profile}: {detail}")]
+    Language { profile: String, detail: String },
     #[error("throughput: the A+B solution was judged {0}, not AC")]
     NotAccepted(Verdict),
 }
@@ -291,7 +297,7 @@ pub fn throughput(
     Ok(out)
 }
 
-fn write_aplusb(dir: &Path, tests: usize) -> Result<(), BenchError> {
+pub(crate) fn write_aplusb(dir: &Path, tests: usize) -> Result<(), BenchError> {
     let io = |what: &str| {
         let what = what.to_owned();
         move |e| BenchError::Io { what, source: e }
@@ -314,7 +320,7 @@ fn write_aplusb(dir: &Path, tests: usize) -> Result<(), BenchError> {
     Ok(())
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
+pub(crate) fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(|a, b| a.total_cmp(b));
     let n = xs.len();
     if n == 0 {
