@@ -141,6 +141,18 @@ pub fn convert(origin: &str, stem: &str, raw: RawProfile) -> Result<Profile, Pro
             format!("\"{bad}\" must be an interpreter's name, like \"pypy3\""),
         ));
     }
+    let main_class = match raw.main_class.as_deref() {
+        None => super::MainClass::default(),
+        Some(name) => super::MainClass::from_name(name).ok_or_else(|| {
+            cx.bad(
+                "main_class",
+                format!(
+                    "\"{name}\" is not one of {} (how {{class}} is found)",
+                    super::MainClass::NAMES.join(", ")
+                ),
+            )
+        })?,
+    };
     let profile = Profile {
         name: raw.name,
         origin: origin.to_string(),
@@ -153,6 +165,7 @@ pub fn convert(origin: &str, stem: &str, raw: RawProfile) -> Result<Profile, Pro
         package: raw.package,
         version: raw.version.unwrap_or_default(),
         shebangs: raw.shebangs,
+        main_class,
     };
     check_placeholder_sources(&cx, &profile)?;
     Ok(profile)

@@ -166,11 +166,11 @@ pub enum ProfileError {
         known: String,
     },
 
-    #[error(
-        "profile {origin}: the source declares no class with `public static void main(String[])`, \
-         so there is no class to run"
-    )]
-    NoMainClass { origin: String },
+    #[error("profile {origin}: the source declares {wanted}, so there is no class to run")]
+    NoMainClass {
+        origin: String,
+        wanted: &'static str,
+    },
 
     #[error(
         "submission {path}: several classes declare main ({classes}) and none is Main; name \

@@ -10,7 +10,7 @@
 //! (`contest.Main`), as the launcher needs it; the source file keeps the simple name.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tok<'a> {
+pub(super) enum Tok<'a> {
     Ident(&'a str),
     Sym(char),
     Ellipsis,
@@ -18,7 +18,7 @@ enum Tok<'a> {
 
 /// Splits Java source into identifiers and symbols, skipping everything that cannot declare
 /// anything: whitespace, comments, literals.
-fn lex(src: &str) -> Vec<Tok<'_>> {
+pub(super) fn lex(src: &str) -> Vec<Tok<'_>> {
     let bytes = src.as_bytes();
     let mut toks = Vec::new();
     let mut i = 0;
@@ -178,7 +178,7 @@ pub fn java_main_class(source: &str) -> Option<String> {
 
 /// The `package a.b.c;` declaration's name, if the source has one: it comes before any
 /// class body, and the launcher needs it in front of the class name.
-fn package_name(toks: &[Tok<'_>]) -> Option<String> {
+pub(super) fn package_name(toks: &[Tok<'_>]) -> Option<String> {
     let start = toks
         .iter()
         .take_while(|t| **t != Tok::Sym('{'))

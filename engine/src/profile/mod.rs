@@ -51,6 +51,7 @@
 mod convert;
 mod error;
 mod java;
+mod jvm;
 mod raw;
 mod set;
 mod syscall;
@@ -66,6 +67,7 @@ use crate::sandbox::SyscallFilter;
 
 pub use error::ProfileError;
 pub use java::java_main_class;
+pub use jvm::MainClass;
 pub use set::{ProfileSet, BUILD_RUN};
 pub use syscalls::Sysno;
 pub use template::Placeholder;
@@ -270,6 +272,7 @@ pub struct Profile {
     package: Option<String>,
     version: Vec<String>,
     shebangs: Vec<String>,
+    main_class: MainClass,
 }
 
 /// What one submission fixes about a profile's templates: file names, the Java class, the
@@ -425,10 +428,13 @@ impl Profile {
         memory_limit_bytes: u64,
     ) -> Result<Vars, ProfileError> {
         let class = if self.needs_class() {
+            // Java names the file after the class; Kotlin and Scala name the class after
+            // the file, or not at all.
+            let file = self.source_name.expand(&self.values(None, 0, 0));
             Some(
-                java_main_class(source_text).ok_or_else(|| ProfileError::NoMainClass {
-                    origin: self.origin.clone(),
-                })?,
+                self.main_class
+                    .find(&file, source_text)
+                    .ok_or_else(|| self.no_main_class())?,
             )
         } else {
             None
@@ -446,6 +452,17 @@ impl Profile {
             class,
             memory_limit_bytes,
         })
+    }
+
+    fn no_main_class(&self) -> ProfileError {
+        ProfileError::NoMainClass {
+            origin: self.origin.clone(),
+            wanted: match self.main_class {
+                MainClass::Java => "no class with `public static void main(String[])`",
+                MainClass::Kotlin => "no top-level `fun main`",
+                MainClass::Scala => "no top-level `object` with `def main` or `extends App`",
+            },
+        }
     }
 
     /// Fixes what a directory submission decides. `files` are its files in this profile's
@@ -466,7 +483,7 @@ impl Profile {
         let (source_file_name, class) = if self.needs_class() {
             let found: Vec<(String, &String)> = files
                 .iter()
-                .filter_map(|(name, text)| java_main_class(text).map(|c| (c, name)))
+                .filter_map(|(name, text)| self.main_class.find(name, text).map(|c| (c, name)))
                 .collect();
             let simple = |c: &str| c.rsplit('.').next().unwrap_or(c).to_owned();
             let chosen = match (entry, found.as_slice()) {
@@ -488,9 +505,7 @@ impl Profile {
                     }
                 },
             };
-            let (class, name) = chosen.ok_or_else(|| ProfileError::NoMainClass {
-                origin: self.origin.clone(),
-            })?;
+            let (class, name) = chosen.ok_or_else(|| self.no_main_class())?;
             (name, Some(class))
         } else if self.templates().any(|t| t.uses(Placeholder::Source)) {
             (self.entry_file(dir, &sources, entry)?, None)

@@ -30,6 +30,8 @@ pub struct RawProfile {
     /// Interpreter names a file's `#!` line may give to choose this profile.
     #[serde(default)]
     pub shebangs: Vec<String>,
+    /// How `{class}` is found: java, kotlin or scala.
+    pub main_class: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,6 +111,7 @@ pub const TOP_KEYS: &[&str] = &[
     "package",
     "version",
     "shebangs",
+    "main_class",
 ];
 pub const COMPILE_KEYS: &[&str] = &[
     "command",

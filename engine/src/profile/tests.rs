@@ -49,9 +49,11 @@ fn shipped_directory_and_builtin_agree() {
     assert_eq!(builtin.names().collect::<Vec<_>>(), names);
     for p in dir.iter() {
         let b = builtin.get(p.name()).unwrap();
+        // A program for each way of finding the class: Java's, Kotlin's, Scala's.
         let vars = p
             .prepare(
-                "public class Main { public static void main(String[] a) {} }",
+                "public class Main { public static void main(String[] a) {} }\n\
+                 fun main() {}\nobject Main { def main(a: Array[String]) = {} }",
                 256 * MIB,
             )
             .unwrap();

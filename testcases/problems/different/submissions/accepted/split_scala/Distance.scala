@@ -1,0 +1,5 @@
+package contest
+
+object Distance {
+  def between(a: Long, b: Long): Long = math.abs(a - b)
+}
