@@ -27,14 +27,18 @@ pub fn sandbox() -> Result<Sandbox, Failure> {
 
 /// How to judge, as the flags say; the cache opened unless `--no-cache`.
 pub fn options(args: &JudgeArgs, run_all: bool) -> Result<Options, Failure> {
-    let cache = if args.no_cache {
-        None
-    } else {
-        let dir = match &args.cache_dir {
-            Some(dir) => dir.clone(),
-            None => Cache::default_dir()?,
-        };
-        Some(Cache::open(dir)?)
+    let cache = match (&args.cache_dir, args.no_cache) {
+        (_, true) => None,
+        // A directory asked for must work.
+        (Some(dir), false) => Some(Cache::open(dir)?),
+        // The default is a convenience: where it cannot be (a read-only home), judge without.
+        (None, false) => match Cache::default_dir().and_then(Cache::open) {
+            Ok(cache) => Some(cache),
+            Err(e) => {
+                eprintln!("judge: warning: {e}; compiling without a cache (see --cache-dir)");
+                None
+            }
+        },
     };
     Ok(Options {
         time_limit: args.time_limit,

@@ -452,3 +452,53 @@ fn a_relative_tests_path_works_with_an_output_validator() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// `judge` with its cache's default place under `home` (no XDG_CACHE_HOME).
+fn judge_with_home(home: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_judge"))
+        .args(args)
+        .env("HOME", home)
+        .env_remove("XDG_CACHE_HOME")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_resubmission_comes_from_the_cache_and_an_unusable_default_cache_only_warns() {
+    if !root() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let src = submission("different", "accepted", "different.c");
+    let args = ["run", &src, "--tests", &tests("different"), "--json"];
+    let first = json(&judge_with_home(home.path(), &args));
+    assert_eq!(first["compile"]["cached"], false, "{first}");
+    let again = json(&judge_with_home(home.path(), &args));
+    assert_eq!(again["verdict"], "AC");
+    assert_eq!(again["compile"]["cached"], true, "{again}");
+    assert!(home.path().join(".cache/judge/compiled").is_dir());
+    // --no-cache compiles again.
+    let mut no_cache = args.to_vec();
+    no_cache.push("--no-cache");
+    let fresh = json(&judge_with_home(home.path(), &no_cache));
+    assert_eq!(fresh["compile"]["cached"], false, "{fresh}");
+    // A home where no cache can be made (a file where the directory would go): a warning.
+    let blocked = tempfile::tempdir().unwrap();
+    std::fs::write(blocked.path().join(".cache"), "not a directory").unwrap();
+    let out = judge_with_home(blocked.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(json(&out)["verdict"], "AC");
+    assert!(
+        text(&out.stderr).contains("compiling without a cache"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A directory asked for must work: an error naming it.
+    let mut asked = args.to_vec();
+    let bad = blocked.path().join(".cache/judge");
+    let bad = bad.display().to_string();
+    asked.extend(["--cache-dir", &bad]);
+    let out = judge_with_home(blocked.path(), &asked);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(&bad), "{}", text(&out.stderr));
+}
