@@ -131,6 +131,8 @@ struct JsonLanguage<'a> {
     test_ms: f64,
     bare_test_ms: f64,
     test_ratio: f64,
+    bare_one_cpu_test_ms: f64,
+    one_cpu_test_ratio: f64,
 }
 
 #[derive(Serialize)]
@@ -180,6 +182,8 @@ fn languages(sandbox: &Arc<Sandbox>, args: &BenchArgs, only: &[String]) -> Resul
                     test_ms: ms(f.test.0),
                     bare_test_ms: ms(f.test.1),
                     test_ratio: ratio(f.test.0, f.test.1),
+                    bare_one_cpu_test_ms: ms(f.test_one_cpu),
+                    one_cpu_test_ratio: ratio(f.test.0, f.test_one_cpu),
                 })
                 .collect(),
             skipped: skipped
@@ -203,8 +207,8 @@ fn ratio(judged: Duration, bare: Duration) -> f64 {
 
 fn language_table(figures: &[LanguageFigure], skipped: &[Skipped]) -> String {
     let mut out = format!(
-        "{:<12}  {:>10}  {:>10}  {:>6}  {:>10}  {:>10}  {:>6}\n",
-        "language", "compile", "bare", "ratio", "per test", "bare", "ratio"
+        "{:<12}  {:>10}  {:>10}  {:>6}  {:>10}  {:>10}  {:>6}  {:>10}  {:>6}\n",
+        "language", "compile", "bare", "ratio", "per test", "bare", "ratio", "bare 1 CPU", "ratio"
     );
     for f in figures {
         let compile = match f.compile {
@@ -217,11 +221,13 @@ fn language_table(figures: &[LanguageFigure], skipped: &[Skipped]) -> String {
             None => format!("{:>10}  {:>10}  {:>6}", "-", "-", "-"),
         };
         out.push_str(&format!(
-            "{:<12}  {compile}  {:>10}  {:>10}  {:>5.2}x\n",
+            "{:<12}  {compile}  {:>10}  {:>10}  {:>5.2}x  {:>10}  {:>5.2}x\n",
             f.profile,
             ms(f.test.0),
             ms(f.test.1),
-            ratio(f.test.0, f.test.1)
+            ratio(f.test.0, f.test.1),
+            ms(f.test_one_cpu),
+            ratio(f.test.0, f.test_one_cpu)
         ));
     }
     for s in skipped {

@@ -10,7 +10,9 @@
 //!   source, the work directory, the sandboxed compile), the test's is the rest divided by the
 //!   tests (each run, its check and the worker's reset);
 //! - compiled bare: the profile's compile command with its environment, `/work` replaced by a
-//!   temporary directory, run on the host; then run bare on each test's input, the same way.
+//!   temporary directory, run on the host; then run bare on each test's input, the same way,
+//!   free to use every CPU, and again pinned to the one CPU the judge's worker has (as judge
+//!   hosts run a submission: a JVM's compiler and collector threads then share its CPU).
 //!
 //! Figures are medians over the rounds (a test's: of each round's mean over its tests); ratios
 //! are of the medians.
@@ -36,6 +38,8 @@ pub struct LanguageFigure {
     pub compile: Option<(Duration, Duration)>,
     /// One test's wall time through the judge and one bare run's.
     pub test: (Duration, Duration),
+    /// One bare run's wall time on the worker's single CPU.
+    pub test_one_cpu: Duration,
 }
 
 /// A language left out, and why.
@@ -62,6 +66,7 @@ struct Language<'a> {
     text: String,
     compile: (Vec<f64>, Vec<f64>),
     test: (Vec<f64>, Vec<f64>),
+    test_one_cpu: Vec<f64>,
 }
 
 /// Measure every language of `bench` that has a program and a toolchain here.
@@ -109,20 +114,22 @@ pub fn languages(
         ..Options::default()
     };
     // A warm-up: prepared files built, environments made, files in the page cache.
+    // The pool's one worker has the first CPU this process may use.
+    let cpu = first_cpu();
     for lang in &mut chosen {
         judged(&problem, &pool, lang, &options)?;
-        bare(lang, &inputs, dir.path())?;
+        bare(lang, &inputs, dir.path(), cpu)?;
     }
     for _ in 0..bench.rounds {
         for lang in &mut chosen {
             let (compile, test) = judged(&problem, &pool, lang, &options)?;
             lang.compile.0.push(compile);
             lang.test.0.push(test);
-            let (compile, tests) = bare(lang, &inputs, dir.path())?;
+            let (compile, free, pinned) = bare(lang, &inputs, dir.path(), cpu)?;
             lang.compile.1.extend(compile);
-            lang.test
-                .1
-                .push(tests.iter().sum::<f64>() / tests.len().max(1) as f64);
+            let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len().max(1) as f64;
+            lang.test.1.push(mean(&free));
+            lang.test_one_cpu.push(mean(&pinned));
         }
     }
     let secs = |xs: &[f64]| Duration::from_secs_f64(median(xs.to_vec()));
@@ -135,6 +142,7 @@ pub fn languages(
                 .compile()
                 .map(|_| (secs(&lang.compile.0), secs(&lang.compile.1))),
             test: (secs(&lang.test.0), secs(&lang.test.1)),
+            test_one_cpu: secs(&lang.test_one_cpu),
         })
         .collect();
     Ok((figures, skipped))
@@ -190,6 +198,7 @@ fn choose<'a>(bench: &LanguageBench<'a>) -> Result<(Vec<Language<'a>>, Vec<Skipp
             text,
             compile: (Vec::new(), Vec::new()),
             test: (Vec::new(), Vec::new()),
+            test_one_cpu: Vec::new(),
         });
     }
     Ok((chosen, skipped))
@@ -235,13 +244,17 @@ fn judged(
     Ok(((compiled - start).as_secs_f64(), each))
 }
 
-/// The profile's commands run on the host in a fresh directory: the compile's wall time (if
-/// there is a compile) and each run's, in seconds.
+/// A bare compile's wall time (if there is a compile), each bare run's, and each again on one
+/// CPU, in seconds.
+type Bare = (Option<f64>, Vec<f64>, Vec<f64>);
+
+/// The profile's commands run on the host in a fresh directory; the runs free, then on `cpu`.
 fn bare(
     lang: &Language<'_>,
     inputs: &[PathBuf],
     base: &Path,
-) -> Result<(Option<f64>, Vec<f64>), BenchError> {
+    cpu: Option<usize>,
+) -> Result<Bare, BenchError> {
     let failed = |what: String| BenchError::Language {
         profile: lang.profile.name().to_owned(),
         detail: format!("bare: {what}"),
@@ -310,21 +323,51 @@ fn bare(
     };
     let argv = moved(lang.profile.run_argv(&vars));
     let env = moved_env(lang.profile.run_env(&vars));
-    let mut runs = Vec::with_capacity(inputs.len());
-    for input in inputs {
-        let stdin = File::open(input).map_err(|e| BenchError::Io {
-            what: format!("open {}", input.display()),
-            source: e,
-        })?;
-        let start = Instant::now();
-        let status = command(&argv, &env)
-            .stdin(stdin)
-            .status()
-            .map_err(|e| failed(format!("{}: {e}", argv[0])))?;
-        runs.push(start.elapsed().as_secs_f64());
-        if !status.success() {
-            return Err(failed(format!("a run exited with {status}")));
+    let run_all = || -> Result<Vec<f64>, BenchError> {
+        let mut runs = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let stdin = File::open(input).map_err(|e| BenchError::Io {
+                what: format!("open {}", input.display()),
+                source: e,
+            })?;
+            let start = Instant::now();
+            let status = command(&argv, &env)
+                .stdin(stdin)
+                .status()
+                .map_err(|e| failed(format!("{}: {e}", argv[0])))?;
+            runs.push(start.elapsed().as_secs_f64());
+            if !status.success() {
+                return Err(failed(format!("a run exited with {status}")));
+            }
         }
-    }
-    Ok((compile, runs))
+        Ok(runs)
+    };
+    let free = run_all()?;
+    // A child inherits its parent thread's CPUs: this thread moves to `cpu` for these runs.
+    let pinned = match cpu {
+        Some(cpu) => {
+            on_cpu(cpu, run_all).map_err(|e| failed(format!("pin to CPU {cpu}: {e}")))??
+        }
+        None => free.clone(),
+    };
+    Ok((compile, free, pinned))
+}
+
+/// The first CPU this process may run on.
+fn first_cpu() -> Option<usize> {
+    let set = nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0)).ok()?;
+    (0..nix::sched::CpuSet::count()).find(|&c| set.is_set(c).unwrap_or(false))
+}
+
+/// `f` run with this thread's CPUs narrowed to `cpu`, then widened again.
+fn on_cpu<T>(cpu: usize, f: impl FnOnce() -> T) -> nix::Result<T> {
+    use nix::sched::{sched_getaffinity, sched_setaffinity, CpuSet};
+    use nix::unistd::Pid;
+    let all = sched_getaffinity(Pid::from_raw(0))?;
+    let mut one = CpuSet::new();
+    one.set(cpu)?;
+    sched_setaffinity(Pid::from_raw(0), &one)?;
+    let out = f();
+    sched_setaffinity(Pid::from_raw(0), &all)?;
+    Ok(out)
 }
