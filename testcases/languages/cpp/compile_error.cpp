@@ -1,0 +1,5 @@
+#include <bits/stdc++.h>
+
+int main() {
+    std::string s = 42 + ;
+}
