@@ -35,11 +35,11 @@ fn different_passes_with_every_verdict_in_every_language() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     // One per language in each folder; also a threaded, a packaged (Java) and a 512 MiB
     // executable accepted one,
-    // directories of several files in C++, Java (a package) and Python, and one built by its
-    // build script; a sleeping and a fork bomb TLE; one that floods stderr alone; and
+    // directories of several files in C++, Java (a package), Python, Kotlin and Scala (a
+    // package), and one built by its build script; a sleeping and a fork bomb TLE; one that floods stderr alone; and
     // directories that are compile errors (two languages, a build leaving no `run`, a link out).
     for (folder, verdict, count) in [
-        ("accepted", "AC", "12"),
+        ("accepted", "AC", "14"),
         ("wrong_answer", "WA", "5"),
         ("time_limit_exceeded", "TLE", "7"),
         ("run_time_error", "RE", "5"),
@@ -50,7 +50,7 @@ fn different_passes_with_every_verdict_in_every_language() {
         assert_eq!(row(&stdout, folder), [folder, verdict, count, count]);
     }
     assert!(
-        stdout.ends_with("verify: all 48 submissions got their folder's verdict\n"),
+        stdout.ends_with("verify: all 50 submissions got their folder's verdict\n"),
         "{stdout}"
     );
 }
