@@ -60,6 +60,13 @@ impl Judge {
     }
 }
 
+/// An empty cache in a temporary directory.
+fn fresh_cache() -> (tempfile::TempDir, Arc<Cache>) {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(dir.path()).unwrap();
+    (dir, cache)
+}
+
 fn entries(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .unwrap()
@@ -78,8 +85,7 @@ fn the_same_source_is_compiled_once_and_a_changed_one_again() {
     let profiles = ProfileSet::builtin().unwrap();
     let c = profiles.get("c").unwrap();
     let j = Judge::new(&profiles);
-    let dir = tempfile::tempdir().unwrap();
-    let cache = Cache::open(dir.path()).unwrap();
+    let (dir, cache) = fresh_cache();
     let first = j.judge(c, "a.c", AB_C, &cache);
     assert_eq!(first.verdict, Verdict::AC, "{first:?}");
     assert!(!first.compile.cached);
@@ -127,8 +133,7 @@ int main(void) {
     let profiles = ProfileSet::builtin().unwrap();
     let c = profiles.get("c").unwrap();
     let j = Judge::new(&profiles);
-    let dir = tempfile::tempdir().unwrap();
-    let cache = Cache::open(dir.path()).unwrap();
+    let (_dir, cache) = fresh_cache();
     for round in 0..3 {
         let report = j.judge(c, "plant.c", source, &cache);
         assert_eq!(report.verdict, Verdict::WA, "round {round}: {report:?}");
@@ -144,8 +149,7 @@ fn identical_sources_judged_at_once_compile_once() {
     let profiles = ProfileSet::builtin().unwrap();
     let c = profiles.get("c").unwrap();
     let j = Judge::new(&profiles);
-    let dir = tempfile::tempdir().unwrap();
-    let cache = Cache::open(dir.path()).unwrap();
+    let (_dir, cache) = fresh_cache();
     let source = AB_C.replace("return 0", "return 0*4");
     let reports: Vec<Report> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
@@ -230,8 +234,7 @@ fn bits_stdcpp_is_precompiled_once_and_gcc_uses_it() {
     let profiles = ProfileSet::builtin().unwrap();
     let cpp = profiles.get("cpp").unwrap();
     let j = Judge::new(&profiles);
-    let dir = tempfile::tempdir().unwrap();
-    let cache = Cache::open(dir.path()).unwrap();
+    let (dir, cache) = fresh_cache();
     let report = j.judge(cpp, "a.cpp", AB_CPP, &cache);
     assert_eq!(report.verdict, Verdict::AC, "{report:?}");
     // -Winvalid-pch is on: a precompiled header found and refused would be a warning.
@@ -326,8 +329,7 @@ fn a_precompiled_header_is_read_only_to_compiles_and_rebuilt_when_what_it_read_c
     let profiles = shell_profile(profiles_dir.path(), &dep, false);
     let shell = profiles.get("shellpch").unwrap();
     let j = Judge::new(&profiles);
-    let dir = tempfile::tempdir().unwrap();
-    let cache = Cache::open(dir.path()).unwrap();
+    let (dir, cache) = fresh_cache();
     let report = j.judge(shell, "a.shpch", "first\n", &cache);
     assert_eq!(report.verdict, Verdict::AC, "{report:?}");
     // The write was refused by the mount, and the header was read.
@@ -373,8 +375,7 @@ fn a_precompiled_header_that_cannot_be_built_leaves_compiles_as_they_were() {
     let profiles = shell_profile(profiles_dir.path(), &dep, true);
     let shell = profiles.get("shellpch").unwrap();
     let j = Judge::new(&profiles);
-    let dir = tempfile::tempdir().unwrap();
-    let cache = Cache::open(dir.path()).unwrap();
+    let (dir, cache) = fresh_cache();
     let report = j.judge(shell, "a.shpch", "first\n", &cache);
     assert_eq!(report.verdict, Verdict::AC, "{report:?}");
     assert_eq!(
@@ -411,8 +412,7 @@ public class Main {
     let profiles = ProfileSet::builtin().unwrap();
     let java = profiles.get("java").unwrap();
     let j = Judge::new(&profiles);
-    let dir = tempfile::tempdir().unwrap();
-    let cache = Cache::open(dir.path()).unwrap();
+    let (dir, cache) = fresh_cache();
     let report = j.judge(java, "Main.java", source, &cache);
     assert_eq!(report.verdict, Verdict::AC, "{report:?}");
     let built = entries(&dir.path().join("prepared"));

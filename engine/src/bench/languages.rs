@@ -115,7 +115,7 @@ pub fn languages(
     };
     // A warm-up: prepared files built, environments made, files in the page cache.
     // The pool's one worker has the first CPU this process may use.
-    let cpu = first_cpu();
+    let cpu = crate::pool::allowed_cpus().first().copied();
     for lang in &mut chosen {
         judged(&problem, &pool, lang, &options)?;
         bare(lang, &inputs, dir.path(), cpu)?;
@@ -351,12 +351,6 @@ fn bare(
         None => free.clone(),
     };
     Ok((compile, free, pinned))
-}
-
-/// The first CPU this process may run on.
-fn first_cpu() -> Option<usize> {
-    let set = nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0)).ok()?;
-    (0..nix::sched::CpuSet::count()).find(|&c| set.is_set(c).unwrap_or(false))
 }
 
 /// `f` run with this thread's CPUs narrowed to `cpu`, then widened again.

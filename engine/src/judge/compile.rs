@@ -17,7 +17,7 @@ use super::source::Given;
 use super::step::{self, Step};
 use super::Cache;
 use super::JudgeError;
-use crate::profile::{Profile, ProfileSet, Stage, Vars, BUILD_RUN, PREPARED_DIR, WORK_DIR};
+use crate::profile::{Profile, ProfileSet, Stage, Vars, BUILD_RUN, WORK_DIR};
 use crate::sandbox::{Limits, Mount, Sandbox, Stdio, SyscallFilter};
 use crate::testset::{Constants, ValidatorLanguage, ValidatorSource};
 use crate::verdict::{classify, Outcome, RuntimeError};
@@ -160,11 +160,7 @@ pub(crate) fn submission(
         cache.and_then(|c| c.prepared(sandbox, profile, Stage::Compile)),
         compile.prepared(),
     ) {
-        argv.splice(1..1, prepared.flags());
-        mounts.push(crate::profile::Mount {
-            host: dir,
-            sandbox: PREPARED_DIR.into(),
-        });
+        prepared.offer(dir, &mut argv, &mut mounts);
     }
     let step = Step::new(argv, env, &mounts, limits, compile.syscalls().clone());
     let mut report = run_compiler(sandbox, step, work)?;

@@ -230,7 +230,7 @@ impl Given {
 }
 
 /// Make `dir` and its missing parents below `work`, each given to the sandbox's host uid.
-fn make_dirs(sandbox: &Sandbox, work: &Path, dir: &Path) -> Result<(), JudgeError> {
+pub(crate) fn make_dirs(sandbox: &Sandbox, work: &Path, dir: &Path) -> Result<(), JudgeError> {
     if dir == work || dir.is_dir() {
         return Ok(());
     }

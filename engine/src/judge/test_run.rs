@@ -8,7 +8,7 @@ use super::check::{self, Checked, Checking, Pass};
 use super::schedule::TestRun;
 use super::{interact, step, JudgeError, TestReport};
 use crate::pool::Worker;
-use crate::profile::{PREPARED_DIR, WORK_DIR};
+use crate::profile::WORK_DIR;
 use crate::sandbox::{LimitHit, Limits, Mount, RunResult, Stdio};
 use crate::testset::TestCase;
 use crate::verdict::{classify, Outcome, RuntimeError, Verdict};
@@ -142,11 +142,7 @@ impl TestRun {
         argv.extend(test.args.iter().cloned());
         let mut mounts = self.profile.mounts();
         if let (Some(dir), Some(prepared)) = (&self.prepared, self.profile.run().prepared()) {
-            argv.splice(1..1, prepared.flags());
-            mounts.push(crate::profile::Mount {
-                host: dir.clone(),
-                sandbox: PREPARED_DIR.into(),
-            });
+            prepared.offer(dir.clone(), &mut argv, &mut mounts);
         }
         let step = step::Step::new(
             argv,

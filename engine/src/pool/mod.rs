@@ -308,8 +308,8 @@ impl Worker {
     }
 }
 
-/// The CPUs this process may run on.
-fn allowed_cpus() -> Vec<usize> {
+/// The CPUs this process may run on; worker `i` has the `i`-th (modulo their number).
+pub(crate) fn allowed_cpus() -> Vec<usize> {
     let Ok(set) = nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0)) else {
         return Vec::new();
     };

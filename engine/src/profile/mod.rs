@@ -194,6 +194,17 @@ impl Prepared {
             .collect()
     }
 
+    /// Give a step the prepared file kept in the host directory `dir`: mounted at
+    /// [`PREPARED_DIR`], and [`Self::flags`] after the program's name in `argv`.
+    pub fn offer(&self, dir: PathBuf, argv: &mut Vec<String>, mounts: &mut Vec<Mount>) {
+        let at = 1.min(argv.len());
+        argv.splice(at..at, self.flags());
+        mounts.push(Mount {
+            host: dir,
+            sandbox: PathBuf::from(PREPARED_DIR),
+        });
+    }
+
     /// What a step adds after its program's name to use it: `{dir}` is [`PREPARED_DIR`].
     pub fn flags(&self) -> Vec<String> {
         let values = Values {
@@ -582,13 +593,10 @@ impl Profile {
 
     fn values<'a>(&'a self, vars: Option<&'a Vars>, memory: u64, headroom: u64) -> Values<'a> {
         Values {
-            dir: WORK_DIR,
-            source: "",
-            sources: &[],
-            exe: "",
             class: vars.and_then(|v| v.class.as_deref()).unwrap_or(""),
             heap_mib: memory.saturating_sub(headroom) / MIB,
             memory_mib: memory / MIB,
+            ..Values::fixed()
         }
     }
 

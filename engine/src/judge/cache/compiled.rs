@@ -35,6 +35,8 @@ const REPORT: &str = "report.json";
 struct Kept {
     message: String,
     time_ns: u64,
+    /// The entry's files' bytes, for eviction.
+    bytes: u64,
 }
 
 /// The right to compile one key: held from the look-up to the store, so that the same sources
@@ -115,7 +117,7 @@ impl Cache {
         let kept: Kept = serde_json::from_slice(&fs::read(entry.join(REPORT)).ok()?).ok()?;
         if hostdir::copy_tree(&entry.join(FILES), work, Links::Keep, Some(owner)).is_err() {
             // Another engine removed it meanwhile: start again from an empty directory.
-            empty(work);
+            let _ = hostdir::empty_dir(work);
             return None;
         }
         // Used now: the last to go.
@@ -133,9 +135,10 @@ impl Cache {
     /// Keep what the successful compile `report` left in `work`. A failure to keep it only
     /// means the next judgement compiles again.
     pub(crate) fn keep(&self, claim: &Claim, work: &Path, report: &CompileReport) {
-        if !report.ok || tree_size(work).map_or(true, |n| n > COMPILED_ENTRY_LIMIT) {
-            return;
-        }
+        let bytes = match tree_size(work) {
+            Ok(bytes) if report.ok && bytes <= COMPILED_ENTRY_LIMIT => bytes,
+            _ => return,
+        };
         let entry = self.entry(claim);
         if entry.is_dir() {
             return;
@@ -150,6 +153,7 @@ impl Cache {
             let kept = Kept {
                 message: report.message.clone(),
                 time_ns: report.time.as_nanos() as u64,
+                bytes,
             };
             fs::write(tmp.join(REPORT), serde_json::to_vec(&kept)?)?;
             publish(&tmp, &entry)
@@ -161,7 +165,8 @@ impl Cache {
         self.evict(&parent);
     }
 
-    /// Remove the least recently used entries until the rest fit the cache's limit.
+    /// Remove the least recently used entries until the rest fit the cache's limit: when each
+    /// was last used is its report's modification time, its size what the report says.
     fn evict(&self, parent: &Path) {
         let Ok(listing) = fs::read_dir(parent) else {
             return;
@@ -170,8 +175,10 @@ impl Cache {
             .flatten()
             .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
             .filter_map(|e| {
-                let used = fs::metadata(e.path().join(REPORT)).ok()?.modified().ok()?;
-                Some((used, tree_size(&e.path()).ok()?, e.path()))
+                let report = e.path().join(REPORT);
+                let used = fs::metadata(&report).ok()?.modified().ok()?;
+                let kept: Kept = serde_json::from_slice(&fs::read(&report).ok()?).ok()?;
+                Some((used, kept.bytes, e.path()))
             })
             .collect();
         let mut total: u64 = entries.iter().map(|e| e.1).sum();
@@ -184,16 +191,5 @@ impl Cache {
                 total -= size;
             }
         }
-    }
-}
-
-/// Remove everything in `dir`, links not followed.
-fn empty(dir: &Path) {
-    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        let _ = match entry.file_type() {
-            Ok(t) if t.is_dir() => fs::remove_dir_all(&path),
-            _ => fs::remove_file(&path),
-        };
     }
 }

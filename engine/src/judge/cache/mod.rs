@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use sha2::{Digest, Sha256};
 
-use prepared::HeaderState;
+use prepared::PreparedState;
 
 /// Compiled submissions kept at most, in bytes, before the least recently used go.
 pub const COMPILED_LIMIT: u64 = 2 << 30;
@@ -34,7 +34,7 @@ pub const COMPILED_ENTRY_LIMIT: u64 = 256 << 20;
 pub struct Cache {
     dir: PathBuf,
     /// Each prepared file's state, by key.
-    headers: Mutex<HashMap<String, HeaderState>>,
+    prepared: Mutex<HashMap<String, PreparedState>>,
     /// Compiles in flight, by key: a second compile of the same sources waits for the first.
     in_flight: Mutex<HashMap<String, Arc<Mutex<()>>>>,
     /// Bytes of compiled entries kept before the least recently used go.
@@ -76,7 +76,7 @@ impl Cache {
         }
         Ok(Arc::new(Cache {
             dir,
-            headers: Mutex::new(HashMap::new()),
+            prepared: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
             compiled_limit,
         }))
@@ -96,8 +96,8 @@ impl Cache {
         &self.dir
     }
 
-    fn headers(&self) -> MutexGuard<'_, HashMap<String, HeaderState>> {
-        self.headers.lock().unwrap_or_else(|e| e.into_inner())
+    fn prepared_states(&self) -> MutexGuard<'_, HashMap<String, PreparedState>> {
+        self.prepared.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use super::{publish, temporary, Cache, Key};
 use crate::hostdir::{self, Links};
 use crate::judge::compile;
+use crate::judge::source;
 use crate::judge::step::{self, Step};
 use crate::profile::{Prepared, Profile, Stage, WORK_DIR};
 use crate::sandbox::Sandbox;
@@ -37,19 +38,19 @@ const MANIFEST: &str = "manifest";
 
 /// What this process knows of one prepared file.
 #[derive(Debug)]
-pub(super) enum HeaderState {
-    Ready(Header),
+pub(super) enum PreparedState {
+    Ready(Built),
     /// Its build failed; the step runs without it until the engine restarts.
     Failed(String),
 }
 
 #[derive(Debug)]
-pub(super) struct Header {
+pub(super) struct Built {
     dir: PathBuf,
     read: Vec<Read>,
 }
 
-/// A file the header read, as it was when it was precompiled.
+/// A file the build read, as it was when it ran.
 #[derive(Debug, PartialEq, Eq)]
 struct Read {
     path: PathBuf,
@@ -72,13 +73,13 @@ impl Read {
     }
 }
 
-impl Header {
+impl Built {
     fn fresh(&self) -> bool {
         self.dir.is_dir() && self.read.iter().all(Read::unchanged)
     }
 
     /// The entry at `dir`, if it is whole and nothing it read has changed.
-    fn load(dir: &Path) -> Option<Header> {
+    fn load(dir: &Path) -> Option<Built> {
         let text = fs::read_to_string(dir.join(MANIFEST)).ok()?;
         let read = text
             .lines()
@@ -94,11 +95,11 @@ impl Header {
                 })
             })
             .collect::<Option<Vec<_>>>()?;
-        let header = Header {
+        let built = Built {
             dir: dir.to_path_buf(),
             read,
         };
-        header.fresh().then_some(header)
+        built.fresh().then_some(built)
     }
 }
 
@@ -114,33 +115,36 @@ impl Cache {
         let prepared = profile.prepared(stage)?;
         let (name, key) = entry_name(profile, stage, prepared);
         // One build at a time: a second step waits for the first's file.
-        let mut headers = self.headers();
-        match headers.get(&key) {
-            Some(HeaderState::Ready(h)) if h.fresh() => return Some(h.dir.clone()),
-            Some(HeaderState::Failed(_)) => return None,
+        let mut states = self.prepared_states();
+        match states.get(&key) {
+            Some(PreparedState::Ready(h)) if h.fresh() => return Some(h.dir.clone()),
+            Some(PreparedState::Failed(_)) => return None,
             _ => {}
         }
         let dir = self.dir.join(DIR).join(&name);
-        let state = match Header::load(&dir) {
-            Some(h) => HeaderState::Ready(h),
+        let state = match Built::load(&dir) {
+            Some(h) => PreparedState::Ready(h),
             None => match self.build(sandbox, profile, prepared, &dir) {
-                Ok(h) => HeaderState::Ready(h),
-                Err(why) => HeaderState::Failed(why),
+                Ok(h) => PreparedState::Ready(h),
+                Err(why) => PreparedState::Failed(why),
             },
         };
         let found = match &state {
-            HeaderState::Ready(h) => Some(h.dir.clone()),
-            HeaderState::Failed(_) => None,
+            PreparedState::Ready(h) => Some(h.dir.clone()),
+            PreparedState::Failed(_) => None,
         };
-        headers.insert(key, state);
+        states.insert(key, state);
         found
     }
 
     /// Why `profile`'s prepared file for `stage` could not be built, if it was tried and failed.
     pub fn prepared_failure(&self, profile: &Profile, stage: Stage) -> Option<String> {
         let prepared = profile.prepared(stage)?;
-        match self.headers().get(&entry_name(profile, stage, prepared).1) {
-            Some(HeaderState::Failed(why)) => Some(why.clone()),
+        match self
+            .prepared_states()
+            .get(&entry_name(profile, stage, prepared).1)
+        {
+            Some(PreparedState::Failed(why)) => Some(why.clone()),
             _ => None,
         }
     }
@@ -151,26 +155,18 @@ impl Cache {
         profile: &Profile,
         prepared: &Prepared,
         dir: &Path,
-    ) -> Result<Header, String> {
+    ) -> Result<Built, String> {
         let output = prepared.output();
         let fail = |e: &dyn std::fmt::Display| format!("preparing {output}: {e}");
         let cap = compile::work_cap(profile);
         let work = step::sandbox_dir(sandbox, "prepare", Some(cap)).map_err(|e| fail(&e))?;
-        let dirs = sandbox.dirs();
-        dirs.write_given(&work.path().join(INPUT), prepared.input().as_bytes(), 0o644)
+        sandbox
+            .dirs()
+            .write_given(&work.path().join(INPUT), prepared.input().as_bytes(), 0o644)
             .map_err(|e| fail(&e))?;
         let out = work.path().join(OUT);
-        let mut made = out.clone();
-        fs::create_dir(&made).map_err(|e| fail(&e))?;
-        dirs.give(&made).map_err(|e| fail(&e))?;
-        for part in Path::new(output)
-            .parent()
-            .into_iter()
-            .flat_map(Path::components)
-        {
-            made.push(part);
-            fs::create_dir(&made).map_err(|e| fail(&e))?;
-            dirs.give(&made).map_err(|e| fail(&e))?;
+        if let Some(parent) = out.join(output).parent() {
+            source::make_dirs(sandbox, work.path(), parent).map_err(|e| fail(&e))?;
         }
         let argv = prepared.build_argv(
             &format!("{WORK_DIR}/{INPUT}"),
@@ -207,7 +203,7 @@ impl Cache {
             .collect::<Vec<_>>();
         let _ = fs::remove_file(out_dir.join(format!("{out_name}.d")));
         self.store(dir, &out, output, &read).map_err(|e| fail(&e))?;
-        Ok(Header {
+        Ok(Built {
             dir: dir.to_path_buf(),
             read,
         })
@@ -323,7 +319,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("h");
         fs::write(&file, "one").unwrap();
-        let header = Header {
+        let header = Built {
             dir: dir.path().to_path_buf(),
             read: vec![Read::now(&file).unwrap()],
         };
