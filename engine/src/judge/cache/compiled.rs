@@ -35,8 +35,9 @@ const REPORT: &str = "report.json";
 struct Kept {
     message: String,
     time_ns: u64,
-    /// The entry's files' bytes, for eviction.
-    bytes: u64,
+    /// The entry's files' bytes, for eviction (measured when an older entry lacks it).
+    #[serde(default)]
+    bytes: Option<u64>,
 }
 
 /// The right to compile one key: held from the look-up to the store, so that the same sources
@@ -153,7 +154,7 @@ impl Cache {
             let kept = Kept {
                 message: report.message.clone(),
                 time_ns: report.time.as_nanos() as u64,
-                bytes,
+                bytes: Some(bytes),
             };
             fs::write(tmp.join(REPORT), serde_json::to_vec(&kept)?)?;
             publish(&tmp, &entry)
@@ -178,7 +179,8 @@ impl Cache {
                 let report = e.path().join(REPORT);
                 let used = fs::metadata(&report).ok()?.modified().ok()?;
                 let kept: Kept = serde_json::from_slice(&fs::read(&report).ok()?).ok()?;
-                Some((used, kept.bytes, e.path()))
+                let bytes = kept.bytes.or_else(|| tree_size(&e.path()).ok())?;
+                Some((used, bytes, e.path()))
             })
             .collect();
         let mut total: u64 = entries.iter().map(|e| e.1).sum();
