@@ -83,6 +83,8 @@ pub enum Source {
     Profile { origin: String, key: &'static str },
     /// A field of [`Options`], such as `time_limit`.
     Options(&'static str),
+    /// A field of a service's request, such as `cmd[0].cpuLimit`.
+    Request(String),
 }
 
 impl fmt::Display for Source {
@@ -96,6 +98,7 @@ impl fmt::Display for Source {
             } => write!(f, "{}: {key}", path.display()),
             Source::Profile { origin, key } => write!(f, "profile {origin}: {key}"),
             Source::Options(field) => write!(f, "Options::{field}"),
+            Source::Request(field) => write!(f, "{field}"),
         }
     }
 }

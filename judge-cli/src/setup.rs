@@ -50,6 +50,7 @@ pub fn options(args: &JudgeArgs, run_all: bool) -> Result<Options, Failure> {
         constants: false,
         entry_point: None,
         cache,
+        cancel: None,
     })
 }
 

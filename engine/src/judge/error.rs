@@ -27,6 +27,8 @@ pub enum JudgeError {
     HostDir(#[from] HostDirError),
     #[error("source {0}: no such file")]
     MissingSource(PathBuf),
+    #[error("judging was cancelled")]
+    Cancelled,
     #[error("package include directory {path}: {why}")]
     Include { path: PathBuf, why: String },
     #[error("{what} {path}: {source}")]

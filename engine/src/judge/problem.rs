@@ -221,6 +221,9 @@ impl Problem {
             options.cache.as_ref(),
         )?;
         events(Event::Compiled(&compile));
+        if options.cancelled() {
+            return Err(JudgeError::Cancelled);
+        }
         if !compile.ok {
             return Ok(failed_compile(compile));
         }
@@ -244,8 +247,12 @@ impl Problem {
             failed: (0..self.tests.tests.len())
                 .map(|_| AtomicBool::new(false))
                 .collect(),
+            cancel: options.cancel.clone(),
         });
         let ran = TestRun::all(&run, pool, events);
+        if options.cancelled() {
+            return Err(JudgeError::Cancelled);
+        }
         let outcome = score::conclude(scoring, ran, self.tests.tests.len(), options.run_all);
         let tests = outcome.tests;
         Ok(Report {

@@ -37,6 +37,18 @@ pub struct Options {
     /// compiled once, and C and C++ compiles read `<bits/stdc++.h>` precompiled. `None`
     /// compiles every submission from scratch.
     pub cache: Option<std::sync::Arc<super::Cache>>,
+    /// Set to stop judging: tests not started are not run, and the judgement ends with
+    /// [`JudgeError::Cancelled`](super::JudgeError::Cancelled) (a front end's cancel button).
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl Options {
+    /// Whether [`Options::cancel`] was set.
+    pub fn cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+    }
 }
 
 /// One test's result.

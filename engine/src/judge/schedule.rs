@@ -32,6 +32,8 @@ pub(super) struct TestRun {
     /// Which tests failed so far: on a scored problem, the tests that can no longer count are
     /// skipped unless `run_all`.
     pub(super) failed: Vec<AtomicBool>,
+    /// Set when judging is cancelled: no further test starts.
+    pub(super) cancel: Option<Arc<AtomicBool>>,
 }
 
 impl TestRun {
@@ -105,6 +107,13 @@ impl TestRun {
 
     /// Whether test `index` need not run, given the failures so far.
     fn skip(&self, index: usize) -> bool {
+        if self
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::SeqCst))
+        {
+            return true;
+        }
         if self.run_all {
             return false;
         }

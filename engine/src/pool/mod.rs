@@ -17,19 +17,81 @@
 use std::collections::VecDeque;
 use std::io;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
-use crate::hostdir::{self, HostDirError, Links, SandboxDir};
+use crate::hostdir::{self, Cap, HostDirError, Links, SandboxDir};
 use crate::sandbox::{Command, Env, Layout, RunResult, Sandbox, SandboxError};
 
 /// A fresh key for [`Worker::stage`].
 pub fn stage_key() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// What the workers of a pool did, counted as it happens (for a service's metrics).
+#[derive(Debug, Default)]
+pub struct PoolStats {
+    runs: AtomicU64,
+    built: AtomicU64,
+    reused: AtomicU64,
+    replaced: AtomicU64,
+    build_failures: AtomicU64,
+    retried: AtomicU64,
+    cgroup_errors: AtomicU64,
+    busy: AtomicUsize,
+}
+
+/// A copy of [`PoolStats`] at one moment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    /// Runs started on a worker (in a reused environment or a fresh sandbox).
+    pub runs: u64,
+    /// Environments built.
+    pub envs_built: u64,
+    /// Runs that took an environment built before.
+    pub envs_reused: u64,
+    /// Environments found broken (after a run or at their check) and dropped: the next run
+    /// builds a new one.
+    pub envs_replaced: u64,
+    /// Environments that could not be built.
+    pub env_failures: u64,
+    /// Runs retried on a fresh environment after theirs failed before the program started.
+    pub runs_retried: u64,
+    /// Runs that failed on a cgroup error.
+    pub cgroup_errors: u64,
+    /// Workers running a job now.
+    pub busy: usize,
+}
+
+impl PoolStats {
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        StatsSnapshot {
+            runs: get(&self.runs),
+            envs_built: get(&self.built),
+            envs_reused: get(&self.reused),
+            envs_replaced: get(&self.replaced),
+            env_failures: get(&self.build_failures),
+            runs_retried: get(&self.retried),
+            cgroup_errors: get(&self.cgroup_errors),
+            busy: self.busy.load(Ordering::Relaxed),
+        }
+    }
+
+    fn count(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Count a run's failure by kind.
+    fn failed(&self, error: &SandboxError) {
+        if matches!(error, SandboxError::Cgroup(_)) {
+            PoolStats::count(&self.cgroup_errors);
+        }
+    }
 }
 
 /// Environments a worker keeps at most (one per language profile in use, typically).
@@ -67,6 +129,7 @@ pub struct Pool {
     peak: Arc<AtomicUsize>,
     reuse: bool,
     sandbox: Arc<Sandbox>,
+    stats: Arc<PoolStats>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -99,6 +162,7 @@ impl Pool {
         let workers = config.workers.max(1);
         let (sender, receiver) = bounded::<Job>(config.queue.max(1));
         let mut threads = Vec::with_capacity(workers);
+        let stats = Arc::new(PoolStats::default());
         for index in 0..workers {
             let receiver = receiver.clone();
             let mut worker = Worker {
@@ -112,12 +176,16 @@ impl Pool {
                     .sandbox_dir(&format!("worker{index}"), None)
                     .map_err(io::Error::other)?,
                 staged: None,
+                stats: stats.clone(),
+                scratch: None,
             };
             let thread = std::thread::Builder::new()
                 .name(format!("judge-worker-{index}"))
                 .spawn(move || {
                     for job in receiver {
+                        worker.stats.busy.fetch_add(1, Ordering::Relaxed);
                         job(&mut worker);
+                        worker.stats.busy.fetch_sub(1, Ordering::Relaxed);
                     }
                 })?;
             threads.push(thread);
@@ -129,7 +197,13 @@ impl Pool {
             peak: Arc::new(AtomicUsize::new(0)),
             reuse: config.reuse && sandbox.has_cgroups(),
             sandbox,
+            stats,
         })
+    }
+
+    /// What the workers have done so far.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.stats.snapshot()
     }
 
     pub fn workers(&self) -> usize {
@@ -196,6 +270,9 @@ pub struct Worker {
     envs: VecDeque<Env>,
     work: SandboxDir,
     staged: Option<u64>,
+    stats: Arc<PoolStats>,
+    /// The writable work directory of [`Worker::scratch_work`], made on first use.
+    scratch: Option<SandboxDir>,
 }
 
 impl Worker {
@@ -238,7 +315,16 @@ impl Worker {
 
     /// Run `command` with the mounts and allowlist of `layout`, pinned to this worker's CPU: in
     /// a reused environment, or in a fresh sandbox when reuse is off.
-    pub fn run(
+    pub fn run(&mut self, layout: Layout, command: Command) -> Result<RunResult, SandboxError> {
+        PoolStats::count(&self.stats.runs);
+        let result = self.run_counted(layout, command);
+        if let Err(e) = &result {
+            self.stats.failed(e);
+        }
+        result
+    }
+
+    fn run_counted(
         &mut self,
         mut layout: Layout,
         mut command: Command,
@@ -266,7 +352,9 @@ impl Worker {
                 Err(e) => return Err(e),
             };
             let result = env.run_spec(spec);
-            if !env.is_broken() {
+            if env.is_broken() {
+                PoolStats::count(&self.stats.replaced);
+            } else {
                 // Most recently used at the front; the least recently used goes first.
                 self.envs.push_front(env);
                 self.envs.truncate(MAX_ENVS);
@@ -275,6 +363,7 @@ impl Worker {
                 Ok(result) => return Ok(result),
                 Err((_, Some(back))) if !retried => {
                     retried = true;
+                    PoolStats::count(&self.stats.retried);
                     spec = *back;
                 }
                 Err((error, _)) => return Err(error),
@@ -289,16 +378,47 @@ impl Worker {
         if let Some(mut env) = position.and_then(|i| self.envs.remove(i)) {
             env.settle();
             if !env.is_broken() {
+                PoolStats::count(&self.stats.reused);
                 return Ok(env);
             }
+            PoolStats::count(&self.stats.replaced);
         }
-        Env::new(&self.sandbox, layout.clone())
+        let built = Env::new(&self.sandbox, layout.clone());
+        PoolStats::count(match built {
+            Ok(_) => &self.stats.built,
+            Err(_) => &self.stats.build_failures,
+        });
+        built
     }
 
     /// Run `command` in a fresh sandbox with its own mounts, pinned to this worker's CPU.
     pub fn run_fresh(&mut self, mut command: Command) -> Result<RunResult, SandboxError> {
         self.pin(&mut command);
-        self.sandbox.run(command)
+        PoolStats::count(&self.stats.runs);
+        let result = self.sandbox.run(command);
+        if let Err(e) = &result {
+            self.stats.failed(e);
+        }
+        result
+    }
+
+    /// The worker's own writable work directory (a tmpfs of at most `cap`, made on first use
+    /// and kept for the worker's life), empty and as new: no file, mode 0755, owned by the
+    /// sandbox's uid. For services whose clients put files in a run's working directory and
+    /// take them out after (go-judge's `/w`); mount it writable in the run's layout, so the
+    /// environment that mounts it is reused like any other. A run cannot leave anything in it
+    /// for the next: it is emptied here, its root's mode and owner set again.
+    pub fn scratch_work(&mut self, cap: Cap) -> Result<&Path, HostDirError> {
+        let dir = match self.scratch.take() {
+            Some(dir) => dir,
+            None => self
+                .sandbox
+                .dirs()
+                .sandbox_dir(&format!("worker{}-scratch", self.index), Some(cap))?,
+        };
+        let path = self.scratch.insert(dir).path();
+        hostdir::renew_dir(path, self.sandbox.dirs().owner())?;
+        Ok(path)
     }
 
     /// Pin a fresh sandbox's `command` to this worker's CPU, for a run made beside the

@@ -217,6 +217,11 @@ impl Sandbox {
         self.cgroups.is_some()
     }
 
+    /// The cgroup hierarchy runs use and what its kernel offers; `None` without cgroups.
+    pub fn cgroup_info(&self) -> Option<(crate::cgroup::Layout, crate::cgroup::Features)> {
+        self.cgroups.as_ref().map(|c| (c.layout(), c.features()))
+    }
+
     pub fn config(&self) -> &SandboxConfig {
         &self.config
     }

@@ -26,6 +26,7 @@ impl Rlimit {
             libc::RLIMIT_CORE => "RLIMIT_CORE",
             libc::RLIMIT_NOFILE => "RLIMIT_NOFILE",
             libc::RLIMIT_AS => "RLIMIT_AS",
+            libc::RLIMIT_DATA => "RLIMIT_DATA",
             libc::RLIMIT_MEMLOCK => "RLIMIT_MEMLOCK",
             libc::RLIMIT_MSGQUEUE => "RLIMIT_MSGQUEUE",
             _ => "rlimit",
@@ -78,6 +79,7 @@ pub(crate) fn plan(limits: &Limits, backstop: bool) -> Vec<Rlimit> {
         (libc::RLIMIT_FSIZE, limits.output),
         (libc::RLIMIT_STACK, limits.stack),
         (libc::RLIMIT_AS, limits.address_space),
+        (libc::RLIMIT_DATA, limits.data_segment),
     ];
     for (resource, value) in optional {
         if let Some(value) = value {
@@ -130,17 +132,23 @@ mod tests {
     }
 
     #[test]
-    fn output_stack_and_address_space_follow_the_limits() {
+    fn output_stack_address_space_and_data_follow_the_limits() {
         let limits = Limits {
             output: Some(1 << 20),
             stack: Some(8 << 20),
             address_space: None,
+            data_segment: Some(64 << 20),
             ..Limits::default()
         };
         let p = plan(&limits, true);
         assert_eq!(find(&p, libc::RLIMIT_FSIZE), Some(1 << 20));
         assert_eq!(find(&p, libc::RLIMIT_STACK), Some(8 << 20));
         assert_eq!(find(&p, libc::RLIMIT_AS), None);
+        assert_eq!(find(&p, libc::RLIMIT_DATA), Some(64 << 20));
+        assert_eq!(
+            find(&plan(&Limits::default(), true), libc::RLIMIT_DATA),
+            None
+        );
         assert_eq!(find(&p, libc::RLIMIT_NOFILE), Some(limits.open_files));
     }
 }

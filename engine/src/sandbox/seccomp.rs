@@ -498,6 +498,18 @@ impl SyscallFilter {
         SyscallFilter::from_sysnos(allowed)
     }
 
+    /// Every call any of `filters` allows (their argument rules still apply): one allowlist for
+    /// a service whose clients run the programs of many profiles in one environment.
+    pub fn union<'a>(
+        filters: impl IntoIterator<Item = &'a SyscallFilter>,
+    ) -> Result<SyscallFilter, FilterError> {
+        let mut allowed = SyscallFilter::base().allowed.clone();
+        for filter in filters {
+            allowed.extend_from_slice(&filter.allowed);
+        }
+        SyscallFilter::from_sysnos(allowed)
+    }
+
     /// The base allowlist with sockets of any address family. For tests that show the network
     /// namespace, not the filter, keeps a program off the host's network.
     pub fn base_with_any_socket() -> Result<SyscallFilter, FilterError> {
@@ -769,6 +781,16 @@ mod tests {
         assert!(!base.allows("sync"));
         let more = SyscallFilter::with_extra(&["sync"]).unwrap();
         assert!(more.allows("sync"));
+    }
+
+    #[test]
+    fn a_union_allows_what_any_member_allows_and_no_more() {
+        let sync = SyscallFilter::with_extra(&["sync"]).unwrap();
+        let syncfs = SyscallFilter::with_extra(&["syncfs"]).unwrap();
+        let both = SyscallFilter::union([&sync, &syncfs]).unwrap();
+        assert!(both.allows("sync") && both.allows("syncfs") && both.allows("read"));
+        assert!(!both.allows("acct"));
+        assert!(SyscallFilter::union([]).unwrap().allows("read"));
     }
 
     #[test]

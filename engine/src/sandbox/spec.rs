@@ -171,6 +171,9 @@ pub struct Limits {
     pub memory: Option<u64>,
     /// `RLIMIT_AS`, for languages that do not reserve huge address ranges.
     pub address_space: Option<u64>,
+    /// `RLIMIT_DATA`: the data segment and private writable mappings (go-judge's
+    /// `dataSegmentLimit`).
+    pub data_segment: Option<u64>,
     /// `RLIMIT_STACK`.
     pub stack: Option<u64>,
     /// `RLIMIT_FSIZE`: the largest file the program can write, its output included.
@@ -194,6 +197,7 @@ impl Default for Limits {
             cpu_time: None,
             memory: None,
             address_space: None,
+            data_segment: None,
             stack: None,
             output: None,
             open_files: 256,

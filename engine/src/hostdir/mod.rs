@@ -36,6 +36,8 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::lock::{sweep_and_claim, DirLock, EngineId};
 
+pub mod beneath;
+
 /// Held shared by every clone of a sandbox, exclusively while the engine has a copied file open
 /// for writing: a clone copies the engine's descriptors, and a file the child holds open for
 /// writing cannot be executed (ETXTBSY) by any sandbox until the child closes it.
@@ -68,6 +70,8 @@ pub enum HostDirError {
     Untrusted { path: PathBuf },
     #[error("{} is not a regular file", path.display())]
     NotAFile { path: PathBuf },
+    #[error("{} is not a relative path of plain names (no `..`, no leading `/`)", path.display())]
+    NotBeneath { path: PathBuf },
 }
 
 impl HostDirError {
@@ -629,6 +633,16 @@ fn mkdirat(dir: &OwnedFd, name: &[u8], mode: libc::mode_t) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// Make `dir` as new for the next run that writes it: empty (see [`empty_dir`]), mode 0755,
+/// owned by `owner`, whatever the last run did to it.
+pub fn renew_dir(dir: &Path, owner: (u32, u32)) -> Result<(), HostDirError> {
+    empty_dir(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| HostDirError::io("chmod", dir, e))?;
+    std::os::unix::fs::lchown(dir, Some(owner.0), Some(owner.1))
+        .map_err(|e| HostDirError::io("chown", dir, e))
 }
 
 /// Remove everything in `dir` (but not `dir`), never following a link out of it.
