@@ -17,6 +17,7 @@
 //!
 //! Any inconsistency is an error naming the file; nothing is returned half-configured.
 
+pub mod archive;
 mod constants;
 pub use constants::Constants;
 mod error;
