@@ -19,5 +19,6 @@ pub mod pool;
 pub mod profile;
 pub mod program;
 pub mod sandbox;
+pub mod service;
 pub mod testset;
 pub mod verdict;
