@@ -32,6 +32,46 @@ pub enum Command {
     /// List the language profiles and the toolchain this host has for each (its version) or
     /// what is missing.
     Languages(LanguagesArgs),
+    /// Serve the engine over HTTP: go-judge's API (/run, /file, /version, /config, /ws), a
+    /// judging API of its own (/problems, /submissions) and /metrics, /healthz, /readyz.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen (port 0: any free port; the address taken is printed on stdout).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5050")]
+    pub listen: std::net::SocketAddr,
+    /// Require `Authorization: Bearer TOKEN` on every endpoint but /version, /config,
+    /// /healthz, /readyz and /metrics.
+    #[arg(long, value_name = "TOKEN")]
+    pub auth_token: Option<String>,
+    /// A host directory go-judge `src` files may be read from (may repeat; none by default).
+    #[arg(long = "allow-src", value_name = "DIR")]
+    pub allow_src: Vec<PathBuf>,
+    /// A directory of problem packages, each subdirectory one, known by its name.
+    #[arg(long, value_name = "DIR")]
+    pub problems: Option<PathBuf>,
+    /// Submissions waiting at most; more are refused with 429 and Retry-After.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=100000))]
+    pub queue: u64,
+    /// go-judge requests running or waiting at most; more are refused with 429.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=100000))]
+    pub max_runs: u64,
+    /// The largest request body, as for --memory-limit.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = body_size)]
+    pub max_body: u64,
+    /// The file store's size (go-judge's /file and copyOutCached), as for --memory-limit.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = body_size)]
+    pub file_store_size: u64,
+    /// How long a stored file nobody uses is kept, as for --time-limit.
+    #[arg(long, value_name = "T", default_value = "1h", value_parser = ttl)]
+    pub file_ttl: Duration,
+    /// Log JSON lines instead of text (on stderr).
+    #[arg(long)]
+    pub log_json: bool,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +176,29 @@ pub struct BenchArgs {
     /// Print one JSON document instead of the table.
     #[arg(long)]
     pub json: bool,
+}
+
+fn body_size(text: &str) -> Result<u64, String> {
+    parse_size("--max-body", text)
+}
+
+/// A duration that may exceed the time limits' hour: `90s`, `30m`, `1h`, `2d`.
+fn ttl(text: &str) -> Result<Duration, String> {
+    let (number, unit) =
+        text.split_at(text.find(|c: char| c.is_alphabetic()).unwrap_or(text.len()));
+    let scale = match unit {
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86400.0,
+        _ => return Err(format!("{text:?}: a duration such as 90s, 30m, 1h or 2d")),
+    };
+    number
+        .parse::<f64>()
+        .ok()
+        .filter(|n| *n > 0.0 && n.is_finite())
+        .and_then(|n| Duration::try_from_secs_f64(n * scale).ok())
+        .ok_or_else(|| format!("{text:?}: a duration above 0 such as 90s, 30m, 1h or 2d"))
 }
 
 fn time_limit(text: &str) -> Result<Duration, String> {

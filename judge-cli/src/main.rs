@@ -9,6 +9,7 @@ mod output;
 mod report;
 mod report_file;
 mod run;
+mod serve;
 mod setup;
 mod submissions;
 mod time_cache;
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
         args::Command::Batch(batch) => batch::run(batch),
         args::Command::Verify(verify) => verify::run(verify),
         args::Command::Languages(languages) => languages::run(languages),
+        args::Command::Serve(serve) => serve::run(serve),
     };
     match outcome {
         Ok(Done::Verdict(Verdict::AC) | Done::Judged | Done::Verified(true)) => ExitCode::from(0),

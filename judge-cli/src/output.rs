@@ -47,9 +47,8 @@ struct JsonReport<'a> {
     groups: Option<Vec<GroupJson>>,
 }
 
-/// The report as the one JSON document `--json` prints.
-pub fn json(report: &Report) -> String {
-    let doc = JsonReport {
+fn json_report(report: &Report) -> JsonReport<'_> {
+    JsonReport {
         verdict: report.verdict.code(),
         compile: CompileJson::from(&report.compile),
         tests: report.tests.iter().map(TestJson::from).collect(),
@@ -57,8 +56,17 @@ pub fn json(report: &Report) -> String {
         memory_kib: report.memory / 1024,
         score: report.score,
         groups: groups_json(report),
-    };
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+    }
+}
+
+/// The report as the one JSON document `--json` prints.
+pub fn json(report: &Report) -> String {
+    serde_json::to_string_pretty(&json_report(report)).unwrap_or_default()
+}
+
+/// The same document as a value (`judge serve` answers it).
+pub fn json_value(report: &Report) -> serde_json::Value {
+    serde_json::to_value(json_report(report)).unwrap_or_default()
 }
 
 /// ANSI colours, only for a terminal.
