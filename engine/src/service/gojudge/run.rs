@@ -274,11 +274,12 @@ fn prepare(
                 HostDirError::Io { op: "write", .. } => FileErrorType::CopyInCopyContent,
                 _ => FileErrorType::CopyInCreateFile,
             };
-            let mut result = CmdResult::failed(Status::FileError, e.to_string());
+            let message = inside(&rel, &e);
+            let mut result = CmdResult::failed(Status::FileError, message.clone());
             result.file_error.push(FileError {
                 name: rel.display().to_string(),
                 kind,
-                message: e.to_string(),
+                message,
             });
             ready.start = Err(Box::new(result));
             // Its pipe ends close here: the other side sees the end of its input.
@@ -349,6 +350,17 @@ fn copy_in(dir: &Path, rel: &Path, entry: CopyIn, owner: (u32, u32)) -> Result<(
         CopyIn::File(Input::File(mut file)) => {
             beneath::write_file(dir, rel, &mut file, 0o755, owner).map(drop)
         }
+    }
+}
+
+/// What went wrong with the file `rel` of `/w`, said with its path inside the sandbox (the
+/// host's directories are none of the client's business).
+fn inside(rel: &Path, e: &HostDirError) -> String {
+    let path = Path::new(WORK_DIR).join(rel);
+    match e {
+        HostDirError::NotAFile { .. } => format!("{}: not a regular file", path.display()),
+        HostDirError::Io { op, source, .. } => format!("{op} {}: {source}", path.display()),
+        e => format!("{}: {e}", path.display()),
     }
 }
 
@@ -482,13 +494,16 @@ fn copy_out(
         Ok(None) => {
             return Err(error(
                 FileErrorType::CopyOutOpen,
-                format!("{}: no such file", out.name),
+                format!("{}: no such file", Path::new(WORK_DIR).join(&rel).display()),
             ))
         }
         Err(e @ HostDirError::NotAFile { .. }) => {
-            return Err(error(FileErrorType::CopyOutNotRegularFile, e.to_string()))
+            return Err(error(
+                FileErrorType::CopyOutNotRegularFile,
+                inside(&rel, &e),
+            ))
         }
-        Err(e) => return Err(error(FileErrorType::CopyOutOpen, e.to_string())),
+        Err(e) => return Err(error(FileErrorType::CopyOutOpen, inside(&rel, &e))),
     };
     if size > ready.copy_out_max && !ready.truncate {
         return Err(error(
