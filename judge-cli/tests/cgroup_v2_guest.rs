@@ -1,4 +1,5 @@
-//! The sandbox, cgroup, limits, reuse and pool tests again, on a real cgroup v2 kernel.
+//! The sandbox, cgroup, limits, reuse and pool tests, and `judge serve`'s go-judge API, again
+//! on a real cgroup v2 kernel.
 //!
 //! This machine has cgroup v1; production hosts are mostly cgroup v2 on Linux 5.15 to 6.x.
 //! Debian's kernel (`linux-image-amd64`) booted with virtme-ng under QEMU's software emulation
@@ -26,6 +27,7 @@ const SUITES: &[&str] = &[
     "sandbox_lifecycle",
     "pool",
     "soak",
+    "serve_gojudge",
 ];
 
 fn skip(why: &str) {

@@ -416,32 +416,13 @@ fn open_dir(path: &Path) -> io::Result<OwnedFd> {
 /// written: `Ok(None)` when there is no such file; an error when it is a link, a directory, a
 /// device or a pipe. Never follows a link, never blocks on a FIFO.
 pub fn read_file(dir: &Path, name: &str, cap: usize) -> Result<Option<Vec<u8>>, HostDirError> {
-    let path = dir.join(name);
-    let dirfd = open_dir(dir).map_err(|e| HostDirError::io("open", dir, e))?;
-    let fd = match open_in(
-        &dirfd,
-        name.as_bytes(),
-        libc::O_RDONLY | libc::O_NONBLOCK,
-        0,
-    ) {
-        Ok(fd) => fd,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-            return Err(HostDirError::NotAFile { path })
-        }
-        Err(e) => return Err(HostDirError::io("open", &path, e)),
+    let Some((file, _)) = beneath::open_file(dir, Path::new(name))? else {
+        return Ok(None);
     };
-    let file = File::from(fd);
-    let meta = file
-        .metadata()
-        .map_err(|e| HostDirError::io("stat", &path, e))?;
-    if !meta.is_file() {
-        return Err(HostDirError::NotAFile { path });
-    }
     let mut bytes = Vec::new();
     file.take(cap as u64)
         .read_to_end(&mut bytes)
-        .map_err(|e| HostDirError::io("read", &path, e))?;
+        .map_err(|e| HostDirError::io("read", &dir.join(name), e))?;
     Ok(Some(bytes))
 }
 

@@ -34,6 +34,10 @@ use sha2::{Digest, Sha256};
 use super::metrics::Metrics;
 use crate::report::{CompileJson, TestJson};
 
+/// Finished submissions kept for `GET /submissions/ID` at most; past a tenth more, the oldest
+/// finished ones go.
+const KEPT: usize = 10_000;
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -311,7 +315,11 @@ impl Judging {
         match sender.try_send(submission.clone()) {
             Ok(()) => {
                 self.metrics.queue_depth.inc();
-                lock(&self.submissions).insert(id, submission.clone());
+                let mut submissions = lock(&self.submissions);
+                submissions.insert(id, submission.clone());
+                if submissions.len() > KEPT + KEPT / 10 {
+                    forget_oldest(&mut submissions, KEPT);
+                }
                 Ok(submission)
             }
             Err(TrySendError::Full(_)) => Err(Refused::Full),
@@ -555,6 +563,20 @@ impl Judging {
     }
 }
 
+/// Forget the oldest finished submissions until `keep` remain (or no finished one is left).
+fn forget_oldest(submissions: &mut HashMap<String, Arc<Submission>>, keep: usize) {
+    let mut finished: Vec<(Instant, String)> = submissions
+        .values()
+        .filter(|s| lock(&s.state).is_final())
+        .map(|s| (s.queued, s.id.clone()))
+        .collect();
+    finished.sort();
+    let excess = submissions.len().saturating_sub(keep);
+    for (_, id) in finished.into_iter().take(excess) {
+        submissions.remove(&id);
+    }
+}
+
 /// Write a submission's files under `dir`; the path to judge (its one file, or `dir`).
 fn write_source(dir: &Path, source: &Source) -> Result<PathBuf, String> {
     use std::os::unix::fs::MetadataExt;
@@ -571,4 +593,59 @@ fn write_source(dir: &Path, source: &Source) -> Result<PathBuf, String> {
         true => dir.join(&source.files[0].0),
         false => dir.to_path_buf(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn submission(id: &str, state: State) -> Arc<Submission> {
+        Arc::new(Submission {
+            id: id.to_owned(),
+            problem: "p".to_owned(),
+            state: Mutex::new(state),
+            events: Mutex::new(Vec::new()),
+            count: tokio::sync::watch::Sender::new(0),
+            cancel: Arc::new(AtomicBool::new(false)),
+            source: Mutex::new(None),
+            queued: Instant::now(),
+        })
+    }
+
+    #[test]
+    fn the_oldest_finished_submissions_are_forgotten_first_and_never_a_live_one() {
+        let mut map = HashMap::new();
+        let states = [
+            ("a", State::Done(json!({}))),
+            ("b", State::Queued),
+            ("c", State::Cancelled),
+            ("d", State::Judging),
+            ("e", State::Failed("x".into())),
+        ];
+        for (id, state) in states {
+            map.insert(id.to_owned(), submission(id, state));
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        forget_oldest(&mut map, 3);
+        let mut left: Vec<&str> = map.keys().map(String::as_str).collect();
+        left.sort();
+        assert_eq!(left, ["b", "d", "e"]);
+        forget_oldest(&mut map, 0);
+        let mut left: Vec<&str> = map.keys().map(String::as_str).collect();
+        left.sort();
+        assert_eq!(left, ["b", "d"]);
+    }
+
+    #[test]
+    fn the_event_stream_ends_with_the_final_event_and_not_before() {
+        let s = submission("a", State::Queued);
+        s.set(State::Judging);
+        s.push("compiled", json!({}));
+        assert_eq!(s.events_from(0), (vec![("compiled", json!({}))], false));
+        s.set(State::Cancelled);
+        let (events, ended) = s.events_from(1);
+        assert_eq!(events, vec![("cancelled", json!({}))]);
+        assert!(ended);
+        assert_eq!(s.json()["status"], "cancelled");
+    }
 }

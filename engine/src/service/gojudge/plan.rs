@@ -7,6 +7,7 @@
 //! under the server's allowed directories; runs stay pinned to their worker's CPU.
 
 use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -356,7 +357,12 @@ fn open_src(field: &str, src: &str, config: &ExecConfig) -> Result<File, ExecErr
             "src files are not allowed (start the server with --allow-src DIR)",
         ));
     }
-    let file = File::open(src).map_err(|e| invalid(field, format!("{src}: {e}")))?;
+    // Non-blocking: a FIFO in an allowed directory must not hang the request.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(src)
+        .map_err(|e| invalid(field, format!("{src}: {e}")))?;
     let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
     let real = std::fs::read_link(format!("/proc/self/fd/{fd}"))
         .map_err(|e| ExecError::Engine(format!("resolving {src}: {e}")))?;
