@@ -241,6 +241,23 @@ fn every_status_string_is_go_judges() {
             one(cmd(&["/no/such/program"]), json!({})),
         ),
     ];
+    // go-judge's documented "infinite loop with cpu rate control" example, verbatim (its
+    // `cpuRate` is a field go-judge no longer reads either).
+    let documented = json!({"cmd": [{
+        "args": ["/usr/bin/python3", "1.py"],
+        "env": ["PATH=/usr/bin:/bin"],
+        "files": [{"content": ""}, {"name": "stdout", "max": 10240}, {"name": "stderr", "max": 10240}],
+        "cpuLimit": 3000000000u64,
+        "clockLimit": 4000000000u64,
+        "memoryLimit": 104857600,
+        "procLimit": 50,
+        "cpuRate": 0.1,
+        "copyIn": {"1.py": {"content": "while True:\n    pass"}}
+    }]});
+    let cases: Vec<_> = cases
+        .into_iter()
+        .chain([("Time Limit Exceeded", 9, documented)])
+        .collect();
     for (status, exit, body) in cases {
         let results = server.results(&body);
         let result = &results[0];

@@ -39,6 +39,9 @@ use tower_http::trace::TraceLayer;
 use crate::args::ServeArgs;
 use crate::{setup, Done, Failure};
 
+/// How long a client may take to send a request's body (408 after).
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// What every handler shares.
 #[derive(Debug)]
 pub struct Server {
@@ -149,6 +152,8 @@ fn router(server: Arc<Server>, args: &ServeArgs) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .layer(DefaultBodyLimit::max(args.max_body as usize))
+        // A client that sends its body slower than this holds a connection for nothing.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
                 let id = request
