@@ -266,3 +266,52 @@ fn a_run_whose_spare_was_killed_or_stopped_from_outside_still_gets_its_result() 
         );
     }
 }
+
+#[test]
+fn try_submit_never_blocks_refuses_past_the_queue_and_hands_each_result_over() {
+    if !root() {
+        return;
+    }
+    let _alone = alone();
+    // One worker, a queue of 2: hold the worker, fill the queue, and one more is refused.
+    let pool = common::pool(1, true);
+    let (release, held) = crossbeam_channel::bounded::<()>(0);
+    let (results, done) = crossbeam_channel::unbounded();
+    let started = std::time::Instant::now();
+    let hold = results.clone();
+    assert!(pool.try_submit(
+        move |_| held.recv().is_ok(),
+        move |r| hold.send(r.unwrap()).unwrap()
+    ));
+    // Until the worker has taken the first job, the queue may hold it too.
+    while pool.queued().0 > 0 {
+        std::thread::yield_now();
+    }
+    let mut queued = 0;
+    let mut refused = 0;
+    for _ in 0..5 {
+        let results = results.clone();
+        let run = |w: &mut judge_engine::pool::Worker| {
+            w.run(layout(), Command::new("/bin/true"))
+                .unwrap()
+                .success()
+        };
+        match pool.try_submit(run, move |r| results.send(r.unwrap()).unwrap()) {
+            true => queued += 1,
+            false => refused += 1,
+        }
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "it blocked"
+    );
+    assert_eq!((queued, refused), (2, 3));
+    release.send(()).unwrap();
+    let got: Vec<bool> = (0..3).map(|_| done.recv().unwrap()).collect();
+    assert_eq!(got, [true, true, true]);
+    // The counters saw two runs, one environment built and reused once.
+    let stats = pool.stats();
+    assert_eq!(stats.runs, 2);
+    assert_eq!((stats.envs_built, stats.envs_reused), (1, 1));
+    assert_eq!(stats.env_failures + stats.cgroup_errors, 0);
+}

@@ -57,11 +57,16 @@ pub fn options(args: &JudgeArgs, run_all: bool) -> Result<Options, Failure> {
 /// The worker pool: `--jobs` workers (default: one per CPU), reusing environments unless
 /// `--fresh`.
 pub fn pool(sandbox: Sandbox, args: &JudgeArgs) -> Result<Pool, Failure> {
+    pool_queued(sandbox, args, 0)
+}
+
+/// As [`pool`], with room for `more` jobs in its queue beyond two per worker.
+pub fn pool_queued(sandbox: Sandbox, args: &JudgeArgs, more: usize) -> Result<Pool, Failure> {
     let mut config = PoolConfig::default();
     if let Some(jobs) = args.jobs {
         config.workers = jobs as usize;
-        config.queue = 2 * config.workers;
     }
+    config.queue = 2 * config.workers + more;
     config.reuse = !args.fresh;
     Ok(Pool::new(Arc::new(sandbox), config)?)
 }

@@ -16,14 +16,14 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
-use crate::hostdir::{self, Cap, HostDirError, Links, SandboxDir};
+use crate::hostdir::{self, Cap, HostDirError, Links, SandboxDir, ScratchDir};
 use crate::sandbox::{Command, Env, Layout, RunResult, Sandbox, SandboxError};
 
 /// A fresh key for [`Worker::stage`].
@@ -178,6 +178,7 @@ impl Pool {
                 staged: None,
                 stats: stats.clone(),
                 scratch: None,
+                private: None,
             };
             let thread = std::thread::Builder::new()
                 .name(format!("judge-worker-{index}"))
@@ -250,6 +251,27 @@ impl Pool {
         }
         Ticket(rx)
     }
+
+    /// Queue a job unless the queue is full (then `false`, and nothing runs); `done` gets its
+    /// result (or its panic) on the worker's thread as soon as it has run. For a caller that
+    /// must never block, such as an async server, which then bounds what it queues itself.
+    pub fn try_submit<R, F, D>(&self, job: F, done: D) -> bool
+    where
+        F: FnOnce(&mut Worker) -> R + Send + 'static,
+        D: FnOnce(std::thread::Result<R>) + Send + 'static,
+    {
+        let job: Job = Box::new(move |worker: &mut Worker| {
+            done(std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+                || job(worker),
+            )));
+        });
+        let Some(sender) = &self.sender else {
+            return false;
+        };
+        let queued = sender.try_send(job).is_ok();
+        self.peak.fetch_max(sender.len(), Ordering::SeqCst);
+        queued
+    }
 }
 
 impl Drop for Pool {
@@ -272,7 +294,16 @@ pub struct Worker {
     staged: Option<u64>,
     stats: Arc<PoolStats>,
     /// The writable work directory of [`Worker::scratch_work`], made on first use.
-    scratch: Option<SandboxDir>,
+    scratch: Option<Scratch>,
+    /// The directory of [`Worker::private_dir`], made on first use.
+    private: Option<ScratchDir>,
+}
+
+/// A worker's scratch work directory, and whether it is empty and reset since its last use.
+#[derive(Debug)]
+struct Scratch {
+    dir: SandboxDir,
+    clean: bool,
 }
 
 impl Worker {
@@ -407,18 +438,52 @@ impl Worker {
     /// sandbox's uid. For services whose clients put files in a run's working directory and
     /// take them out after (go-judge's `/w`); mount it writable in the run's layout, so the
     /// environment that mounts it is reused like any other. A run cannot leave anything in it
-    /// for the next: it is emptied here, its root's mode and owner set again.
-    pub fn scratch_work(&mut self, cap: Cap) -> Result<&Path, HostDirError> {
-        let dir = match self.scratch.take() {
+    /// for the next: unless [`Worker::release_scratch`] renewed it since it was last handed
+    /// out, it is emptied here, its root's mode and owner set again.
+    pub fn scratch_work(&mut self, cap: Cap) -> Result<PathBuf, HostDirError> {
+        let scratch = match self.scratch.take() {
+            Some(scratch) => scratch,
+            None => Scratch {
+                dir: self
+                    .sandbox
+                    .dirs()
+                    .sandbox_dir(&format!("worker{}-scratch", self.index), Some(cap))?,
+                clean: false,
+            },
+        };
+        let scratch = self.scratch.insert(scratch);
+        if !scratch.clean {
+            hostdir::renew_dir(scratch.dir.path(), self.sandbox.dirs().owner())?;
+        }
+        scratch.clean = false;
+        Ok(scratch.dir.path().to_path_buf())
+    }
+
+    /// Empty and reset the scratch work directory now (its tmpfs pages are memory), so the
+    /// next [`Worker::scratch_work`] need not.
+    pub fn release_scratch(&mut self) -> Result<(), HostDirError> {
+        let owner = self.sandbox.dirs().owner();
+        if let Some(scratch) = &mut self.scratch {
+            hostdir::renew_dir(scratch.dir.path(), owner)?;
+            scratch.clean = true;
+        }
+        Ok(())
+    }
+
+    /// The worker's own directory for the engine alone (mode 0700, made on first use and kept),
+    /// empty: for files of the engine's that a run's descriptors point at (an input, what a
+    /// collector catches), never mounted in a sandbox.
+    pub fn private_dir(&mut self) -> Result<PathBuf, HostDirError> {
+        let dir = match self.private.take() {
             Some(dir) => dir,
             None => self
                 .sandbox
                 .dirs()
-                .sandbox_dir(&format!("worker{}-scratch", self.index), Some(cap))?,
+                .scratch_dir(&format!("worker{}-private", self.index))?,
         };
-        let path = self.scratch.insert(dir).path();
-        hostdir::renew_dir(path, self.sandbox.dirs().owner())?;
-        Ok(path)
+        let dir = self.private.insert(dir);
+        hostdir::empty_dir(dir.path())?;
+        Ok(dir.path().to_path_buf())
     }
 
     /// Pin a fresh sandbox's `command` to this worker's CPU, for a run made beside the

@@ -42,26 +42,38 @@ pub fn open_routes() -> Router<Arc<Server>> {
         .route("/config", get(config))
 }
 
-/// Run a request on the pool; `Err` is a response already.
+/// Run a request on the pool; `Err` is a response already. The request waits in the pool's
+/// queue, never on a thread: the async threads only hand it over and are woken with the
+/// results.
 async fn execute(server: &Arc<Server>, request: Request) -> Result<Vec<CmdResult>, Response> {
-    let Ok(permit) = server.run_slots.clone().try_acquire_owned() else {
+    let busy = || {
         server.metrics.error("busy");
-        return Err(http::busy(go_error(
+        http::busy(go_error(
             StatusCode::TOO_MANY_REQUESTS,
             "the run queue is full; retry later",
-        )));
+        ))
+    };
+    let Ok(permit) = server.run_slots.clone().try_acquire_owned() else {
+        return Err(busy());
     };
     server.metrics.runs_in_flight.inc();
     let started = Instant::now();
-    let executor = server.executor.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        executor.run(request)
-    })
-    .await;
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let queued = server.executor.start(request, move |results| {
+        let _ = sender.send(results);
+    });
+    let outcome = match queued {
+        Ok(()) => receiver.await.unwrap_or_else(|_| {
+            Err(ExecError::Engine(
+                "a pool worker dropped the request".into(),
+            ))
+        }),
+        Err(e) => Err(e),
+    };
+    drop(permit);
     server.metrics.runs_in_flight.dec();
     match outcome {
-        Ok(Ok(results)) => {
+        Ok(results) => {
             let statuses: Vec<_> = results
                 .iter()
                 .map(|r| (r.status.as_str(), std::time::Duration::from_nanos(r.time)))
@@ -69,23 +81,15 @@ async fn execute(server: &Arc<Server>, request: Request) -> Result<Vec<CmdResult
             server.metrics.ran(&statuses, started.elapsed());
             Ok(results)
         }
-        Ok(Err(e)) if e.is_invalid() => {
+        Err(ExecError::Busy) => Err(busy()),
+        Err(e) if e.is_invalid() => {
             server.metrics.error("bad_request");
             Err(go_error(StatusCode::BAD_REQUEST, e.to_string()))
         }
-        Ok(Err(ExecError::Engine(e))) => {
+        Err(e) => {
             tracing::error!(error = %e, "run failed");
             server.metrics.error("internal");
-            Err(go_error(StatusCode::INTERNAL_SERVER_ERROR, e))
-        }
-        Ok(Err(e)) => Err(go_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
-        Err(panic) => {
-            tracing::error!(error = %panic, "a run panicked");
-            server.metrics.error("internal");
-            Err(go_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the engine failed while running the request",
-            ))
+            Err(go_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
         }
     }
 }

@@ -77,7 +77,13 @@ pub fn run(args: &ServeArgs) -> Result<Done, Failure> {
             )));
         }
     }
-    let pool = Arc::new(setup::pool(sandbox, &args.judge)?);
+    // Room in the pool's queue for every go-judge request the server admits (they are handed
+    // over without blocking) and for the tests of the submissions being judged.
+    let pool = Arc::new(setup::pool_queued(
+        sandbox,
+        &args.judge,
+        args.max_runs as usize,
+    )?);
     let store_dir = pool.sandbox().dirs().scratch_dir("files")?;
     let store = Arc::new(FileStore::new(
         store_dir.path(),

@@ -117,6 +117,8 @@ pub enum ExecError {
     Limit(#[from] LimitError),
     #[error("{0}")]
     Engine(String),
+    #[error("the pool's queue is full")]
+    Busy,
 }
 
 impl ExecError {
@@ -163,5 +165,32 @@ impl Executor {
         self.pool
             .submit(move |worker| run::group(worker, plan, &config, &store))
             .wait()
+    }
+
+    /// Check `request` and queue it without blocking; `done` gets its results on the worker's
+    /// thread when it has run. A request that cannot be done is an error now;
+    /// [`ExecError::Busy`] when the pool's queue is full.
+    pub fn start(
+        &self,
+        request: model::Request,
+        done: impl FnOnce(Result<Vec<model::CmdResult>, ExecError>) + Send + 'static,
+    ) -> Result<(), ExecError> {
+        let plan = plan::Plan::new(request, &self.config, &self.store)?;
+        let config = self.config.clone();
+        let store = self.store.clone();
+        let queued = self.pool.try_submit(
+            move |worker| run::group(worker, plan, &config, &store),
+            move |result| {
+                done(result.unwrap_or_else(|_| {
+                    Err(ExecError::Engine(
+                        "the engine failed while running the request".into(),
+                    ))
+                }))
+            },
+        );
+        match queued {
+            true => Ok(()),
+            false => Err(ExecError::Busy),
+        }
     }
 }

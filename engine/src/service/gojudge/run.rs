@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 use super::model::{CmdResult, FileError, FileErrorType, Status};
 use super::plan::{CmdPlan, CopyIn, CopyOut, Descriptor, Input, Plan, DESCRIPTORS, WORK_DIR};
 use super::{ExecConfig, ExecError};
-use crate::hostdir::{self, beneath, Cap, HostDirError, SandboxDir};
+use crate::hostdir::{beneath, Cap, HostDirError, SandboxDir};
 use crate::pool::Worker;
 use crate::sandbox::{Command, Layout, Limits, Mount, RunResult, SandboxError, Stdio};
 use crate::service::files::FileStore;
@@ -109,17 +109,15 @@ pub(super) fn group(
     let sandbox = worker.shared_sandbox();
     let owner = sandbox.dirs().owner();
     let cap = Cap::bytes(config.work_size);
-    let scratch = sandbox
-        .dirs()
-        .scratch_dir("gojudge")
+    let scratch = worker
+        .private_dir()
         .map_err(|e| engine("scratch directory", e))?;
     let count = plan.cmds.len();
     let (mut stdio, mut collectors, proxies) = pipes(&plan, count)?;
     // The first command's `/w` is the worker's, the others' their own.
     let first = worker
         .scratch_work(cap)
-        .map_err(|e| engine("working directory", e))?
-        .to_path_buf();
+        .map_err(|e| engine("working directory", e))?;
     let others = (1..count)
         .map(|_| sandbox.dirs().sandbox_dir("w", Some(cap)))
         .collect::<Result<Vec<SandboxDir>, _>>()
@@ -132,15 +130,7 @@ pub(super) fn group(
         };
         let slots = std::mem::take(&mut stdio[index]);
         let caught = std::mem::take(&mut collectors[index]);
-        ready.push(prepare(
-            index,
-            cmd,
-            slots,
-            caught,
-            dir,
-            scratch.path(),
-            owner,
-        )?);
+        ready.push(prepare(index, cmd, slots, caught, dir, &scratch, owner)?);
     }
     let layout = |dir: &Path| Layout {
         mounts: config
@@ -197,7 +187,9 @@ pub(super) fn group(
         .map(|(ready, outcome)| conclude(ready, outcome, store))
         .collect();
     // Nothing of this request stays in the worker's `/w` (its tmpfs pages are memory).
-    hostdir::renew_dir(&first, owner).map_err(|e| engine("working directory", e))?;
+    worker
+        .release_scratch()
+        .map_err(|e| engine("working directory", e))?;
     Ok(results)
 }
 
