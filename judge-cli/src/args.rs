@@ -67,6 +67,10 @@ pub struct ServeArgs {
     /// How long a stored file nobody uses is kept, as for --time-limit.
     #[arg(long, value_name = "T", default_value = "1h", value_parser = ttl)]
     pub file_ttl: Duration,
+    /// Keep every finished submission's result in DIR/submissions.jsonl (appended and synced
+    /// as each finishes) and load them at start: a restart or a crash loses none.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
     /// Log JSON lines instead of text (on stderr).
     #[arg(long)]
     pub log_json: bool,

@@ -519,3 +519,51 @@ fn sigterm_finishes_running_requests_and_leaves_nothing_behind() {
     let gone = reqwest::blocking::get(server.url("/healthz"));
     assert!(gone.is_err());
 }
+
+#[test]
+fn with_a_state_directory_finished_results_survive_a_crash() {
+    if !root() {
+        return;
+    }
+    let problems = problems();
+    let state = tempfile::tempdir().unwrap();
+    let args = [
+        "--problems",
+        problems.to_str().unwrap(),
+        "--state",
+        state.path().to_str().unwrap(),
+    ];
+    let server = Server::start(&args);
+    let (_, judged) = submit(&server, &sleepy(0.0));
+    let judged = judged["id"].as_str().unwrap().to_owned();
+    let before = finished(&server, &judged);
+    assert_eq!(before["verdict"], "AC", "{before}");
+    let (_, wrong) = submit(
+        &server,
+        &json!({"problem": "different", "language": "python3", "source": "print(0)\n"}),
+    );
+    let wrong = wrong["id"].as_str().unwrap().to_owned();
+    assert_eq!(finished(&server, &wrong)["verdict"], "WA");
+    server.kill();
+    let server = Server::start(&args);
+    for (id, verdict) in [(&judged, "AC"), (&wrong, "WA")] {
+        let doc = finished(&server, id);
+        assert_eq!(doc["status"], "done", "{doc}");
+        assert_eq!(doc["verdict"], verdict, "{doc}");
+    }
+    assert_eq!(finished(&server, &judged), before);
+    let names: Vec<String> = events(&server, &judged)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, ["done"]);
+    // A torn last line (a crash mid-write) is skipped; the rest still loads.
+    server.kill();
+    let journal = state.path().join("submissions.jsonl");
+    let mut text = std::fs::read_to_string(&journal).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    text.push_str("{\"id\": \"torn");
+    std::fs::write(&journal, text).unwrap();
+    let server = Server::start(&args);
+    assert_eq!(finished(&server, &wrong)["verdict"], "WA");
+}

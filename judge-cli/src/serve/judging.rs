@@ -205,6 +205,8 @@ pub struct Judging {
     next: AtomicU64,
     /// The largest upload an archive may unpack to.
     unpack: archive::ArchiveLimits,
+    /// Where every finished submission is appended and synced (`--state`), if anywhere.
+    journal: Option<Mutex<std::fs::File>>,
 }
 
 impl Judging {
@@ -216,8 +218,33 @@ impl Judging {
         problems_dir: Option<PathBuf>,
         queue: usize,
         metrics: Arc<Metrics>,
+        state: Option<&Path>,
     ) -> Result<Arc<Judging>, crate::Failure> {
         let dirs = pool.sandbox().dirs();
+        let (journal, kept) = match state {
+            Some(dir) => {
+                let (file, kept) = journal::open(dir)?;
+                (Some(Mutex::new(file)), kept)
+            }
+            None => (None, Vec::new()),
+        };
+        let submissions = kept
+            .into_iter()
+            .map(|(id, problem, state)| {
+                let submission = Arc::new(Submission {
+                    id: id.clone(),
+                    problem,
+                    state: Mutex::new(State::Queued),
+                    events: Mutex::new(Vec::new()),
+                    count: tokio::sync::watch::Sender::new(0),
+                    cancel: Arc::new(AtomicBool::new(false)),
+                    source: Mutex::new(None),
+                    queued: Instant::now(),
+                });
+                submission.set(state);
+                (id, submission)
+            })
+            .collect();
         let judging = Arc::new(Judging {
             problems: Problems {
                 dir: problems_dir,
@@ -229,12 +256,13 @@ impl Judging {
             pool,
             profiles,
             options,
-            submissions: Mutex::new(HashMap::new()),
+            submissions: Mutex::new(submissions),
             queue: Mutex::new(None),
             threads: Mutex::new(Vec::new()),
             metrics,
             next: AtomicU64::new(0),
             unpack: archive::ArchiveLimits::default(),
+            journal,
         });
         let (sender, receiver) = crossbeam_channel::bounded::<Arc<Submission>>(queue);
         *lock(&judging.queue) = Some(sender);
@@ -266,11 +294,14 @@ impl Judging {
     /// Stop taking submissions, cancel the queued ones; the threads finish theirs and end.
     pub fn shutdown(&self) {
         lock(&self.queue).take();
-        for submission in lock(&self.submissions).values() {
-            if *lock(&submission.state) == State::Queued {
-                submission.cancel.store(true, Ordering::SeqCst);
-                submission.set(State::Cancelled);
-            }
+        let queued: Vec<_> = lock(&self.submissions)
+            .values()
+            .filter(|s| *lock(&s.state) == State::Queued)
+            .cloned()
+            .collect();
+        for submission in queued {
+            submission.cancel.store(true, Ordering::SeqCst);
+            self.finish(&submission, State::Cancelled);
         }
     }
 
@@ -336,11 +367,22 @@ impl Judging {
         submission.cancel.store(true, Ordering::SeqCst);
         let queued = *lock(&submission.state) == State::Queued;
         if queued {
-            submission.set(State::Cancelled);
+            self.finish(&submission, State::Cancelled);
             self.metrics
                 .judged("cancelled", Duration::ZERO, Duration::ZERO);
         }
         Ok(submission)
+    }
+
+    /// Set a submission's final state, kept in the journal first when there is one.
+    fn finish(&self, submission: &Submission, state: State) {
+        if let Some(journal) = &self.journal {
+            let record = journal::record(&submission.id, &submission.problem, &state);
+            if let Err(e) = journal::append(&mut lock(journal), &record) {
+                tracing::error!(submission = %submission.id, error = %e, "the journal failed");
+            }
+        }
+        submission.set(state);
     }
 
     /// The checked source of a new submission, and its problem.
@@ -516,7 +558,7 @@ impl Judging {
         };
         self.metrics.judged(&label, cpu, started.elapsed());
         tracing::info!(submission = %submission.id, outcome = %label, "judged");
-        submission.set(state);
+        self.finish(submission, state);
     }
 
     fn judge_source(
@@ -593,6 +635,68 @@ fn write_source(dir: &Path, source: &Source) -> Result<PathBuf, String> {
         true => dir.join(&source.files[0].0),
         false => dir.to_path_buf(),
     })
+}
+
+/// The journal of finished submissions (`--state DIR`): one JSON line per submission in
+/// `DIR/submissions.jsonl`, appended and synced as each one finishes, read back at start (a
+/// line torn by a crash is skipped), so neither a restart nor a crash loses a result.
+mod journal {
+    use std::fs::{File, OpenOptions};
+    use std::io::{BufRead, BufReader, Write};
+    use std::path::Path;
+
+    use serde_json::{json, Value};
+
+    use super::State;
+    use crate::Failure;
+
+    pub fn record(id: &str, problem: &str, state: &State) -> Value {
+        let (report, error) = match state {
+            State::Done(report) => (report.clone(), Value::Null),
+            State::Failed(error) => (Value::Null, json!(error)),
+            _ => (Value::Null, Value::Null),
+        };
+        json!({ "id": id, "problem": problem, "status": state.name(), "report": report, "error": error })
+    }
+
+    pub fn append(file: &mut File, record: &Value) -> std::io::Result<()> {
+        let mut line = record.to_string();
+        line.push('\n');
+        file.write_all(line.as_bytes())?;
+        file.sync_data()
+    }
+
+    /// The journal opened for appending, and the submissions it holds: (id, problem, state).
+    #[allow(clippy::type_complexity)]
+    pub fn open(dir: &Path) -> Result<(File, Vec<(String, String, State)>), Failure> {
+        let failed = |e: std::io::Error| Failure::Usage(format!("--state {}: {e}", dir.display()));
+        std::fs::create_dir_all(dir).map_err(failed)?;
+        let path = dir.join("submissions.jsonl");
+        let mut kept = Vec::new();
+        if let Ok(file) = File::open(&path) {
+            for line in BufReader::new(file).lines() {
+                let Ok(record) = serde_json::from_str::<Value>(&line.map_err(failed)?) else {
+                    continue;
+                };
+                let text = |key: &str| record[key].as_str().map(str::to_owned);
+                let state = match record["status"].as_str() {
+                    Some("done") => State::Done(record["report"].clone()),
+                    Some("failed") => State::Failed(text("error").unwrap_or_default()),
+                    Some("cancelled") => State::Cancelled,
+                    _ => continue,
+                };
+                if let (Some(id), Some(problem)) = (text("id"), text("problem")) {
+                    kept.push((id, problem, state));
+                }
+            }
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(failed)?;
+        Ok((file, kept))
+    }
 }
 
 #[cfg(test)]

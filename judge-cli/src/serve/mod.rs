@@ -101,6 +101,7 @@ pub fn run(args: &ServeArgs) -> Result<Done, Failure> {
         args.problems.clone(),
         args.queue as usize,
         metrics.clone(),
+        args.state.as_deref(),
     )?;
     let server = Arc::new(Server {
         executor: Executor::new(pool, store, config),

@@ -96,6 +96,13 @@ impl Server {
         assert!(status.success());
     }
 
+    /// SIGKILL: a crash, nothing finished or cleaned up.
+    pub fn kill(mut self) {
+        let mut child = self.child.take().unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
     /// SIGTERM and wait (at most a minute) for the exit.
     pub fn stop(mut self) -> ExitStatus {
         self.terminate();

@@ -87,10 +87,8 @@ fn failed(status: Status, error: impl Into<String>) -> Failed {
     Box::new(CmdResult::failed(status, error))
 }
 
-/// One command made ready.
+/// One command made ready: what its result is made of once it has run.
 struct Ready {
-    /// The command to run, or the result that says why it cannot.
-    start: Result<Command, Failed>,
     collectors: Vec<Collector>,
     dir: PathBuf,
     limits: Limits,
@@ -123,6 +121,7 @@ pub(super) fn group(
         .collect::<Result<Vec<SandboxDir>, _>>()
         .map_err(|e| engine("working directory", e))?;
     let mut ready = Vec::with_capacity(count);
+    let mut starts = Vec::with_capacity(count);
     for (index, cmd) in plan.cmds.into_iter().enumerate() {
         let dir = match index {
             0 => first.clone(),
@@ -130,7 +129,9 @@ pub(super) fn group(
         };
         let slots = std::mem::take(&mut stdio[index]);
         let caught = std::mem::take(&mut collectors[index]);
-        ready.push(prepare(index, cmd, slots, caught, dir, &scratch, owner)?);
+        let (made, start) = prepare(index, cmd, slots, caught, dir, &scratch, owner)?;
+        ready.push(made);
+        starts.push(start);
     }
     let layout = |dir: &Path| Layout {
         mounts: config
@@ -143,10 +144,6 @@ pub(super) fn group(
         cpus: None,
         syscalls: config.syscalls.clone(),
     };
-    let mut starts: Vec<Result<Command, Failed>> = ready
-        .iter_mut()
-        .map(|r| std::mem::replace(&mut r.start, Err(failed(Status::InternalError, ""))))
-        .collect();
     let pin = worker.cpu().map(|c| c.to_string());
     // Run them all at once: the first here, in the worker's environment, the others beside it.
     let mut outcomes: Vec<Result<RunResult, Failed>> = Vec::with_capacity(count);
@@ -241,7 +238,8 @@ fn internal(e: SandboxError) -> Failed {
     failed(Status::InternalError, e.to_string())
 }
 
-/// Copy in, open the descriptors, build the command.
+/// Copy in, open the descriptors, build the command (or the result that says why it cannot
+/// run).
 fn prepare(
     index: usize,
     cmd: CmdPlan,
@@ -250,9 +248,8 @@ fn prepare(
     dir: PathBuf,
     scratch: &Path,
     owner: (u32, u32),
-) -> Result<Ready, ExecError> {
+) -> Result<(Ready, Result<Command, Failed>), ExecError> {
     let mut ready = Ready {
-        start: Err(failed(Status::InternalError, "")),
         collectors: Vec::new(),
         dir,
         limits: cmd.limits.clone(),
@@ -273,9 +270,8 @@ fn prepare(
                 kind,
                 message,
             });
-            ready.start = Err(Box::new(result));
             // Its pipe ends close here: the other side sees the end of its input.
-            return Ok(ready);
+            return Ok((ready, Err(Box::new(result))));
         }
     }
     for (fd, descriptor) in cmd.files.into_iter().enumerate() {
@@ -328,9 +324,8 @@ fn prepare(
         .stdin(stdin)
         .stdout(stdout)
         .stderr(stderr);
-    ready.start = Ok(command);
     ready.collectors = collectors;
-    Ok(ready)
+    Ok((ready, Ok(command)))
 }
 
 fn copy_in(dir: &Path, rel: &Path, entry: CopyIn, owner: (u32, u32)) -> Result<(), HostDirError> {
