@@ -30,6 +30,14 @@ const SUITES: &[&str] = &[
     "serve_gojudge",
 ];
 
+/// Tests left out in the guest, by suite, and why: software emulation is about 40 times
+/// slower, and these carry limits written for real hardware.
+const GUEST_SKIPS: &[(&str, &str, &str)] = &[(
+    "serve_gojudge",
+    "the_documented_compile_then_run_example_works_verbatim",
+    "go-judge's example gives g++ 10 s of CPU, which an emulated g++ takes longer than",
+)];
+
 fn skip(why: &str) {
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!("the cgroup v2 guest cannot run with CI=true: {why}");
@@ -129,9 +137,19 @@ fn the_sandbox_and_cgroup_suites_pass_on_a_cgroup_v2_kernel() {
         out = out.display()
     );
     for (name, path) in &suites {
+        let mut skips = String::new();
+        for (suite, test, why) in GUEST_SKIPS {
+            if suite == name {
+                skips += &format!(" --skip {test}");
+                script += &format!(
+                    "echo '{suite}: {test} left out: {why}' >> {}/notes\n",
+                    out.display()
+                );
+            }
+        }
         script += &format!(
-            "timeout 1200 {} --test-threads=2 $SKIP > {out}/{name}.log 2>&1; echo \"{name} $?\" \
-             >> {out}/results\n",
+            "timeout 1200 {} --test-threads=2 $SKIP{skips} > {out}/{name}.log 2>&1; \
+             echo \"{name} $?\" >> {out}/results\n",
             path.display(),
             out = out.display()
         );

@@ -211,7 +211,9 @@ fn every_status_string_is_go_judges() {
             9,
             one(
                 cmd(&["/usr/bin/python3", "-c", "b = bytearray(300 << 20)"]),
-                json!({"memoryLimit": 67108864}),
+                // On cgroup v2 a run at its memory.max reclaims (its own code pages too) before
+                // the OOM killer ends it: time enough for that, so MLE comes before TLE.
+                json!({"memoryLimit": 67108864, "cpuLimit": 20000000000u64}),
             ),
         ),
         (
