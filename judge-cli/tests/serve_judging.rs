@@ -255,7 +255,14 @@ fn bad_submissions_get_one_json_error_naming_the_field() {
     }
     let dir = problems();
     let server = Server::start(&["--problems", dir.to_str().unwrap()]);
+    // However it climbs, a problem id reaches no directory outside the server's own.
+    let climb = format!("{}{}", "../".repeat(12), problem("hello").display());
     let cases = [
+        (
+            json!({"problem": climb, "source": "x", "language": "c"}),
+            404,
+            "problem",
+        ),
         (
             json!({"problem": "nope", "source": "x", "language": "c"}),
             404,

@@ -26,19 +26,19 @@ use judge_engine::hostdir::{beneath, ScratchDir};
 use judge_engine::judge::{Event, JudgeError, Options, Problem};
 use judge_engine::pool::Pool;
 use judge_engine::profile::ProfileSet;
-use judge_engine::testset::{self, archive};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
+use super::journal;
 use super::metrics::Metrics;
+use super::problems::Problems;
 use crate::report::{CompileJson, TestJson};
 
 /// Finished submissions kept for `GET /submissions/ID` at most; past a tenth more, the oldest
 /// finished ones go.
 const KEPT: usize = 10_000;
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -75,7 +75,7 @@ pub enum Refused {
 
 /// Where a submission is.
 #[derive(Clone, Debug, PartialEq)]
-enum State {
+pub(super) enum State {
     Queued,
     Judging,
     /// Judged: `judge run --json`'s document.
@@ -86,7 +86,7 @@ enum State {
 }
 
 impl State {
-    fn name(&self) -> &'static str {
+    pub(super) fn name(&self) -> &'static str {
         match self {
             State::Queued => "queued",
             State::Judging => "judging",
@@ -180,16 +180,6 @@ impl Submission {
     }
 }
 
-/// The problems the server knows.
-#[derive(Debug)]
-struct Problems {
-    dir: Option<PathBuf>,
-    uploads: ScratchDir,
-    prepared: Mutex<HashMap<String, Arc<Problem>>>,
-    /// One preparation at a time: a problem is prepared once even when asked for twice.
-    preparing: Mutex<()>,
-}
-
 /// The judging API's state.
 #[derive(Debug)]
 pub struct Judging {
@@ -203,8 +193,6 @@ pub struct Judging {
     sources: ScratchDir,
     metrics: Arc<Metrics>,
     next: AtomicU64,
-    /// The largest upload an archive may unpack to.
-    unpack: archive::ArchiveLimits,
     /// Where every finished submission is appended and synced (`--state`), if anywhere.
     journal: Option<Mutex<std::fs::File>>,
 }
@@ -246,12 +234,7 @@ impl Judging {
             })
             .collect();
         let judging = Arc::new(Judging {
-            problems: Problems {
-                dir: problems_dir,
-                uploads: dirs.scratch_dir("problems")?,
-                prepared: Mutex::new(HashMap::new()),
-                preparing: Mutex::new(()),
-            },
+            problems: Problems::new(problems_dir, dirs.scratch_dir("problems")?),
             sources: dirs.scratch_dir("submissions")?,
             pool,
             profiles,
@@ -261,7 +244,6 @@ impl Judging {
             threads: Mutex::new(Vec::new()),
             metrics,
             next: AtomicU64::new(0),
-            unpack: archive::ArchiveLimits::default(),
             journal,
         });
         let (sender, receiver) = crossbeam_channel::bounded::<Arc<Submission>>(queue);
@@ -467,73 +449,13 @@ impl Judging {
 
     /// The prepared problem `id`.
     fn problem(&self, id: &str) -> Result<Arc<Problem>, Refused> {
-        if let Some(problem) = lock(&self.problems.prepared).get(id) {
-            return Ok(problem.clone());
-        }
-        let uploaded = self.problems.uploads.path().join(id);
-        let dir = if uploaded.is_dir() {
-            archive::package_root(&uploaded)
-        } else {
-            let name = Path::new(id);
-            let found = self.problems.dir.as_ref().map(|d| d.join(name));
-            match found {
-                Some(dir)
-                    if name.components().count() == 1
-                        && beneath::is_plain_relative(name)
-                        && dir.is_dir() =>
-                {
-                    dir
-                }
-                _ => {
-                    return Err(Refused::Unknown(format!(
-                        "problem: no problem has the id {id:?}"
-                    )))
-                }
-            }
-        };
-        let _one = lock(&self.problems.preparing);
-        if let Some(problem) = lock(&self.problems.prepared).get(id) {
-            return Ok(problem.clone());
-        }
-        let tests =
-            testset::discover(&dir).map_err(|e| Refused::Invalid(format!("problem {id}: {e}")))?;
-        let problem = Problem::prepare(self.pool.sandbox(), &self.profiles, tests)
-            .map_err(|e| Refused::Invalid(format!("problem {id}: {e}")))?;
-        let problem = Arc::new(problem);
-        lock(&self.problems.prepared).insert(id.to_owned(), problem.clone());
-        Ok(problem)
+        self.problems.get(id, self.pool.sandbox(), &self.profiles)
     }
 
-    /// `POST /problems`: unpack and prepare a package; answers its id, its test count and
-    /// whether it was new.
+    /// `POST /problems`: see [`Problems::upload`].
     pub fn upload(&self, bytes: &[u8]) -> Result<(String, usize, bool), Refused> {
-        let id = format!("{:x}", Sha256::digest(bytes));
-        let dir = self.problems.uploads.path().join(&id);
-        let _one = lock(&self.problems.preparing);
-        let new = !dir.is_dir();
-        if new {
-            let partial = self.problems.uploads.path().join(format!("{id}.partial"));
-            let _ = std::fs::remove_dir_all(&partial);
-            std::fs::create_dir(&partial)
-                .map_err(|e| Refused::Engine(format!("{}: {e}", partial.display())))?;
-            let unpacked = archive::unpack(bytes, &partial, &self.unpack);
-            let checked = unpacked.map_err(|e| e.to_string()).and_then(|_| {
-                testset::discover(&archive::package_root(&partial)).map_err(|e| e.to_string())
-            });
-            if let Err(e) = checked {
-                let _ = std::fs::remove_dir_all(&partial);
-                return Err(Refused::Invalid(format!("package: {e}")));
-            }
-            std::fs::rename(&partial, &dir)
-                .map_err(|e| Refused::Engine(format!("{}: {e}", dir.display())))?;
-        }
-        drop(_one);
-        let problem = self.problem(&id).inspect_err(|_| {
-            if new {
-                let _ = std::fs::remove_dir_all(&dir);
-            }
-        })?;
-        Ok((id, problem.tests().tests.len(), new))
+        self.problems
+            .upload(bytes, self.pool.sandbox(), &self.profiles)
     }
 
     /// Judge one submission on this thread, its tests on the pool.
@@ -635,68 +557,6 @@ fn write_source(dir: &Path, source: &Source) -> Result<PathBuf, String> {
         true => dir.join(&source.files[0].0),
         false => dir.to_path_buf(),
     })
-}
-
-/// The journal of finished submissions (`--state DIR`): one JSON line per submission in
-/// `DIR/submissions.jsonl`, appended and synced as each one finishes, read back at start (a
-/// line torn by a crash is skipped), so neither a restart nor a crash loses a result.
-mod journal {
-    use std::fs::{File, OpenOptions};
-    use std::io::{BufRead, BufReader, Write};
-    use std::path::Path;
-
-    use serde_json::{json, Value};
-
-    use super::State;
-    use crate::Failure;
-
-    pub fn record(id: &str, problem: &str, state: &State) -> Value {
-        let (report, error) = match state {
-            State::Done(report) => (report.clone(), Value::Null),
-            State::Failed(error) => (Value::Null, json!(error)),
-            _ => (Value::Null, Value::Null),
-        };
-        json!({ "id": id, "problem": problem, "status": state.name(), "report": report, "error": error })
-    }
-
-    pub fn append(file: &mut File, record: &Value) -> std::io::Result<()> {
-        let mut line = record.to_string();
-        line.push('\n');
-        file.write_all(line.as_bytes())?;
-        file.sync_data()
-    }
-
-    /// The journal opened for appending, and the submissions it holds: (id, problem, state).
-    #[allow(clippy::type_complexity)]
-    pub fn open(dir: &Path) -> Result<(File, Vec<(String, String, State)>), Failure> {
-        let failed = |e: std::io::Error| Failure::Usage(format!("--state {}: {e}", dir.display()));
-        std::fs::create_dir_all(dir).map_err(failed)?;
-        let path = dir.join("submissions.jsonl");
-        let mut kept = Vec::new();
-        if let Ok(file) = File::open(&path) {
-            for line in BufReader::new(file).lines() {
-                let Ok(record) = serde_json::from_str::<Value>(&line.map_err(failed)?) else {
-                    continue;
-                };
-                let text = |key: &str| record[key].as_str().map(str::to_owned);
-                let state = match record["status"].as_str() {
-                    Some("done") => State::Done(record["report"].clone()),
-                    Some("failed") => State::Failed(text("error").unwrap_or_default()),
-                    Some("cancelled") => State::Cancelled,
-                    _ => continue,
-                };
-                if let (Some(id), Some(problem)) = (text("id"), text("problem")) {
-                    kept.push((id, problem, state));
-                }
-            }
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(failed)?;
-        Ok((file, kept))
-    }
 }
 
 #[cfg(test)]

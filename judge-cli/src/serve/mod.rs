@@ -16,8 +16,10 @@
 mod api;
 mod gojudge;
 mod http;
+mod journal;
 mod judging;
 mod metrics;
+mod problems;
 
 use std::io::Write;
 use std::path::PathBuf;
