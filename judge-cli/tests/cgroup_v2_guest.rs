@@ -140,7 +140,10 @@ fn the_sandbox_and_cgroup_suites_pass_on_a_cgroup_v2_kernel() {
         let mut skips = String::new();
         for (suite, test, why) in GUEST_SKIPS {
             if suite == name {
-                assert!(!why.contains('\''), "the reason is quoted in the guest's shell");
+                assert!(
+                    !why.contains('\''),
+                    "the reason is quoted in the guest's shell"
+                );
                 skips += &format!(" --skip {test}");
                 script += &format!(
                     "echo '{suite}: {test} left out: {why}' >> {}/notes\n",
