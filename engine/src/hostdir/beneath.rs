@@ -31,6 +31,16 @@ fn components(rel: &Path) -> Result<Vec<&[u8]>, HostDirError> {
     Ok(names)
 }
 
+/// Give the open file or directory `fd` to `owner`.
+fn give(fd: &impl std::os::fd::AsFd, owner: (u32, u32)) -> io::Result<()> {
+    nix::unistd::fchown(
+        fd,
+        Some(nix::unistd::Uid::from_raw(owner.0)),
+        Some(nix::unistd::Gid::from_raw(owner.1)),
+    )
+    .map_err(io::Error::from)
+}
+
 /// Whether `rel` is a path [`open_file`] and [`write_file`] accept.
 pub fn is_plain_relative(rel: &Path) -> bool {
     components(rel).is_ok()
@@ -55,14 +65,7 @@ fn walk<'a>(
                 None => return Ok(None),
                 Some(owner) => mkdirat(&here, name, 0o755)
                     .and_then(|()| open_in(&here, name, flags, 0))
-                    .and_then(|fd| {
-                        nix::unistd::fchown(
-                            &fd,
-                            Some(nix::unistd::Uid::from_raw(owner.0)),
-                            Some(nix::unistd::Gid::from_raw(owner.1)),
-                        )?;
-                        Ok(fd)
-                    })
+                    .and_then(|fd| give(&fd, owner).map(|()| fd))
                     .map_err(|e| HostDirError::io("mkdir", &dir.join(rel), e))?,
             },
             // A link (ELOOP) or a file (ENOTDIR) where a directory should be.
@@ -131,11 +134,7 @@ pub fn write_file(
             file.flush()?;
             // The umask may have cleared bits of `mode`.
             file.set_permissions(std::fs::Permissions::from_mode(mode & 0o777))?;
-            nix::unistd::fchown(
-                &file,
-                Some(nix::unistd::Uid::from_raw(owner.0)),
-                Some(nix::unistd::Gid::from_raw(owner.1)),
-            )?;
+            give(&file, owner)?;
             Ok(n)
         })
         .map_err(|e| HostDirError::io("write", &path, e))?;

@@ -127,6 +127,20 @@ pub struct Submission {
 }
 
 impl Submission {
+    /// A new submission, queued, with no events yet.
+    fn new(id: String, problem: String, source: Option<Source>) -> Arc<Submission> {
+        Arc::new(Submission {
+            id,
+            problem,
+            state: Mutex::new(State::Queued),
+            events: Mutex::new(Vec::new()),
+            count: tokio::sync::watch::Sender::new(0),
+            cancel: Arc::new(AtomicBool::new(false)),
+            source: Mutex::new(source),
+            queued: Instant::now(),
+        })
+    }
+
     fn push(&self, name: &'static str, data: Value) {
         let mut events = lock(&self.events);
         events.push((name, data));
@@ -219,16 +233,7 @@ impl Judging {
         let submissions = kept
             .into_iter()
             .map(|(id, problem, state)| {
-                let submission = Arc::new(Submission {
-                    id: id.clone(),
-                    problem,
-                    state: Mutex::new(State::Queued),
-                    events: Mutex::new(Vec::new()),
-                    count: tokio::sync::watch::Sender::new(0),
-                    cancel: Arc::new(AtomicBool::new(false)),
-                    source: Mutex::new(None),
-                    queued: Instant::now(),
-                });
+                let submission = Submission::new(id.clone(), problem, None);
                 submission.set(state);
                 (id, submission)
             })
@@ -311,16 +316,7 @@ impl Judging {
                 .as_millis(),
             self.next.fetch_add(1, Ordering::Relaxed) + 1
         );
-        let submission = Arc::new(Submission {
-            id: id.clone(),
-            problem: source.1,
-            state: Mutex::new(State::Queued),
-            events: Mutex::new(Vec::new()),
-            count: tokio::sync::watch::Sender::new(0),
-            cancel: Arc::new(AtomicBool::new(false)),
-            source: Mutex::new(Some(source.0)),
-            queued: Instant::now(),
-        });
+        let submission = Submission::new(id.clone(), source.1, Some(source.0));
         let queue = lock(&self.queue);
         let Some(sender) = queue.as_ref() else {
             return Err(Refused::Closing);
@@ -564,16 +560,9 @@ mod tests {
     use super::*;
 
     fn submission(id: &str, state: State) -> Arc<Submission> {
-        Arc::new(Submission {
-            id: id.to_owned(),
-            problem: "p".to_owned(),
-            state: Mutex::new(state),
-            events: Mutex::new(Vec::new()),
-            count: tokio::sync::watch::Sender::new(0),
-            cancel: Arc::new(AtomicBool::new(false)),
-            source: Mutex::new(None),
-            queued: Instant::now(),
-        })
+        let submission = Submission::new(id.to_owned(), "p".to_owned(), None);
+        *lock(&submission.state) = state;
+        submission
     }
 
     #[test]

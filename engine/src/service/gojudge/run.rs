@@ -111,7 +111,7 @@ pub(super) fn group(
         .private_dir()
         .map_err(|e| engine("scratch directory", e))?;
     let count = plan.cmds.len();
-    let (mut stdio, mut collectors, proxies) = pipes(&plan, count)?;
+    let (mut stdio, mut collectors, proxies) = pipes(&plan)?;
     // The first command's `/w` is the worker's, the others' their own.
     let first = worker
         .scratch_work(cap)
@@ -195,7 +195,6 @@ pub(super) fn group(
 #[allow(clippy::type_complexity)]
 fn pipes(
     plan: &Plan,
-    count: usize,
 ) -> Result<
     (
         Vec<[Option<Stdio>; DESCRIPTORS]>,
@@ -204,6 +203,7 @@ fn pipes(
     ),
     ExecError,
 > {
+    let count = plan.cmds.len();
     let mut stdio: Vec<[Option<Stdio>; DESCRIPTORS]> =
         (0..count).map(|_| [None, None, None]).collect();
     let mut collectors: Vec<Vec<Collector>> = (0..count).map(|_| Vec::new()).collect();
