@@ -35,6 +35,42 @@ pub enum Command {
     /// Serve the engine over HTTP: go-judge's API (/run, /file, /version, /config, /ws), a
     /// judging API of its own (/problems, /submissions) and /metrics, /healthz, /readyz.
     Serve(ServeArgs),
+    /// Judge jobs from a NATS JetStream server (`judge batch --nats`, `judge serve --nats`)
+    /// on this machine's pool, until SIGTERM.
+    Worker(WorkerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The NATS server (JetStream enabled), e.g. nats://10.0.0.1:4222.
+    #[arg(long, value_name = "URL")]
+    pub nats: String,
+    /// Jobs judged at once, each on a worker pinned to one CPU (default: the number of CPUs).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub jobs: Option<u32>,
+    /// This worker's name in logs, attempts and results (default: HOSTNAME-PID).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The consumer's AckWait when this worker creates it (the first worker does): a job
+    /// whose worker sends no progress for this long is delivered again, as for --time-limit.
+    #[arg(long, value_name = "T", default_value = "30s", value_parser = ttl)]
+    pub ack_wait: Duration,
+    /// Build a fresh sandbox for every run instead of reusing one environment per worker.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Add or override language profiles from the *.toml files of DIR (may repeat).
+    #[arg(long, value_name = "DIR")]
+    pub profiles: Vec<PathBuf>,
+    /// Keep compiled submissions (by content) in DIR (default: $XDG_CACHE_HOME/judge, else
+    /// ~/.cache/judge).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache_dir: Option<PathBuf>,
+    /// Compile every submission from scratch, without precompiled headers.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Log JSON lines instead of text (on stderr).
+    #[arg(long)]
+    pub log_json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -280,6 +316,10 @@ pub struct BatchArgs {
     /// Skip the submissions already recorded in the --json and --csv files.
     #[arg(long)]
     pub resume: bool,
+    /// Judge on the `judge worker`s of this NATS server instead of here: the package is
+    /// uploaded once, one job per submission is enqueued, results are collected as they come.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["jobs", "fresh"])]
+    pub nats: Option<String>,
     #[command(flatten)]
     pub judge: JudgeArgs,
 }

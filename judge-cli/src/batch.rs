@@ -141,13 +141,13 @@ impl Progress {
 }
 
 /// A submission to judge and the report files that still lack it.
-struct Planned {
-    submission: Submission,
-    targets: Vec<usize>,
+pub struct Planned {
+    pub submission: Submission,
+    pub targets: Vec<usize>,
 }
 
 /// What the workers share: the report files, the rows for the table, the first write error.
-struct Sink {
+pub struct Sink {
     files: Vec<ReportFile>,
     rows: Vec<Option<Record>>,
     error: Option<ReportFileError>,
@@ -186,64 +186,131 @@ fn open_reports(args: &BatchArgs, scored: bool) -> Result<Vec<ReportFile>, Failu
     Ok(files)
 }
 
+/// What a batch judges: the test set, the profiles, the report files, the submissions still
+/// to judge and how many `--resume` skipped.
+pub struct Plan {
+    pub tests: testset::TestSet,
+    pub profiles: judge_engine::profile::ProfileSet,
+    pub planned: Vec<Planned>,
+    pub sink: Mutex<Sink>,
+    pub skipped: usize,
+}
+
+impl Plan {
+    /// Read the problem, collect the submissions, open the reports, drop what `--resume`
+    /// finds recorded.
+    pub fn new(args: &BatchArgs) -> Result<Plan, Failure> {
+        if args.resume && args.json.is_none() && args.csv.is_none() {
+            return Err(Failure::Usage(
+                "--resume reads what was already judged from the --json or --csv report: give one"
+                    .to_owned(),
+            ));
+        }
+        let tests = testset::discover(&args.problem)?;
+        let found = submissions::collect(&args.submissions)?;
+        if found.is_empty() {
+            return Err(Failure::Usage(format!(
+                "no submission found in {}",
+                args.submissions
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let profiles = setup::profiles(&args.judge)?;
+        let files = open_reports(args, tests.scoring.is_some())?;
+        let mut skipped = 0;
+        let mut planned = Vec::new();
+        for submission in found {
+            let targets: Vec<usize> = (0..files.len())
+                .filter(|&i| !(args.resume && files[i].has(&submission.key)))
+                .collect();
+            if args.resume && targets.is_empty() {
+                skipped += 1;
+            } else {
+                planned.push(Planned {
+                    submission,
+                    targets,
+                });
+            }
+        }
+        let sink = Mutex::new(Sink {
+            files,
+            rows: vec![None; planned.len()],
+            error: None,
+        });
+        Ok(Plan {
+            tests,
+            profiles,
+            planned,
+            sink,
+            skipped,
+        })
+    }
+
+    /// Record planned submission `index` (once: a second record of it is ignored).
+    pub fn record(&self, index: usize, record: Record) -> ControlFlow<()> {
+        let mut sink = self.sink.lock().unwrap_or_else(|p| p.into_inner());
+        if sink.rows[index].is_some() {
+            return ControlFlow::Continue(());
+        }
+        sink.record(index, &self.planned[index].targets, record)
+    }
+
+    pub fn failed(&self) -> bool {
+        self.sink
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .error
+            .is_some()
+    }
+
+    /// The table of what was judged (and the first report error, if any).
+    pub fn finish(self, resume: bool) -> Result<Done, Failure> {
+        let sink = self.sink.into_inner().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = sink.error {
+            return Err(e.into());
+        }
+        let rows: Vec<(&Path, Record)> = self
+            .planned
+            .iter()
+            .zip(sink.rows)
+            .filter_map(|(p, r)| Some((p.submission.path.as_path(), r?)))
+            .collect();
+        print!("{}", table(&rows, &Paint::stdout()));
+        if resume {
+            println!(
+                "{} submissions already recorded were skipped (--resume)",
+                self.skipped
+            );
+        }
+        Ok(Done::Judged)
+    }
+}
+
 /// Judge every submission; `Verdict::AC` (exit status 0) once each has its row, whatever the
 /// verdicts.
 pub fn run(args: &BatchArgs) -> Result<Done, Failure> {
+    if let Some(url) = &args.nats {
+        return crate::nats::batch::run(args, url);
+    }
     crate::require_root()?;
-    if args.resume && args.json.is_none() && args.csv.is_none() {
-        return Err(Failure::Usage(
-            "--resume reads what was already judged from the --json or --csv report: give one"
-                .to_owned(),
-        ));
-    }
-    let tests = testset::discover(&args.problem)?;
-    let found = submissions::collect(&args.submissions)?;
-    if found.is_empty() {
-        return Err(Failure::Usage(format!(
-            "no submission found in {}",
-            args.submissions
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-    let profiles = setup::profiles(&args.judge)?;
-    let files = open_reports(args, tests.scoring.is_some())?;
-    let mut skipped = 0;
-    let mut planned = Vec::new();
-    for submission in found {
-        let targets: Vec<usize> = (0..files.len())
-            .filter(|&i| !(args.resume && files[i].has(&submission.key)))
-            .collect();
-        if args.resume && targets.is_empty() {
-            skipped += 1;
-        } else {
-            planned.push(Planned {
-                submission,
-                targets,
-            });
-        }
-    }
+    let plan = Plan::new(args)?;
     let sandbox = setup::sandbox()?;
-    let mut problem = Problem::prepare(&sandbox, &profiles, tests)?;
+    let mut problem = Problem::prepare(&sandbox, &plan.profiles, plan.tests.clone())?;
     if let Some(checker) = &args.judge.checker {
         problem.use_checker(checker)?;
     }
     let problem = std::sync::Arc::new(problem);
     let pool = setup::pool(sandbox, &args.judge)?;
-    let sink = Mutex::new(Sink {
-        files,
-        rows: vec![None; planned.len()],
-        error: None,
-    });
-    let lock = || sink.lock().unwrap_or_else(|p| p.into_inner());
+    let planned = &plan.planned;
     let progress = Progress::new(planned.len());
     // Which planned submission each job is, and its profile.
     let mut jobs = Vec::new();
     let mut job_of = Vec::new();
     for (index, p) in planned.iter().enumerate() {
-        match profiles.for_source(&p.submission.path, None) {
+        match plan.profiles.for_source(&p.submission.path, None) {
             Ok(profile) => {
                 jobs.push(Job {
                     source: &p.submission.path,
@@ -256,13 +323,13 @@ pub fn run(args: &BatchArgs) -> Result<Done, Failure> {
             Err(e) => {
                 let record = Record::failed(&p.submission.key, None, &e.to_string());
                 progress.submission_done();
-                if lock().record(index, &p.targets, record).is_break() {
+                if plan.record(index, record).is_break() {
                     break;
                 }
             }
         }
     }
-    if lock().error.is_none() {
+    if !plan.failed() {
         let options = setup::options(&args.judge, false)?;
         judge_all(
             &pool,
@@ -279,25 +346,13 @@ pub fn run(args: &BatchArgs) -> Result<Done, Failure> {
                     Err(e) => Record::failed(&p.submission.key, Some(language), &e.to_string()),
                 };
                 progress.submission_done();
-                lock().record(index, &p.targets, record)
+                plan.record(index, record)
             },
         );
     }
     progress.finish();
-    let sink = sink.into_inner().unwrap_or_else(|p| p.into_inner());
-    if let Some(e) = sink.error {
-        return Err(e.into());
-    }
-    let rows: Vec<(&Path, Record)> = planned
-        .iter()
-        .zip(sink.rows)
-        .filter_map(|(p, r)| Some((p.submission.path.as_path(), r?)))
-        .collect();
-    print!("{}", table(&rows, &Paint::stdout()));
-    if args.resume {
-        println!("{skipped} submissions already recorded were skipped (--resume)");
-    }
-    Ok(Done::Judged)
+    drop(jobs);
+    plan.finish(args.resume)
 }
 
 /// The summary: one line per submission (with a score column when any has a score), then the

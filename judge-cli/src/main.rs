@@ -5,6 +5,7 @@ mod args;
 mod batch;
 mod bench;
 mod languages;
+mod nats;
 mod output;
 mod report;
 mod report_file;
@@ -65,6 +66,7 @@ fn main() -> ExitCode {
         args::Command::Verify(verify) => verify::run(verify),
         args::Command::Languages(languages) => languages::run(languages),
         args::Command::Serve(serve) => serve::run(serve),
+        args::Command::Worker(worker) => nats::worker::run(worker),
     };
     match outcome {
         Ok(Done::Verdict(Verdict::AC) | Done::Judged | Done::Verified(true)) => ExitCode::from(0),

@@ -131,7 +131,7 @@ pub fn run(args: &ServeArgs) -> Result<Done, Failure> {
     served.map(|()| Done::Judged)
 }
 
-fn logging(json: bool) {
+pub fn logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()

@@ -1,0 +1,578 @@
+//! `judge worker --nats URL`: take judge jobs from JetStream and judge them on this machine's
+//! pool, exactly as `judge run` would; see the protocol in `super`.
+//!
+//! One job per pool worker at a time: a job is pulled only when a slot is free, so no job
+//! waits here while its `AckWait` runs. Each job is compiled on a thread of its own and its
+//! tests go to the pool, as in a local batch.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::kv;
+use async_nats::jetstream::message::AckKind;
+use async_nats::jetstream::Message;
+use futures_util::StreamExt;
+use judge_engine::hostdir::{beneath, ScratchDir};
+use judge_engine::judge::{Event, JudgeError, Options};
+use judge_engine::limits::{self, Source};
+use judge_engine::pool::Pool;
+use judge_engine::profile::ProfileSet;
+use tokio::sync::Semaphore;
+
+use super::package::{Packages, Unavailable};
+use super::{Attempt, Job, JobResult, Store, MAX_ATTEMPTS, RESULTS_BUCKET, RETRY_FOR};
+use crate::args::{JudgeArgs, WorkerArgs};
+use crate::report::{CompileJson, Record, TestJson};
+use crate::{setup, Done, Failure};
+
+/// What every job of this worker shares.
+struct Worker {
+    name: String,
+    pool: Arc<Pool>,
+    profiles: Arc<ProfileSet>,
+    options: Options,
+    packages: Packages,
+    sources: ScratchDir,
+    store: Store,
+    client: async_nats::Client,
+    ack_wait: Duration,
+    /// Set on the second signal: running jobs stop before their next test and are handed back.
+    abort: Arc<AtomicBool>,
+}
+
+pub fn run(args: &WorkerArgs) -> Result<Done, Failure> {
+    crate::require_root()?;
+    crate::serve::logging(args.log_json);
+    let judge = JudgeArgs {
+        time_limit: None,
+        memory_limit: None,
+        output_limit: None,
+        jobs: args.jobs,
+        fresh: args.fresh,
+        checker: None,
+        profiles: args.profiles.clone(),
+        wall_limit: None,
+        cache_dir: args.cache_dir.clone(),
+        no_cache: args.no_cache,
+    };
+    let profiles = Arc::new(setup::profiles(&judge)?);
+    let options = setup::options(&judge, false)?;
+    let sandbox = setup::sandbox()?;
+    let pool = Arc::new(setup::pool(sandbox, &judge)?);
+    let name = match &args.name {
+        Some(name) => name.clone(),
+        None => format!("{}-{}", hostname(), std::process::id()),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let outcome = runtime.block_on(async {
+        let client = super::connect(&args.nats, &format!("judge worker {name}")).await?;
+        let store = Store::open(client.clone()).await?;
+        let (consumer, ack_wait) = store.consumer(args.ack_wait).await?;
+        let dirs = pool.sandbox().dirs();
+        let worker = Arc::new(Worker {
+            packages: Packages::new(store.packages.clone(), dirs.scratch_dir("packages")?),
+            sources: dirs.scratch_dir("sources")?,
+            name,
+            pool: pool.clone(),
+            profiles,
+            options,
+            store,
+            client,
+            ack_wait,
+            abort: Arc::new(AtomicBool::new(false)),
+        });
+        tracing::info!(
+            worker = %worker.name,
+            jobs = worker.pool.workers(),
+            ack_wait_s = ack_wait.as_secs_f64(),
+            "worker started"
+        );
+        // Announced on stdout for scripts and tests, as `judge serve` announces its address.
+        println!("judge worker {}: ready", worker.name);
+        work(worker, consumer).await
+    });
+    drop(runtime);
+    outcome.map(|()| Done::Judged)
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "worker".to_owned())
+}
+
+/// Pull a job whenever a slot is free, until a signal; then finish (or, on a second signal,
+/// hand back) what is held.
+async fn work(
+    worker: Arc<Worker>,
+    consumer: async_nats::jetstream::consumer::PullConsumer,
+) -> Result<(), Failure> {
+    let slots = Arc::new(Semaphore::new(worker.pool.workers()));
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let (stop, stopping, abort) = (stop.clone(), stopping.clone(), worker.abort.clone());
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::spawn(async move {
+            let mut signals = 0;
+            loop {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+                signals += 1;
+                if signals == 1 {
+                    tracing::info!("stopping: no new jobs; finishing the jobs held");
+                    stop.store(true, Ordering::SeqCst);
+                    stopping.notify_waiters();
+                } else {
+                    tracing::info!("stopping now: handing the jobs held back");
+                    abort.store(true, Ordering::SeqCst);
+                }
+            }
+        });
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    while !stop.load(Ordering::SeqCst) {
+        let permit = tokio::select! {
+            permit = slots.clone().acquire_owned() => permit.expect("never closed"),
+            _ = stopping.notified() => break,
+        };
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        // A pull of one: it is over within `expires` whatever happens, so a signal waits at
+        // most that long, and a job it brings after the signal is handed back at once.
+        let batch = consumer
+            .batch()
+            .max_messages(1)
+            .expires(Duration::from_secs(2))
+            .messages()
+            .await;
+        let mut messages = match batch {
+            Ok(messages) => messages,
+            Err(e) => {
+                tracing::warn!(error = %e, "pulling a job failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let mut permit = Some(permit);
+        while let Some(message) = messages.next().await {
+            match message {
+                Ok(message) if stop.load(Ordering::SeqCst) => {
+                    let _ = message.ack_with(AckKind::Nak(None)).await;
+                }
+                Ok(message) => {
+                    let Some(permit) = permit.take() else {
+                        // More than asked for: never, but never judged without a slot either.
+                        let _ = message.ack_with(AckKind::Nak(None)).await;
+                        continue;
+                    };
+                    let worker = worker.clone();
+                    tasks.spawn(async move {
+                        handle(&worker, message).await;
+                        drop(permit);
+                    });
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "pull ended");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+        // Reap the finished jobs (their results are logged by `handle`).
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+    tracing::info!("worker stopped");
+    Ok(())
+}
+
+/// How a job ended on this worker.
+enum Outcome {
+    Record(Box<Record>, Option<serde_json::Value>),
+    /// Hand it back (NAK) with this reason.
+    HandBack(String),
+}
+
+/// One delivery of one job, from taking it to its ack.
+async fn handle(worker: &Arc<Worker>, message: Message) {
+    let delivery = message.info().map_or(1, |i| i.delivered);
+    let job = match serde_json::from_slice::<Job>(&message.payload) {
+        Ok(job) if super::is_job_id(&job.id) => job,
+        Ok(job) => {
+            tracing::error!(id = %job.id, "a job with an unusable id: dropped");
+            let _ = message.ack_with(AckKind::Term).await;
+            return;
+        }
+        Err(e) => {
+            // Without an id there is nowhere to put a result: the job is dropped, loudly.
+            tracing::error!(error = %e, "a job that is not a judge job: dropped");
+            let _ = message.ack_with(AckKind::Term).await;
+            return;
+        }
+    };
+    let id = job.id.clone();
+    if let Ok(Some(_)) = worker.store.results.get(&id).await {
+        tracing::info!(job = %id, delivery, "already judged: acked without judging");
+        ack(&message, &id).await;
+        return;
+    }
+    let outcome = if delivery > MAX_ATTEMPTS {
+        let reasons = attempts(worker, &id, delivery).await;
+        let record = Record::failed(
+            &job.submission,
+            Some(&job.language)
+                .filter(|l| !l.is_empty())
+                .map(String::as_str),
+            &format!(
+                "judging failed {} times without a result (a worker died, stalled past the ack \
+                 wait, or handed the job back); not tried again:\n{}",
+                delivery - 1,
+                reasons.join("\n")
+            ),
+        );
+        Outcome::Record(Box::new(record), None)
+    } else {
+        let attempt = Attempt {
+            worker: worker.name.clone(),
+            delivery,
+            started_ms: super::now_ms(),
+            handed_back: None,
+        };
+        put_attempt(worker, &id, &attempt).await;
+        tracing::info!(job = %id, delivery, submission = %job.submission, "judging");
+        let outcome = with_progress(&message, worker.ack_wait, judge(worker, job.clone())).await;
+        if let Outcome::HandBack(reason) = &outcome {
+            let attempt = Attempt {
+                handed_back: Some(reason.clone()),
+                ..attempt
+            };
+            put_attempt(worker, &id, &attempt).await;
+        }
+        outcome
+    };
+    match outcome {
+        Outcome::HandBack(reason) => {
+            tracing::warn!(job = %id, reason = %reason, "handed back");
+            let _ = message.ack_with(AckKind::Nak(None)).await;
+        }
+        Outcome::Record(record, report) => {
+            let verdict = record.verdict.clone();
+            let result = JobResult {
+                id: id.clone(),
+                worker: worker.name.clone(),
+                delivery,
+                record: *record,
+                report,
+            };
+            let stored = store_result(worker, &message, &result).await;
+            match stored {
+                Stored::Yes => tracing::info!(job = %id, verdict = %verdict, "result stored"),
+                Stored::Duplicate => tracing::warn!(
+                    job = %id,
+                    "another worker stored this job's result first: this late result is dropped"
+                ),
+                Stored::No(e) => {
+                    tracing::error!(job = %id, error = %e, "the result could not be stored: handed back");
+                    let _ = message.ack_with(AckKind::Nak(None)).await;
+                    return;
+                }
+            }
+            ack(&message, &id).await;
+        }
+    }
+}
+
+/// Run `judging`, telling JetStream every third of `AckWait` that the job is in progress.
+async fn with_progress(
+    message: &Message,
+    ack_wait: Duration,
+    judging: impl std::future::Future<Output = Outcome>,
+) -> Outcome {
+    let period = (ack_wait / 3).max(Duration::from_millis(100));
+    tokio::pin!(judging);
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    loop {
+        tokio::select! {
+            outcome = &mut judging => return outcome,
+            _ = ticks.tick() => {
+                if let Err(e) = message.ack_with(AckKind::Progress).await {
+                    tracing::debug!(error = %e, "an in-progress ack failed");
+                }
+            }
+        }
+    }
+}
+
+enum Stored {
+    Yes,
+    Duplicate,
+    No(String),
+}
+
+/// `create` the result, retrying while the server cannot be reached (for [`RETRY_FOR`]).
+async fn store_result(worker: &Worker, message: &Message, result: &JobResult) -> Stored {
+    let bytes = match serde_json::to_vec(result) {
+        Ok(bytes) => bytes,
+        Err(e) => return Stored::No(e.to_string()),
+    };
+    let started = Instant::now();
+    loop {
+        match worker
+            .store
+            .results
+            .create(&result.id, bytes.clone().into())
+            .await
+        {
+            Ok(_) => return Stored::Yes,
+            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => return Stored::Duplicate,
+            Err(e) if started.elapsed() > RETRY_FOR => {
+                return Stored::No(format!("{RESULTS_BUCKET}: {e}"))
+            }
+            Err(e) => {
+                tracing::warn!(job = %result.id, error = %e, "storing the result failed; retrying");
+                let _ = message.ack_with(AckKind::Progress).await;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
+/// Ack, confirmed by the server, retried a few times; a lost ack only means one more
+/// delivery, which finds the result stored and acks.
+async fn ack(message: &Message, id: &str) {
+    for _ in 0..5 {
+        match message.double_ack().await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::debug!(job = %id, error = %e, "ack failed; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+    tracing::warn!(job = %id, "the ack was not confirmed: the job may be delivered again");
+}
+
+async fn put_attempt(worker: &Worker, id: &str, attempt: &Attempt) {
+    let key = super::attempt_key(id, attempt.delivery);
+    let bytes = serde_json::to_vec(attempt).unwrap_or_default();
+    if let Err(e) = worker.store.attempts.put(&key, bytes.into()).await {
+        tracing::warn!(job = %id, error = %e, "recording the attempt failed");
+    }
+}
+
+/// One line per earlier delivery of job `id`: who took it, when, how it ended if known.
+async fn attempts(worker: &Worker, id: &str, delivery: i64) -> Vec<String> {
+    let mut lines = Vec::new();
+    for d in 1..delivery {
+        let key = super::attempt_key(id, d);
+        let attempt = match worker.store.attempts.get(&key).await {
+            Ok(Some(bytes)) => serde_json::from_slice::<Attempt>(&bytes).ok(),
+            _ => None,
+        };
+        lines.push(match attempt {
+            Some(a) => format!(
+                "delivery {d}: worker {} took it at {} (Unix ms) and {}",
+                a.worker,
+                a.started_ms,
+                match &a.handed_back {
+                    Some(why) => format!("handed it back: {why}"),
+                    None => "stored no result (it died or stalled)".to_owned(),
+                }
+            ),
+            None => format!("delivery {d}: no worker recorded taking it"),
+        });
+    }
+    lines
+}
+
+/// Judge the job: its package, its source, then the judging on a thread of its own.
+async fn judge(worker: &Arc<Worker>, job: Job) -> Outcome {
+    let language = Some(job.language.as_str()).filter(|l| !l.is_empty());
+    let failed = |message: String| {
+        Outcome::Record(
+            Box::new(Record::failed(&job.submission, language, &message)),
+            None,
+        )
+    };
+    let started = Instant::now();
+    let root = loop {
+        match worker.packages.fetch(&job.package).await {
+            Ok(root) => break root,
+            Err(Unavailable::Bad(message)) => return failed(message),
+            Err(Unavailable::Unreachable(e)) if started.elapsed() > RETRY_FOR => {
+                return Outcome::HandBack(e)
+            }
+            Err(Unavailable::Unreachable(e)) => {
+                tracing::warn!(job = %job.id, error = %e, "fetching the package failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    };
+    let options = match job_options(&worker.options, &job) {
+        Ok(options) => Options {
+            cancel: Some(worker.abort.clone()),
+            ..options
+        },
+        Err(e) => return failed(e),
+    };
+    let events = {
+        let (client, subject) = (worker.client.clone(), super::events_subject(&job.id));
+        let runtime = tokio::runtime::Handle::current();
+        move |name: &'static str, data: serde_json::Value| {
+            let body = serde_json::json!({"event": name, "data": data}).to_string();
+            let (client, subject) = (client.clone(), subject.clone());
+            runtime.spawn(async move {
+                let _ = client.publish(subject, body.into()).await;
+            });
+        }
+    };
+    let worker = worker.clone();
+    let joined = tokio::task::spawn_blocking(move || {
+        judge_blocking(&worker, &job, &root, &options, &events)
+    })
+    .await;
+    match joined {
+        Ok(outcome) => outcome,
+        Err(e) => Outcome::HandBack(format!("the judging thread failed: {e}")),
+    }
+}
+
+fn judge_blocking(
+    worker: &Worker,
+    job: &Job,
+    root: &Path,
+    options: &Options,
+    events: &(dyn Fn(&'static str, serde_json::Value) + Sync),
+) -> Outcome {
+    let language = Some(job.language.as_str()).filter(|l| !l.is_empty());
+    let failed = |message: String| {
+        Outcome::Record(
+            Box::new(Record::failed(&job.submission, language, &message)),
+            None,
+        )
+    };
+    let problem = match worker.packages.prepare(
+        &job.package,
+        root,
+        job.checker.as_deref(),
+        worker.pool.sandbox(),
+        &worker.profiles,
+    ) {
+        Ok(problem) => problem,
+        Err(e) => return failed(e),
+    };
+    let dir = worker.sources.path().join(&job.id);
+    let path = match write_files(&dir, job) {
+        Ok(path) => path,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return failed(e);
+        }
+    };
+    let profile = match job.language.as_str() {
+        "" => worker.profiles.for_path(&path, None),
+        name => worker.profiles.for_source(&path, Some(name)),
+    };
+    let on_event = |event: Event| match event {
+        Event::Compiled(compile) => {
+            events("compiled", serde_json::json!(CompileJson::from(compile)))
+        }
+        Event::TestDone(index, test) => {
+            let mut data = serde_json::json!(TestJson::from(test));
+            data["index"] = serde_json::json!(index);
+            events("test", data);
+        }
+    };
+    let (result, language) = match profile {
+        Ok(profile) => (
+            problem.judge(&worker.pool, profile, &path, options, &on_event),
+            profile.name().to_owned(),
+        ),
+        Err(e) if e.is_submission_fault() => (
+            problem.compile_error(options, e.to_string()),
+            job.language.clone(),
+        ),
+        Err(e) => (Err(JudgeError::from(e)), job.language.clone()),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    match result {
+        Err(JudgeError::Cancelled) => Outcome::HandBack(format!("worker {} stopped", worker.name)),
+        Ok(report) => Outcome::Record(
+            Box::new(Record::judged(&job.submission, &language, &report)),
+            Some(crate::output::json_value(&report)),
+        ),
+        Err(e) => Outcome::Record(
+            Box::new(Record::failed(
+                &job.submission,
+                Some(&language)
+                    .filter(|l| !l.is_empty())
+                    .map(String::as_str),
+                &e.to_string(),
+            )),
+            None,
+        ),
+    }
+}
+
+/// The worker's options with the job's limits, each checked as a flag's would be.
+fn job_options(base: &Options, job: &Job) -> Result<Options, String> {
+    let at = |field: &str| Source::Request(format!("job {} {field}", job.id));
+    let time = |field: &str, ms: Option<u64>| {
+        ms.map(|ms| limits::time_secs(at(field), ms as f64 / 1000.0))
+            .transpose()
+            .map_err(|e| e.to_string())
+    };
+    let size = |field: &str, bytes: Option<u64>| {
+        bytes
+            .map(|b| limits::size_bytes(at(field), b as f64))
+            .transpose()
+            .map_err(|e| e.to_string())
+    };
+    Ok(Options {
+        time_limit: time("time_limit_ms", job.limits.time_limit_ms)?,
+        wall_limit: time("wall_limit_ms", job.limits.wall_limit_ms)?,
+        memory_limit: size("memory_limit", job.limits.memory_limit)?,
+        output_limit: size("output_limit", job.limits.output_limit)?,
+        run_all: job.run_all,
+        ..base.clone()
+    })
+}
+
+/// Write the job's files below `dir`; the path to judge (its one file, or `dir`).
+fn write_files(dir: &Path, job: &Job) -> Result<PathBuf, String> {
+    use std::os::unix::fs::MetadataExt;
+    if job.files.is_empty() || (job.single && job.files.len() != 1) {
+        return Err(format!(
+            "job {}: no files, or several for a single file",
+            job.id
+        ));
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let me = std::fs::metadata(dir)
+        .map(|m| (m.uid(), m.gid()))
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    for file in &job.files {
+        let rel = Path::new(&file.path);
+        if !beneath::is_plain_relative(rel) || (job.single && rel.components().count() != 1) {
+            return Err(format!(
+                "job file {:?}: not a plain relative path",
+                file.path
+            ));
+        }
+        let bytes = file.bytes()?;
+        beneath::write_file(dir, rel, &mut &bytes[..], 0o644, me).map_err(|e| e.to_string())?;
+    }
+    Ok(match job.single {
+        true => dir.join(&job.files[0].path),
+        false => dir.to_path_buf(),
+    })
+}
