@@ -48,6 +48,10 @@ pub struct WorkerArgs {
     /// Jobs judged at once, each on a worker pinned to one CPU (default: the number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub jobs: Option<u32>,
+    /// The CPUs its workers are pinned to, e.g. 2-3 or 0,4 (default: every CPU this process
+    /// may use; give each worker process of a machine its own).
+    #[arg(long, value_name = "LIST", value_parser = cpu_list)]
+    pub cpus: Option<CpuList>,
     /// This worker's name in logs, attempts and results (default: HOSTNAME-PID).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
@@ -110,6 +114,10 @@ pub struct ServeArgs {
     /// Log JSON lines instead of text (on stderr).
     #[arg(long)]
     pub log_json: bool,
+    /// Judge submissions (/submissions) on the `judge worker`s of this NATS server instead of
+    /// here; go-judge's /run still runs here.
+    #[arg(long, value_name = "URL")]
+    pub nats: Option<String>,
     #[command(flatten)]
     pub judge: JudgeArgs,
 }
@@ -142,6 +150,10 @@ pub struct JudgeArgs {
     /// Build a fresh sandbox for every run instead of reusing one environment per worker.
     #[arg(long)]
     pub fresh: bool,
+    /// The CPUs the workers are pinned to, e.g. 2-3 or 0,4 (default: every CPU this process
+    /// may use; two judges on one machine share none only when given disjoint lists).
+    #[arg(long, value_name = "LIST", value_parser = cpu_list)]
+    pub cpus: Option<CpuList>,
     /// Check outputs with this built-in checker instead of the default validator: default
     /// (tokens, validator flags), exact (byte for byte) or lines (trailing whitespace ignored).
     #[arg(long, value_parser = ["default", "exact", "lines"])]
@@ -216,6 +228,34 @@ pub struct BenchArgs {
     /// Print one JSON document instead of the table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// CPU numbers, each once (`--cpus`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CpuList(pub Vec<usize>);
+
+/// `2`, `0-3`, `0,4-5`: CPU numbers below 4096, each once.
+fn cpu_list(text: &str) -> Result<CpuList, String> {
+    let bad = || format!("{text:?}: a list of CPUs such as 2, 0-3 or 0,4-5");
+    let mut cpus = Vec::new();
+    for part in text.split(',') {
+        let (first, last) = match part.split_once('-') {
+            Some((a, b)) => (a.trim(), b.trim()),
+            None => (part.trim(), part.trim()),
+        };
+        let first: usize = first.parse().map_err(|_| bad())?;
+        let last: usize = last.parse().map_err(|_| bad())?;
+        if first > last || last >= 4096 {
+            return Err(bad());
+        }
+        for cpu in first..=last {
+            if cpus.contains(&cpu) {
+                return Err(format!("{text:?}: CPU {cpu} is listed twice"));
+            }
+            cpus.push(cpu);
+        }
+    }
+    Ok(CpuList(cpus))
 }
 
 fn body_size(text: &str) -> Result<u64, String> {
@@ -318,7 +358,7 @@ pub struct BatchArgs {
     pub resume: bool,
     /// Judge on the `judge worker`s of this NATS server instead of here: the package is
     /// uploaded once, one job per submission is enqueued, results are collected as they come.
-    #[arg(long, value_name = "URL", conflicts_with_all = ["jobs", "fresh"])]
+    #[arg(long, value_name = "URL", conflicts_with_all = ["jobs", "fresh", "cpus"])]
     pub nats: Option<String>,
     #[command(flatten)]
     pub judge: JudgeArgs,
@@ -343,6 +383,19 @@ pub struct VerifyArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_lists_in_every_form_and_bad_ones_refused() {
+        assert_eq!(cpu_list("2"), Ok(CpuList(vec![2])));
+        assert_eq!(cpu_list("0-3"), Ok(CpuList(vec![0, 1, 2, 3])));
+        assert_eq!(cpu_list("0,4-5"), Ok(CpuList(vec![0, 4, 5])));
+        for bad in ["", "x", "3-1", "1-", "-1", "1,,2", "99999"] {
+            assert!(cpu_list(bad).is_err(), "{bad}");
+        }
+        assert!(cpu_list("1,0-2")
+            .unwrap_err()
+            .contains("CPU 1 is listed twice"));
+    }
 
     #[test]
     fn times_in_every_accepted_form() {

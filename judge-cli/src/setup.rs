@@ -68,5 +68,11 @@ pub fn pool_queued(sandbox: Sandbox, args: &JudgeArgs, more: usize) -> Result<Po
     }
     config.queue = 2 * config.workers + more;
     config.reuse = !args.fresh;
-    Ok(Pool::new(Arc::new(sandbox), config)?)
+    config.cpus = args.cpus.clone().map(|c| c.0);
+    Pool::new(Arc::new(sandbox), config).map_err(|e| match args.cpus {
+        Some(_) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            Failure::Usage(format!("--cpus: {e}"))
+        }
+        _ => e.into(),
+    })
 }

@@ -378,3 +378,71 @@ fn sigterm_finishes_the_job_held_and_a_second_sigterm_hands_it_back() {
     let result = nats::result_of(&server, &held).unwrap();
     assert_eq!(result["worker"], "third", "{result}");
 }
+
+#[test]
+fn judge_serve_with_nats_has_its_submissions_judged_by_workers_with_their_events() {
+    if !ready() {
+        return;
+    }
+    use std::io::{BufRead, BufReader};
+    let nats_server = NatsServer::start();
+    let worker = Worker::start(&nats_server, "remote", 1, "30s");
+    let dir = problems();
+    let server = common::server::Server::start(&[
+        "--problems",
+        dir.to_str().unwrap(),
+        "--nats",
+        &nats_server.url(),
+        "--jobs",
+        "1",
+    ]);
+    let different = dir.join("different/submissions");
+    for (file, verdict) in [
+        ("accepted/different.cpp", "AC"),
+        ("wrong_answer/sum.c", "WA"),
+    ] {
+        let source = std::fs::read_to_string(different.join(file)).unwrap();
+        let name = Path::new(file).file_name().unwrap().to_str().unwrap();
+        let response = server
+            .post("/submissions")
+            .json(&serde_json::json!({"problem": "different", "source": source, "filename": name}))
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 202);
+        let created: Value = response.json().unwrap();
+        let id = created["id"].as_str().unwrap().to_owned();
+        // The event stream: compiled, each test, done, as when judged locally.
+        let stream = server
+            .get(&format!("/submissions/{id}/events"))
+            .send()
+            .unwrap();
+        let mut names = Vec::new();
+        for line in BufReader::new(stream).lines() {
+            if let Some(name) = line.unwrap().strip_prefix("event: ") {
+                names.push(name.to_owned());
+            }
+        }
+        assert_eq!(
+            names.first().map(String::as_str),
+            Some("compiled"),
+            "{names:?}"
+        );
+        assert_eq!(names.last().map(String::as_str), Some("done"), "{names:?}");
+        let tests = names.iter().filter(|n| *n == "test").count();
+        let doc: Value = server
+            .get(&format!("/submissions/{id}"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(doc["status"], "done", "{doc}");
+        assert_eq!(doc["verdict"], verdict, "{doc}");
+        assert_eq!(doc["tests"].as_array().unwrap().len(), tests, "{doc}");
+        assert!(tests >= 1, "{doc}");
+    }
+    // The worker judged both; the server enqueued them.
+    let judged = worker.log().matches(": judging job=").count();
+    assert_eq!(judged, 2, "{}", worker.log());
+    let log = std::fs::read_to_string(&server.log).unwrap();
+    assert_eq!(log.matches("enqueued on NATS").count(), 2, "{log}");
+}

@@ -104,6 +104,7 @@ pub fn languages(
             workers: 1,
             reuse: true,
             queue: 2,
+            cpus: None,
         },
     )
     .map_err(io("start a pool"))?;

@@ -116,6 +116,7 @@ pub fn layers(
             workers: 1,
             reuse: false,
             queue: per_round.max(1),
+            cpus: None,
         },
     )
     .map_err(|e| BenchError::Io {
@@ -128,6 +129,7 @@ pub fn layers(
             workers: 1,
             reuse: true,
             queue: per_round.max(1),
+            cpus: None,
         },
     )
     .map_err(|e| BenchError::Io {
@@ -273,6 +275,7 @@ pub fn throughput(
                 workers: n,
                 reuse,
                 queue: 2 * n,
+                cpus: None,
             },
         )
         .map_err(|e| BenchError::Io {

@@ -106,6 +106,10 @@ pub struct PoolConfig {
     pub reuse: bool,
     /// Jobs waiting at most; submitting blocks beyond.
     pub queue: usize,
+    /// The CPUs the workers own, worker `i` the `i`-th modulo their number (default: every CPU
+    /// this process may use). Two pools on one machine (two `judge worker` processes) share
+    /// no CPU only when given disjoint lists.
+    pub cpus: Option<Vec<usize>>,
 }
 
 impl Default for PoolConfig {
@@ -115,6 +119,7 @@ impl Default for PoolConfig {
             workers,
             reuse: true,
             queue: 2 * workers,
+            cpus: None,
         }
     }
 }
@@ -156,9 +161,29 @@ impl<R> Ticket<R> {
 }
 
 impl Pool {
-    /// Start the workers. Worker `i` owns CPU `i` modulo the CPUs this process may use.
+    /// Start the workers. Worker `i` owns the `i`-th CPU of `config.cpus`, or of the CPUs this
+    /// process may use, modulo their number. A CPU asked for that this process may not use is
+    /// an error naming it.
     pub fn new(sandbox: Arc<Sandbox>, config: PoolConfig) -> io::Result<Pool> {
-        let cpus = allowed_cpus();
+        let allowed = allowed_cpus();
+        let cpus = match &config.cpus {
+            None => allowed,
+            Some(asked) => {
+                if asked.is_empty() {
+                    return Err(io::Error::new(io::ErrorKind::InvalidInput, "no CPU given"));
+                }
+                if let Some(cpu) = asked.iter().find(|c| !allowed.contains(c)) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!(
+                            "CPU {cpu} is not one this process may use (it may use {})",
+                            cpu_list(&allowed)
+                        ),
+                    ));
+                }
+                asked.clone()
+            }
+        };
         let workers = config.workers.max(1);
         let (sender, receiver) = bounded::<Job>(config.queue.max(1));
         let mut threads = Vec::with_capacity(workers);
@@ -493,6 +518,24 @@ impl Worker {
     }
 }
 
+/// `0-3,6` for CPUs 0, 1, 2, 3 and 6.
+pub fn cpu_list(cpus: &[usize]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < cpus.len() {
+        let mut j = i;
+        while j + 1 < cpus.len() && cpus[j + 1] == cpus[j] + 1 {
+            j += 1;
+        }
+        parts.push(match i == j {
+            true => cpus[i].to_string(),
+            false => format!("{}-{}", cpus[i], cpus[j]),
+        });
+        i = j + 1;
+    }
+    parts.join(",")
+}
+
 /// The CPUs this process may run on; worker `i` has the `i`-th (modulo their number).
 pub(crate) fn allowed_cpus() -> Vec<usize> {
     let Ok(set) = nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0)) else {
@@ -506,6 +549,14 @@ pub(crate) fn allowed_cpus() -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_lists_are_written_as_ranges() {
+        assert_eq!(cpu_list(&[0, 1, 2, 3, 6]), "0-3,6");
+        assert_eq!(cpu_list(&[1]), "1");
+        assert_eq!(cpu_list(&[0, 2, 4, 5]), "0,2,4-5");
+        assert_eq!(cpu_list(&[]), "");
+    }
 
     #[test]
     fn this_process_may_use_some_cpu() {

@@ -48,6 +48,7 @@ pub fn pool(workers: usize, reuse: bool) -> judge_engine::pool::Pool {
             workers,
             reuse,
             queue: 2 * workers,
+            cpus: None,
         },
     )
     .expect("pool")

@@ -82,6 +82,7 @@ pub fn run(args: &BatchArgs, url: &str) -> Result<Done, Failure> {
                         limits: limits.clone(),
                         checker: args.judge.checker.clone(),
                         run_all: false,
+                        events: false,
                     };
                     let payload = serde_json::to_vec(&job).unwrap_or_default();
                     if payload.len() > max_payload {

@@ -17,8 +17,9 @@
 //!   value = an [`Attempt`]: who took the job and when, and why it handed it back if it did.
 //! - Object store [`PACKAGES_BUCKET`] (`JUDGE_PACKAGES`): a problem package as an archive
 //!   (tar, tar.gz or zip), named by the SHA-256 of its bytes in lowercase hex.
-//! - Subject `judge.events.<job id>` ([`events_subject`]): core NATS, best effort: a worker
-//!   publishes `compiled` and `test` events of the job as it judges (for `judge serve --nats`).
+//! - Subject `judge.events.<job id>` ([`events_subject`]): core NATS, best effort: for a job
+//!   that asks (`events: true`), the worker publishes its `compiled` and `test` events as it
+//!   judges (`judge serve --nats` does; a batch does not).
 //!
 //! # Messages (JSON)
 //! - A job ([`Job`]): its id (`<batch id>.<n>`), the package's hash, the language profile's
@@ -96,6 +97,9 @@ pub struct Job {
     pub checker: Option<String>,
     #[serde(default)]
     pub run_all: bool,
+    /// Publish the job's events on [`events_subject`] while judging it.
+    #[serde(default)]
+    pub events: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -365,6 +369,7 @@ mod tests {
             },
             checker: None,
             run_all: false,
+            events: false,
         };
         let text = serde_json::to_string(&job).unwrap();
         let back: Job = serde_json::from_str(&text).unwrap();

@@ -19,7 +19,7 @@ use judge_engine::judge::{Event, JudgeError, Options};
 use judge_engine::limits::{self, Source};
 use judge_engine::pool::Pool;
 use judge_engine::profile::ProfileSet;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::package::{Packages, Unavailable};
 use super::{Attempt, Job, JobResult, Store, MAX_ATTEMPTS, RESULTS_BUCKET, RETRY_FOR};
@@ -51,6 +51,7 @@ pub fn run(args: &WorkerArgs) -> Result<Done, Failure> {
         output_limit: None,
         jobs: args.jobs,
         fresh: args.fresh,
+        cpus: args.cpus.clone(),
         checker: None,
         profiles: args.profiles.clone(),
         wall_limit: None,
@@ -175,10 +176,7 @@ async fn work(
                         continue;
                     };
                     let worker = worker.clone();
-                    tasks.spawn(async move {
-                        handle(&worker, message).await;
-                        drop(permit);
-                    });
+                    tasks.spawn(async move { handle(&worker, message, permit).await });
                 }
                 Err(e) => {
                     tracing::debug!(error = %e, "pull ended");
@@ -201,8 +199,10 @@ enum Outcome {
     HandBack(String),
 }
 
-/// One delivery of one job, from taking it to its ack.
-async fn handle(worker: &Arc<Worker>, message: Message) {
+/// One delivery of one job, from taking it to its ack. The slot (`permit`) is given back as
+/// soon as the judging is over, so that the next job is pulled while this one's result is
+/// stored and acked.
+async fn handle(worker: &Arc<Worker>, message: Message, permit: OwnedSemaphorePermit) {
     let delivery = message.info().map_or(1, |i| i.delivered);
     let job = match serde_json::from_slice::<Job>(&message.payload) {
         Ok(job) if super::is_job_id(&job.id) => job,
@@ -219,7 +219,9 @@ async fn handle(worker: &Arc<Worker>, message: Message) {
         }
     };
     let id = job.id.clone();
-    if let Ok(Some(_)) = worker.store.results.get(&id).await {
+    // A job delivered again may have been judged meanwhile (by a worker that stalled, or
+    // whose ack was lost).
+    if delivery > 1 && matches!(worker.store.results.get(&id).await, Ok(Some(_))) {
         tracing::info!(job = %id, delivery, "already judged: acked without judging");
         ack(&message, &id).await;
         return;
@@ -258,6 +260,7 @@ async fn handle(worker: &Arc<Worker>, message: Message) {
         }
         outcome
     };
+    drop(permit);
     match outcome {
         Outcome::HandBack(reason) => {
             tracing::warn!(job = %id, reason = %reason, "handed back");
@@ -426,12 +429,15 @@ async fn judge(worker: &Arc<Worker>, job: Job) -> Outcome {
     let events = {
         let (client, subject) = (worker.client.clone(), super::events_subject(&job.id));
         let runtime = tokio::runtime::Handle::current();
+        let wanted = job.events;
         move |name: &'static str, data: serde_json::Value| {
+            if !wanted {
+                return;
+            }
             let body = serde_json::json!({"event": name, "data": data}).to_string();
-            let (client, subject) = (client.clone(), subject.clone());
-            runtime.spawn(async move {
-                let _ = client.publish(subject, body.into()).await;
-            });
+            // In order, on the connection that later stores the result (this is a judging
+            // thread, outside the runtime, so it may block on it; publishing only queues).
+            let _ = runtime.block_on(client.publish(subject.clone(), body.into()));
         }
     };
     let worker = worker.clone();
@@ -575,4 +581,100 @@ fn write_files(dir: &Path, job: &Job) -> Result<PathBuf, String> {
         true => dir.join(&job.files[0].path),
         false => dir.to_path_buf(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nats::{JobFile, JobLimits};
+
+    fn job(files: Vec<JobFile>, single: bool) -> Job {
+        Job {
+            id: "b.1".into(),
+            package: "00".repeat(32),
+            language: "c".into(),
+            submission: "/s/a.c".into(),
+            files,
+            single,
+            limits: JobLimits::default(),
+            checker: None,
+            run_all: false,
+            events: false,
+        }
+    }
+
+    #[test]
+    fn a_jobs_files_are_written_below_its_directory_and_nowhere_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = job(vec![JobFile::new("a.c", b"int main(){}")], true);
+        let path = write_files(&dir.path().join("one"), &one).unwrap();
+        assert_eq!(path, dir.path().join("one/a.c"));
+        assert_eq!(std::fs::read(&path).unwrap(), b"int main(){}");
+        let tree = job(
+            vec![
+                JobFile::new("main.py", b"import lib.x"),
+                JobFile::new("lib/x.py", b"y = 1"),
+            ],
+            false,
+        );
+        let path = write_files(&dir.path().join("tree"), &tree).unwrap();
+        assert_eq!(path, dir.path().join("tree"));
+        assert_eq!(std::fs::read(path.join("lib/x.py")).unwrap(), b"y = 1");
+        for (bad, single) in [
+            ("../escape.c", true),
+            ("/etc/passwd", true),
+            ("d/a.c", true),
+            ("a/../../b.c", false),
+        ] {
+            let err = write_files(
+                &dir.path().join("bad"),
+                &job(vec![JobFile::new(bad, b"x")], single),
+            )
+            .unwrap_err();
+            assert!(err.contains("not a plain relative path"), "{bad}: {err}");
+        }
+        assert!(!dir.path().join("escape.c").exists());
+        let mut not_base64 = job(vec![JobFile::new("a.c", b"x")], true);
+        not_base64.files[0].data = "***".into();
+        assert!(write_files(&dir.path().join("b64"), &not_base64)
+            .unwrap_err()
+            .contains("not base64"));
+        assert!(write_files(&dir.path().join("none"), &job(vec![], true)).is_err());
+    }
+
+    #[test]
+    fn a_jobs_limits_are_checked_as_flags_are() {
+        let base = Options {
+            time_limit: None,
+            memory_limit: None,
+            output_limit: None,
+            run_all: false,
+            wall_limit: None,
+            transcript: false,
+            constants: false,
+            entry_point: None,
+            cache: None,
+            cancel: None,
+        };
+        let mut j = job(vec![JobFile::new("a.c", b"x")], true);
+        j.limits = JobLimits {
+            time_limit_ms: Some(1500),
+            memory_limit: Some(64 << 20),
+            output_limit: None,
+            wall_limit_ms: Some(4000),
+        };
+        j.run_all = true;
+        let options = job_options(&base, &j).unwrap();
+        assert_eq!(options.time_limit, Some(Duration::from_millis(1500)));
+        assert_eq!(options.wall_limit, Some(Duration::from_secs(4)));
+        assert_eq!(options.memory_limit, Some(64 << 20));
+        assert!(options.run_all && options.output_limit.is_none());
+        j.limits.time_limit_ms = Some(0);
+        let err = job_options(&base, &j).unwrap_err();
+        assert!(err.starts_with("job b.1 time_limit_ms: "), "{err}");
+        j.limits.time_limit_ms = None;
+        j.limits.memory_limit = Some(u64::MAX);
+        let err = job_options(&base, &j).unwrap_err();
+        assert!(err.starts_with("job b.1 memory_limit: "), "{err}");
+    }
 }

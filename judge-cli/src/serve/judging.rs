@@ -32,6 +32,8 @@ use serde_json::{json, Value};
 use super::journal;
 use super::metrics::Metrics;
 use super::problems::Problems;
+use super::remote::Remote;
+use crate::nats::JobFile;
 use crate::report::{CompileJson, TestJson};
 
 /// Finished submissions kept for `GET /submissions/ID` at most; past a tenth more, the oldest
@@ -121,7 +123,7 @@ pub struct Submission {
     events: Mutex<Vec<(&'static str, Value)>>,
     /// The number of events, for readers waiting for more.
     count: tokio::sync::watch::Sender<usize>,
-    cancel: Arc<AtomicBool>,
+    pub(super) cancel: Arc<AtomicBool>,
     source: Mutex<Option<Source>>,
     queued: Instant,
 }
@@ -141,7 +143,7 @@ impl Submission {
         })
     }
 
-    fn push(&self, name: &'static str, data: Value) {
+    pub(super) fn push(&self, name: &'static str, data: Value) {
         let mut events = lock(&self.events);
         events.push((name, data));
         let n = events.len();
@@ -194,6 +196,18 @@ impl Submission {
     }
 }
 
+/// Where problems and finished submissions are, how many may wait, who judges.
+pub struct JudgingConfig<'a> {
+    /// `--problems`.
+    pub problems_dir: Option<PathBuf>,
+    /// Submissions waiting at most.
+    pub queue: usize,
+    /// `--state`.
+    pub state: Option<&'a Path>,
+    /// `--nats`.
+    pub remote: Option<Remote>,
+}
+
 /// The judging API's state.
 #[derive(Debug)]
 pub struct Judging {
@@ -209,6 +223,8 @@ pub struct Judging {
     next: AtomicU64,
     /// Where every finished submission is appended and synced (`--state`), if anywhere.
     journal: Option<Mutex<std::fs::File>>,
+    /// `--nats`: submissions are judged by workers through NATS, not on the pool.
+    remote: Option<Remote>,
 }
 
 impl Judging {
@@ -217,11 +233,15 @@ impl Judging {
         pool: Arc<Pool>,
         profiles: Arc<ProfileSet>,
         options: Options,
-        problems_dir: Option<PathBuf>,
-        queue: usize,
         metrics: Arc<Metrics>,
-        state: Option<&Path>,
+        config: JudgingConfig<'_>,
     ) -> Result<Arc<Judging>, crate::Failure> {
+        let JudgingConfig {
+            problems_dir,
+            queue,
+            state,
+            remote,
+        } = config;
         let dirs = pool.sandbox().dirs();
         let (journal, kept) = match state {
             Some(dir) => {
@@ -250,11 +270,17 @@ impl Judging {
             metrics,
             next: AtomicU64::new(0),
             journal,
+            remote,
         });
         let (sender, receiver) = crossbeam_channel::bounded::<Arc<Submission>>(queue);
         *lock(&judging.queue) = Some(sender);
         let mut threads = lock(&judging.threads);
-        for i in 0..judging.pool.workers() {
+        // Locally, one submission per pool worker; through NATS, as many as wait on workers.
+        let count = match judging.remote {
+            Some(_) => super::remote::IN_FLIGHT,
+            None => judging.pool.workers(),
+        };
+        for i in 0..count {
             let judging = judging.clone();
             let receiver = receiver.clone();
             threads.push(
@@ -460,6 +486,13 @@ impl Judging {
         let waited = submission.queued.elapsed();
         self.metrics.started(waited);
         let started = Instant::now();
+        if let Some(remote) = &self.remote {
+            let (state, label, cpu) = self.judge_remote(remote, submission);
+            self.metrics.judged(&label, cpu, started.elapsed());
+            tracing::info!(submission = %submission.id, outcome = %label, "judged");
+            self.finish(submission, state);
+            return;
+        }
         let outcome = self.judge_source(submission);
         let cancelled = submission.cancel.load(Ordering::SeqCst);
         let (state, label, cpu) = match outcome {
@@ -477,6 +510,23 @@ impl Judging {
         self.metrics.judged(&label, cpu, started.elapsed());
         tracing::info!(submission = %submission.id, outcome = %label, "judged");
         self.finish(submission, state);
+    }
+
+    /// Judge on a worker through NATS (`--nats`).
+    fn judge_remote(&self, remote: &Remote, submission: &Submission) -> (State, String, Duration) {
+        let failed = |e: String| (State::Failed(e), "failed".to_owned(), Duration::ZERO);
+        let Some(dir) = self.problems.dir(&submission.problem) else {
+            return failed(format!("problem {}: gone", submission.problem));
+        };
+        let Some(source) = lock(&submission.source).take() else {
+            return failed("the submission's source is gone".to_owned());
+        };
+        let files = source
+            .files
+            .iter()
+            .map(|(path, text)| JobFile::new(&path.to_string_lossy(), text.as_bytes()))
+            .collect();
+        remote.judge(submission, &dir, &source.profile, files, source.single)
     }
 
     fn judge_source(

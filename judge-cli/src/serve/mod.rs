@@ -20,6 +20,7 @@ mod journal;
 mod judging;
 mod metrics;
 mod problems;
+mod remote;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -96,14 +97,21 @@ pub fn run(args: &ServeArgs) -> Result<Done, Failure> {
         },
     ));
     let metrics = Arc::new(metrics::Metrics::new(pool.clone(), store.clone()));
+    let remote = match &args.nats {
+        Some(url) => Some(remote::Remote::connect(url, &options)?),
+        None => None,
+    };
     let judging = judging::Judging::start(
         pool.clone(),
         profiles,
         options,
-        args.problems.clone(),
-        args.queue as usize,
         metrics.clone(),
-        args.state.as_deref(),
+        judging::JudgingConfig {
+            problems_dir: args.problems.clone(),
+            queue: args.queue as usize,
+            state: args.state.as_deref(),
+            remote,
+        },
     )?;
     let server = Arc::new(Server {
         executor: Executor::new(pool, store, config),

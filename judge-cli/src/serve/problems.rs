@@ -46,6 +46,10 @@ impl Problems {
     }
 
     /// Where the package `id` is, if the server has one.
+    pub fn dir(&self, id: &str) -> Option<PathBuf> {
+        self.find(id)
+    }
+
     fn find(&self, id: &str) -> Option<PathBuf> {
         if is_upload_id(id) {
             let uploaded = self.uploads.path().join(id);
