@@ -126,6 +126,12 @@ impl Progress {
         }
     }
 
+    /// `n` tests judged elsewhere (a worker's result).
+    pub fn tests_done(&self, n: usize) {
+        let done = self.tests.fetch_add(n, Ordering::Relaxed) + n;
+        self.bar.set_message(done.to_string());
+    }
+
     pub fn submission_done(&self) {
         self.bar.inc(1);
     }

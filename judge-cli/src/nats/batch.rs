@@ -24,6 +24,8 @@ use crate::{Done, Failure};
 
 /// Quiet this long: ask for the missing results directly.
 const SWEEP_AFTER: Duration = Duration::from_secs(5);
+/// No result for this long: say so on stderr (and again as long as it lasts).
+const QUIET_NOTE: Duration = Duration::from_secs(60);
 /// Jobs published before their acknowledgements are awaited.
 const PUBLISH_WINDOW: usize = 256;
 
@@ -126,7 +128,18 @@ pub fn run(args: &BatchArgs, url: &str) -> Result<Done, Failure> {
             "judge: batch {batch}: {} jobs enqueued on {url}",
             waiting.len()
         );
+        let mut quiet = std::time::Instant::now();
+        let mut noted = quiet;
         while !waiting.is_empty() {
+            if quiet.elapsed() >= QUIET_NOTE && noted.elapsed() >= QUIET_NOTE {
+                eprintln!(
+                    "judge: batch {batch}: {} results still to come, none for {} s (is a \
+                     `judge worker --nats {url}` running?)",
+                    waiting.len(),
+                    quiet.elapsed().as_secs()
+                );
+                noted = std::time::Instant::now();
+            }
             let entry = tokio::time::timeout(SWEEP_AFTER, watch.next()).await;
             let found = match entry {
                 Ok(Some(Ok(entry))) => vec![entry.value],
@@ -148,9 +161,11 @@ pub fn run(args: &BatchArgs, url: &str) -> Result<Done, Failure> {
                 let Some(index) = waiting.remove(&result.id) else {
                     continue;
                 };
+                quiet = std::time::Instant::now();
                 let mut record = result.record;
                 // The report's key is this batch's, whatever a worker says.
                 record.submission = plan.planned[index].submission.key.clone();
+                progress.tests_done(record.tests.len());
                 progress.submission_done();
                 if plan.record(index, record).is_break() {
                     return Ok(());

@@ -9,7 +9,8 @@
 //!   job id), so a publish retried after a lost acknowledgement enqueues once.
 //! - Consumer [`CONSUMER`] (`judge-workers`): durable, pull, explicit acks, `AckWait`
 //!   30 s (`judge worker --ack-wait` when the worker creates it),
-//!   `MaxDeliver` = [`MAX_ATTEMPTS`] + 1. Every worker of every machine pulls from it.
+//!   `MaxDeliver` = [`MAX_DELIVER`] ([`MAX_ATTEMPTS`] judgings, then deliveries that only store
+//!   the IE). Every worker of every machine pulls from it.
 //! - Key-value bucket [`RESULTS_BUCKET`] (`JUDGE_RESULTS`): key = job id, value = a
 //!   [`JobResult`]. Written only with `create` (fails when the key exists), so the first
 //!   result stored is the one result; kept [`RESULTS_TTL`].
@@ -37,7 +38,11 @@
 //! - A worker that dies or stalls stops sending progress: after `AckWait` JetStream delivers
 //!   the job again, to any worker. A job delivered more than [`MAX_ATTEMPTS`] times is not
 //!   judged again: the worker holding it stores an IE result listing each attempt (worker,
-//!   time, why it ended if known). `MaxDeliver` is one more than that, for that last delivery.
+//!   time, why it ended if known). `MaxDeliver` leaves three deliveries for that.
+//! - A worker that finds, when its judging ends, that it did not run for longer than
+//!   `AckWait` (stopped, frozen) neither stores nor acks: the job was delivered again and is
+//!   judged afresh (the stalled judging's wall time is not to be trusted). A result that
+//!   loses the `create` race is dropped as well.
 //! - A package missing from the store is an IE naming it. An engine error is the
 //!   submission's IE, as in a local batch. Failures to reach the server are retried (the
 //!   client reconnects by itself); a worker on SIGTERM stops taking jobs and finishes those it
@@ -64,6 +69,8 @@ pub const ATTEMPTS_BUCKET: &str = "JUDGE_ATTEMPTS";
 pub const PACKAGES_BUCKET: &str = "JUDGE_PACKAGES";
 /// How many deliveries of a job are judged before it ends as IE.
 pub const MAX_ATTEMPTS: i64 = 3;
+/// The consumer's `MaxDeliver`: the judgings, then three chances to store the IE.
+pub const MAX_DELIVER: i64 = MAX_ATTEMPTS + 3;
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
 pub const RESULTS_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The largest package a worker downloads (the unpacked size has its own bound).
@@ -286,7 +293,7 @@ impl Store {
                     description: Some("judge workers".to_owned()),
                     ack_policy: consumer::AckPolicy::Explicit,
                     ack_wait,
-                    max_deliver: MAX_ATTEMPTS + 1,
+                    max_deliver: MAX_DELIVER,
                     max_ack_pending: 100_000,
                     ..Default::default()
                 },

@@ -197,6 +197,8 @@ enum Outcome {
     Record(Box<Record>, Option<serde_json::Value>),
     /// Hand it back (NAK) with this reason.
     HandBack(String),
+    /// This worker did not run for this long, past `AckWait`: the job is another worker's now.
+    Lapsed(Duration),
 }
 
 /// One delivery of one job, from taking it to its ack. The slot (`permit`) is given back as
@@ -262,6 +264,15 @@ async fn handle(worker: &Arc<Worker>, message: Message, permit: OwnedSemaphorePe
     };
     drop(permit);
     match outcome {
+        Outcome::Lapsed(gap) => {
+            // Neither stored nor acked: the delivery that replaced this one is judged afresh.
+            tracing::warn!(
+                job = %id,
+                stalled_s = gap.as_secs_f64(),
+                "this worker stalled past the ack wait and the job was delivered again: this \
+                 late result is dropped"
+            );
+        }
         Outcome::HandBack(reason) => {
             tracing::warn!(job = %id, reason = %reason, "handed back");
             let _ = message.ack_with(AckKind::Nak(None)).await;
@@ -294,6 +305,9 @@ async fn handle(worker: &Arc<Worker>, message: Message, permit: OwnedSemaphorePe
 }
 
 /// Run `judging`, telling JetStream every third of `AckWait` that the job is in progress.
+/// Answers the outcome, or [`Outcome::Lapsed`] when this worker went longer than `AckWait`
+/// without running (stopped, frozen): JetStream has then given the job to another worker, and
+/// this judging's measurements (its wall time most of all) are not to be trusted.
 async fn with_progress(
     message: &Message,
     ack_wait: Duration,
@@ -302,15 +316,30 @@ async fn with_progress(
     let period = (ack_wait / 3).max(Duration::from_millis(100));
     tokio::pin!(judging);
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-    loop {
+    let mut last = Instant::now();
+    let mut lapsed = Duration::ZERO;
+    let mut note = |last: &mut Instant| {
+        let gap = last.elapsed();
+        if gap > ack_wait {
+            lapsed = lapsed.max(gap);
+        }
+        *last = Instant::now();
+    };
+    let outcome = loop {
         tokio::select! {
-            outcome = &mut judging => return outcome,
+            outcome = &mut judging => break outcome,
             _ = ticks.tick() => {
+                note(&mut last);
                 if let Err(e) = message.ack_with(AckKind::Progress).await {
                     tracing::debug!(error = %e, "an in-progress ack failed");
                 }
             }
         }
+    };
+    note(&mut last);
+    match lapsed.is_zero() {
+        true => outcome,
+        false => Outcome::Lapsed(lapsed),
     }
 }
 
