@@ -66,6 +66,7 @@ fn layers(c: &mut Criterion) {
             tmp_size: 16 << 20,
             cpus: None,
             syscalls: SyscallFilter::base(),
+            network: judge_engine::sandbox::Network::None,
         },
     )
     .unwrap();

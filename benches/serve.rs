@@ -36,6 +36,7 @@ fn serve(c: &mut Criterion) {
         tmp_size: config.tmp_size,
         cpus: None,
         syscalls: config.syscalls.clone(),
+        network: judge_engine::sandbox::Network::None,
     };
     let executor = Executor::new(pool.clone(), store, config);
     let request = |json: &str| -> Request { serde_json::from_str(json).unwrap() };

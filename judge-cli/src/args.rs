@@ -173,6 +173,15 @@ pub struct JudgeArgs {
     /// Compile every submission from scratch, without precompiled headers.
     #[arg(long)]
     pub no_cache: bool,
+    /// The submission's network: none (no interface up) or loopback (its own 127.0.0.1 and
+    /// ::1, nothing else) (default: its profile's `run.network`, else none).
+    #[arg(long, value_parser = network)]
+    pub network: Option<judge_engine::sandbox::Network>,
+}
+
+fn network(text: &str) -> Result<judge_engine::sandbox::Network, String> {
+    judge_engine::sandbox::Network::parse(text)
+        .ok_or_else(|| format!("{text:?}: write none or loopback"))
 }
 
 #[derive(Debug, Args)]

@@ -51,6 +51,7 @@ pub fn options(args: &JudgeArgs, run_all: bool) -> Result<Options, Failure> {
         entry_point: None,
         cache,
         cancel: None,
+        network: args.network,
     })
 }
 

@@ -27,6 +27,7 @@ const SUITES: &[&str] = &[
     "sandbox_lifecycle",
     "pool",
     "soak",
+    "network",
     "serve_gojudge",
 ];
 

@@ -151,6 +151,7 @@ pub fn layers(
         tmp_size: 16 << 20,
         cpus: None,
         syscalls: SyscallFilter::base(),
+        network: crate::sandbox::Network::None,
     };
     let on_pool = |pool: &Pool, n: usize| {
         let tickets: Vec<_> = (0..n)

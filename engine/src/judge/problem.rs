@@ -248,6 +248,7 @@ impl Problem {
                 .map(|_| AtomicBool::new(false))
                 .collect(),
             cancel: options.cancel.clone(),
+            network: options.network.unwrap_or(profile.run().limits().network),
         });
         let ran = TestRun::all(&run, pool, events);
         if options.cancelled() {

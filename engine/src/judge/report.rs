@@ -40,6 +40,9 @@ pub struct Options {
     /// Set to stop judging: tests not started are not run, and the judgement ends with
     /// [`JudgeError::Cancelled`](super::JudgeError::Cancelled) (a front end's cancel button).
     pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// The submission's network, over its profile's `run.network` (`none` by default); the
+    /// compiler, validators and interactors never have one.
+    pub network: Option<crate::sandbox::Network>,
 }
 
 impl Options {

@@ -34,6 +34,8 @@ pub(super) struct TestRun {
     pub(super) failed: Vec<AtomicBool>,
     /// Set when judging is cancelled: no further test starts.
     pub(super) cancel: Option<Arc<AtomicBool>>,
+    /// The submission's network (its options' over its profile's).
+    pub(super) network: crate::sandbox::Network,
 }
 
 impl TestRun {

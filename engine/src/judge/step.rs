@@ -139,6 +139,7 @@ impl Step {
             tmp_size: self.limits.tmp_size,
             cpus: None,
             syscalls: self.syscalls,
+            network: self.limits.network,
         };
         (layout, cmd)
     }

@@ -24,12 +24,14 @@ impl TestRun {
     /// The submission's sandbox limits for one test: alone, or one side of an interactive pair.
     fn sandbox_limits(&self) -> Limits {
         let run = self.profile.run().limits();
-        match self.problem.checking {
+        let mut limits = match self.problem.checking {
             Checking::Interactive { .. } => {
                 limits::interactive_run(&self.limits, run, self.cgroups, self.wall_limit)
             }
             _ => limits::test_run(&self.limits, run, self.cgroups, self.wall_limit),
-        }
+        };
+        limits.network = self.network;
+        limits
     }
 
     /// Run and check the `index`th test: once, or pass after pass on a multi-pass problem.

@@ -321,6 +321,7 @@ fn run(time_factor: f64, address_space_limit: bool) -> RunLimits {
         processes: 4,
         address_space_limit,
         time_factor,
+        network: crate::sandbox::Network::None,
     }
 }
 

@@ -434,6 +434,15 @@ fn run_step(cx: &Ctx<'_>, raw: RawRun, mounts: &[Mount]) -> Result<RunStep, Prof
         return Err(cx.bad("run.memory_error", "must not be empty"));
     }
     let headroom = raw.heap_headroom_mib.unwrap_or(DEFAULT_HEAP_HEADROOM_MIB);
+    let network = match raw.network.as_deref() {
+        None => crate::sandbox::Network::None,
+        Some(text) => crate::sandbox::Network::parse(text).ok_or_else(|| {
+            cx.bad(
+                "run.network",
+                format!("{text:?} is not \"none\" or \"loopback\""),
+            )
+        })?,
+    };
     Ok(RunStep {
         memory_error: raw.memory_error,
         command: command(cx, "run.command", &raw.command, mounts)?,
@@ -443,6 +452,7 @@ fn run_step(cx: &Ctx<'_>, raw: RawRun, mounts: &[Mount]) -> Result<RunStep, Prof
             processes: limits::processes(cx.at("run.processes"), raw.processes.into())?,
             address_space_limit: raw.address_space_limit.unwrap_or(true),
             time_factor,
+            network,
         },
         heap_headroom_bytes: limits::headroom_mib(cx.at("run.heap_headroom_mib"), headroom)?,
         prepared: raw

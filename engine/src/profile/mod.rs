@@ -44,6 +44,7 @@
 //! heap_headroom_mib = 64
 //! time_factor = 1.0                # optional, multiplies the problem's time limit
 //! memory_error = "java.lang.OutOfMemoryError"  # optional: this on stderr of a failed run = MLE
+//! network = "none"                 # optional: "loopback" brings up the run's own lo
 //! env = {}
 //! syscalls = { base = true, extra = [] }   # the sandbox's base list plus `extra`
 //! ```
@@ -126,6 +127,8 @@ pub struct RunLimits {
     pub address_space_limit: bool,
     /// Multiplies the problem's time limit (1.0 unless the profile says otherwise).
     pub time_factor: f64,
+    /// The run's network (`run.network`: `"none"`, the default, or `"loopback"`).
+    pub network: crate::sandbox::Network,
 }
 
 /// The compile step of a profile.

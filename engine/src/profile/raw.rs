@@ -84,6 +84,7 @@ pub struct RawRun {
     pub heap_headroom_mib: Option<u64>,
     pub time_factor: Option<f64>,
     pub memory_error: Option<String>,
+    pub network: Option<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     pub syscalls: Option<RawSyscalls>,
@@ -133,6 +134,7 @@ pub const RUN_KEYS: &[&str] = &[
     "heap_headroom_mib",
     "time_factor",
     "memory_error",
+    "network",
     "env",
     "syscalls",
     "prepared",

@@ -19,7 +19,7 @@
 //! 3. builds and enters the new root ([`MountPlan::enter`]), with the capabilities it holds in
 //!    its own user namespace only, and sets that namespace's limit of nested user namespaces
 //!    to 0;
-//! 4. sets the hostname, calls `setsid` (no controlling terminal, against TIOCSTI), asks for
+//! 4. sets the hostname, brings up `lo` for a loopback network, calls `setsid` (no controlling terminal, against TIOCSTI), asks for
 //!    SIGKILL on the parent's death, moves stdio to 0-2 and the sync socket to 3, closes the rest;
 //! 5. empties the capability bounding set and keeps only what its role needs ([`caps`]), sets
 //!    no_new_privs, makes itself non-dumpable, applies the rlimits, enters the working directory,
@@ -70,6 +70,8 @@ pub(crate) struct ChildContext<'a> {
     /// A reused environment: instead of forking a program, execute the engine's own binary
     /// (this descriptor) as the environment's init.
     pub init_exe: Option<RawFd>,
+    /// Bring up `lo` in the new network namespace (a loopback network).
+    pub loopback: bool,
 }
 
 /// Set up the sandbox, then become the reaper or the environment's init. Never returns.
@@ -112,6 +114,12 @@ pub(crate) fn run(ctx: &ChildContext) -> ! {
     // SAFETY: the hostname is NUL-terminated and its length is passed.
     let rc = unsafe { libc::sethostname(ctx.hostname.as_ptr(), ctx.hostname.count_bytes()) };
     step(sync, Stage::Hostname, rc as libc::c_long);
+    // The namespace's own loopback interface, with CAP_NET_ADMIN over this namespace only.
+    if ctx.loopback {
+        if let Err(errno) = sys::loopback_up() {
+            fail(sync, Stage::Loopback, 0, errno);
+        }
+    }
     // SAFETY: setsid takes no arguments.
     let rc = unsafe { libc::setsid() };
     step(sync, Stage::Setsid, rc as libc::c_long);

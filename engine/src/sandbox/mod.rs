@@ -45,7 +45,7 @@ pub use capture::Captured;
 pub use env::{Env, Layout};
 pub use error::{EnvError, HostStep, SandboxError};
 pub use seccomp::{FilterError, SyscallFilter};
-pub use spec::{system_mounts, Command, Limits, Mount, Spec, SpecError, Stdio};
+pub use spec::{system_mounts, Command, Limits, Mount, Network, Spec, SpecError, Stdio};
 pub use stage::Stage;
 
 /// Whether this process can run sandboxes (it must be root).

@@ -426,6 +426,9 @@ const PROGRAMS: usize = 4;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Allowlist,
+    /// The allowlist, with `AF_INET` and `AF_INET6` sockets besides `AF_UNIX`
+    /// ([`Network::Loopback`](super::Network::Loopback)).
+    Inet,
     AnySocket,
     Unconfined,
 }
@@ -440,6 +443,8 @@ pub struct SyscallFilter {
     programs: [BpfProgram; PROGRAMS],
     /// The reused-environment variant, compiled on first use for one pair of ids.
     env: std::sync::Mutex<Option<EnvPrograms>>,
+    /// The variant with internet sockets, compiled on first use (for a loopback network).
+    inet: std::sync::OnceLock<Box<SyscallFilter>>,
 }
 
 impl std::fmt::Debug for SyscallFilter {
@@ -535,7 +540,21 @@ impl SyscallFilter {
             kind,
             programs,
             env: std::sync::Mutex::new(None),
+            inet: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The filter a run with `network` gets: this one, or for a loopback network its variant
+    /// that also allows `AF_INET` and `AF_INET6` sockets (compiled once).
+    pub fn for_network(&self, network: super::Network) -> Result<&SyscallFilter, FilterError> {
+        if network == super::Network::None || self.kind != Kind::Allowlist {
+            return Ok(self);
+        }
+        if let Some(inet) = self.inet.get() {
+            return Ok(inet);
+        }
+        let built = Box::new(SyscallFilter::build(self.allowed.clone(), Kind::Inet)?);
+        Ok(self.inet.get_or_init(|| built))
     }
 
     /// The programs of this filter's reused-environment variant (see the module comment), as
@@ -615,9 +634,16 @@ fn compile_programs(
     )?;
     let mut sockets = BTreeMap::new();
     if kind != Kind::AnySocket {
+        let mut families = vec![libc::AF_UNIX];
+        if kind == Kind::Inet {
+            families.extend([libc::AF_INET, libc::AF_INET6]);
+        }
         for sysno in [Sysno::socket, Sysno::socketpair] {
-            let other_family = rule(vec![cond(0, SeccompCmpOp::Ne, libc::AF_UNIX as u64)?])?;
-            sockets.insert(sysno.id() as i64, vec![other_family]);
+            let other_family = families
+                .iter()
+                .map(|&f| cond(0, SeccompCmpOp::Ne, f as u64))
+                .collect::<Result<Vec<_>, _>>()?;
+            sockets.insert(sysno.id() as i64, vec![rule(other_family)?]);
         }
     }
     let sockets = compile(

@@ -210,7 +210,7 @@ pub(crate) fn launch(
     };
     let argv = ptrs(&spec.argv);
     let envp = ptrs(&spec.env);
-    let filters = spec.filter.fprogs();
+    let filters = spec.filter.for_network(spec.limits.network)?.fprogs();
     let ctx = ChildContext {
         sync: child_sock.as_raw_fd(),
         stdio: stdio.each_ref().map(|fd| fd.as_raw_fd()),
@@ -226,6 +226,7 @@ pub(crate) fn launch(
         envp: &envp,
         filters: &filters,
         init_exe: init_exe.as_ref().map(|fd| fd.as_raw_fd()),
+        loopback: spec.limits.network == super::Network::Loopback,
     };
     let into = cgroup
         .and_then(|c| c.clone_into_fd())

@@ -188,6 +188,38 @@ pub struct Limits {
     pub cpus: Option<String>,
     /// CPU bandwidth: `quota` of CPU time per `period`, over all the run's CPUs.
     pub cpu_quota: Option<crate::cgroup::CpuQuota>,
+    /// What the run's own network namespace offers (never the host's network).
+    pub network: Network,
+}
+
+/// The network inside a run. Every run has a network namespace of its own, so nothing of the
+/// host's network (its 127.0.0.1 included) is ever reachable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Network {
+    /// No interface is up, and sockets other than `AF_UNIX` answer `EAFNOSUPPORT`.
+    #[default]
+    None,
+    /// The namespace's `lo` is up, and `AF_INET`/`AF_INET6` sockets are allowed: a program can
+    /// serve and connect to itself on 127.0.0.1 and ::1, and reach nothing else.
+    Loopback,
+}
+
+impl Network {
+    /// `none` or `loopback`.
+    pub fn parse(text: &str) -> Option<Network> {
+        match text {
+            "none" => Some(Network::None),
+            "loopback" => Some(Network::Loopback),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Network::None => "none",
+            Network::Loopback => "loopback",
+        }
+    }
 }
 
 impl Default for Limits {
@@ -205,6 +237,7 @@ impl Default for Limits {
             tmp_size: 64 << 20,
             cpus: None,
             cpu_quota: None,
+            network: Network::None,
         }
     }
 }
@@ -451,6 +484,8 @@ pub enum SpecError {
     MountsInEnv,
     #[error("a run in a reused environment must use the environment's own system-call allowlist")]
     FilterNotEnv,
+    #[error("a run in a reused environment must use the environment's own network setting")]
+    NetworkNotEnv,
     #[error("CPU list {0:?} is not of the form \"0\", \"0-3\" or \"0,2-3\"")]
     BadCpuList(String),
 }

@@ -86,10 +86,12 @@ pub enum Stage {
     Ack,
     /// A reused environment's init setting itself up (signals, descriptors).
     InitSetup,
+    /// Bringing up `lo` in the run's network namespace (a loopback network).
+    Loopback,
 }
 
 impl Stage {
-    const ALL: [Stage; 35] = [
+    const ALL: [Stage; 36] = [
         Stage::WaitRelease,
         Stage::OpenSource,
         Stage::MountPrivate,
@@ -125,6 +127,7 @@ impl Stage {
         Stage::SwitchUser,
         Stage::Ack,
         Stage::InitSetup,
+        Stage::Loopback,
     ];
 
     /// The stage a record names, if the number is one of ours.
@@ -170,6 +173,7 @@ impl Stage {
             Stage::SwitchUser => "switch to the program's user",
             Stage::Ack => "answer the run request",
             Stage::InitSetup => "set up the environment's init",
+            Stage::Loopback => "bring up lo",
         }
     }
 }

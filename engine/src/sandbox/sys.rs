@@ -288,3 +288,38 @@ pub(crate) fn mount_flags(path: &CStr) -> Result<libc::c_ulong, i32> {
     let st = unsafe { st.assume_init() };
     Ok(st.f_flags as libc::c_ulong)
 }
+
+/// Bring up the loopback interface of the calling process's network namespace (needs
+/// CAP_NET_ADMIN over it). Raw system calls on the stack only: usable after clone.
+pub(crate) fn loopback_up() -> Result<(), i32> {
+    // SAFETY: socket with integer arguments.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(errno());
+    }
+    // SAFETY: ifreq is plain old data; all zeroes is a valid value.
+    let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (slot, byte) in request.ifr_name.iter_mut().zip(b"lo\0") {
+        *slot = *byte as libc::c_char;
+    }
+    // SAFETY: SIOCGIFFLAGS fills the ifreq on our stack, named by its NUL-terminated name.
+    let rc = unsafe { libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut request) };
+    let result = if rc < 0 {
+        Err(errno())
+    } else {
+        // SAFETY: after SIOCGIFFLAGS the union holds the flags.
+        unsafe {
+            request.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+        }
+        // SAFETY: SIOCSIFFLAGS reads the ifreq on our stack.
+        let rc = unsafe { libc::ioctl(fd, libc::SIOCSIFFLAGS, &request) };
+        if rc < 0 {
+            Err(errno())
+        } else {
+            Ok(())
+        }
+    };
+    // SAFETY: closing the socket we opened.
+    unsafe { libc::close(fd) };
+    result
+}

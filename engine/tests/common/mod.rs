@@ -83,6 +83,7 @@ pub fn layout() -> Layout {
         tmp_size: 16 << 20,
         cpus: None,
         syscalls: SyscallFilter::base(),
+        network: judge_engine::sandbox::Network::None,
     }
 }
 

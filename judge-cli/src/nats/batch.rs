@@ -36,6 +36,7 @@ pub fn run(args: &BatchArgs, url: &str) -> Result<Done, Failure> {
         memory_limit: args.judge.memory_limit,
         output_limit: args.judge.output_limit,
         wall_limit_ms: args.judge.wall_limit.map(|d| d.as_millis() as u64),
+        network: args.judge.network.map(|n| n.name().to_owned()),
     };
     let (bytes, hash) = package::pack(&args.problem)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -141,6 +141,9 @@ pub struct JobLimits {
     pub memory_limit: Option<u64>,
     pub output_limit: Option<u64>,
     pub wall_limit_ms: Option<u64>,
+    /// `none` or `loopback` (absent: the profile's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
 }
 
 /// A job's one result.

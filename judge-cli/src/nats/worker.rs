@@ -57,6 +57,7 @@ pub fn run(args: &WorkerArgs) -> Result<Done, Failure> {
         wall_limit: None,
         cache_dir: args.cache_dir.clone(),
         no_cache: args.no_cache,
+        network: None,
     };
     let profiles = Arc::new(setup::profiles(&judge)?);
     let options = setup::options(&judge, false)?;
@@ -577,6 +578,12 @@ fn job_options(base: &Options, job: &Job) -> Result<Options, String> {
         memory_limit: size("memory_limit", job.limits.memory_limit)?,
         output_limit: size("output_limit", job.limits.output_limit)?,
         run_all: job.run_all,
+        network: match job.limits.network.as_deref() {
+            None => None,
+            Some(text) => Some(judge_engine::sandbox::Network::parse(text).ok_or_else(|| {
+                format!("job {} network: {text:?} is not none or loopback", job.id)
+            })?),
+        },
         ..base.clone()
     })
 }
@@ -684,6 +691,7 @@ mod tests {
             entry_point: None,
             cache: None,
             cancel: None,
+            network: None,
         };
         let mut j = job(vec![JobFile::new("a.c", b"x")], true);
         j.limits = JobLimits {
@@ -691,6 +699,7 @@ mod tests {
             memory_limit: Some(64 << 20),
             output_limit: None,
             wall_limit_ms: Some(4000),
+            network: Some("loopback".into()),
         };
         j.run_all = true;
         let options = job_options(&base, &j).unwrap();
@@ -698,6 +707,10 @@ mod tests {
         assert_eq!(options.wall_limit, Some(Duration::from_secs(4)));
         assert_eq!(options.memory_limit, Some(64 << 20));
         assert!(options.run_all && options.output_limit.is_none());
+        assert_eq!(
+            options.network,
+            Some(judge_engine::sandbox::Network::Loopback)
+        );
         j.limits.time_limit_ms = Some(0);
         let err = job_options(&base, &j).unwrap_err();
         assert!(err.starts_with("job b.1 time_limit_ms: "), "{err}");

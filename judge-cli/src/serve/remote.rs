@@ -70,6 +70,7 @@ impl Remote {
                 memory_limit: options.memory_limit,
                 output_limit: options.output_limit,
                 wall_limit_ms: options.wall_limit.map(|d| d.as_millis() as u64),
+                network: options.network.map(|n| n.name().to_owned()),
             },
         })
     }

@@ -75,6 +75,8 @@ pub struct Layout {
     pub cpus: Option<String>,
     /// The allowlist of every run (and of the init itself): runs must use this very filter.
     pub syscalls: Arc<SyscallFilter>,
+    /// The environment's network namespace, shared by its runs: `lo` up or not.
+    pub network: super::Network,
 }
 
 impl PartialEq for Layout {
@@ -83,6 +85,7 @@ impl PartialEq for Layout {
             && self.tmp_size == other.tmp_size
             && self.cpus == other.cpus
             && Arc::ptr_eq(&self.syscalls, &other.syscalls)
+            && self.network == other.network
     }
 }
 
@@ -168,10 +171,12 @@ impl Env {
         let config = &sandbox.config;
         let filters = layout
             .syscalls
+            .for_network(layout.network)?
             .env_program_bytes(config.inside_uid, config.inside_gid)?;
         let mut cmd = super::Command::new("/");
         cmd.mounts(layout.mounts.iter().cloned());
         cmd.limits_mut().tmp_size = layout.tmp_size;
+        cmd.limits_mut().network = layout.network;
         let exe = std::fs::File::open("/proc/self/exe")
             .map_err(|e| SandboxError::host(HostStep::OpenExe, e))?;
         let (mut prepared, stdio, _) = Prepared::new(cmd.validate()?, true)?;
@@ -273,6 +278,9 @@ impl Env {
         }
         if !Arc::ptr_eq(&spec.filter, &self.layout.syscalls) {
             return Err((SandboxError::Spec(super::SpecError::FilterNotEnv), None));
+        }
+        if spec.limits.network != self.layout.network {
+            return Err((SandboxError::Spec(super::SpecError::NetworkNotEnv), None));
         }
         if self.broken {
             return Err((EnvError::Broken.into(), Some(Box::new(spec))));

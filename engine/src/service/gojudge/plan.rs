@@ -449,5 +449,6 @@ fn limits(index: usize, cmd: &Cmd, config: &ExecConfig) -> Result<Limits, ExecEr
         tmp_size: config.tmp_size,
         cpus: None,
         cpu_quota,
+        network: crate::sandbox::Network::None,
     })
 }

@@ -143,6 +143,7 @@ pub(super) fn group(
         tmp_size: config.tmp_size,
         cpus: None,
         syscalls: config.syscalls.clone(),
+        network: crate::sandbox::Network::None,
     };
     let pin = worker.cpu().map(|c| c.to_string());
     // Run them all at once: the first here, in the worker's environment, the others beside it.
