@@ -7,6 +7,37 @@
 //! 4. [`checker`], [`testset`]: output checking and test discovery;
 //! 5. [`limits`]: the bounds every limit is checked against, whichever its source, and the
 //!    sandbox limits each kind of step gets from them.
+//!
+//! # A hook between clone and exec
+//!
+//! [`sandbox::Command::sync_hook`] runs a function of yours in the parent once the child
+//! exists (its id maps written, in its run's cgroup) and before it may exec, with the child's
+//! pid; an error you return fails the start, the child is killed and the run ends with
+//! [`sandbox::SandboxError::Hook`]. The engine's own cgroup attach goes through the same
+//! sequence of steps, first.
+//!
+//! ```no_run
+//! use judge_engine::sandbox::{Command, Sandbox, SandboxConfig, SandboxError, SyncHook};
+//!
+//! let sandbox = Sandbox::new(SandboxConfig::default())?;
+//! let mut cmd = Command::new("/bin/true");
+//! cmd.mounts(judge_engine::sandbox::system_mounts());
+//! cmd.sync_hook(SyncHook::new(|pid| {
+//!     // For example: move the child into a cgroup or an accounting scheme of your own, or
+//!     // refuse to start it.
+//!     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+//!     if status.is_empty() {
+//!         return Err("no such child".into());
+//!     }
+//!     Ok(())
+//! }));
+//! match sandbox.run(cmd) {
+//!     Ok(result) => println!("exit: {:?}", result.status),
+//!     Err(SandboxError::Hook(e)) => eprintln!("the hook refused: {e}"),
+//!     Err(e) => eprintln!("{e}"),
+//! }
+//! # Ok::<(), SandboxError>(())
+//! ```
 
 pub mod bench;
 pub mod cgroup;

@@ -28,6 +28,7 @@ const SUITES: &[&str] = &[
     "pool",
     "soak",
     "network",
+    "sync_hook",
     "serve_gojudge",
 ];
 

@@ -388,7 +388,8 @@ impl Worker {
         let cpus = self.cpu.map(|c| c.to_string());
         layout.cpus = cpus.clone();
         command.limits_mut().cpus = cpus;
-        if !self.reuse {
+        // A command with a sync hook needs a process the engine forks itself.
+        if !self.reuse || command.has_sync_hooks() {
             command.mounts(layout.mounts).syscalls(layout.syscalls);
             command.limits_mut().tmp_size = layout.tmp_size;
             return self.sandbox.run(command);

@@ -47,6 +47,9 @@ pub enum SandboxError {
     NoTmp(io::Error),
     #[error("sandbox host directories: {0}")]
     HostDir(#[from] HostDirError),
+    /// A [`SyncHook`](super::SyncHook) failed the start (the child was killed before exec).
+    #[error("the sync hook refused the start: {0}")]
+    Hook(super::HookError),
     /// A step in the child failed: `what` is the stage with its detail, e.g. `mount /usr`.
     #[error("sandbox stage {what}: {errno:?} ({desc})", desc = errno.desc())]
     Child {

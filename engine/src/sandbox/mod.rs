@@ -45,7 +45,9 @@ pub use capture::Captured;
 pub use env::{Env, Layout};
 pub use error::{EnvError, HostStep, SandboxError};
 pub use seccomp::{FilterError, SyscallFilter};
-pub use spec::{system_mounts, Command, Limits, Mount, Network, Spec, SpecError, Stdio};
+pub use spec::{
+    system_mounts, Command, HookError, Limits, Mount, Network, Spec, SpecError, Stdio, SyncHook,
+};
 pub use stage::Stage;
 
 /// Whether this process can run sandboxes (it must be root).

@@ -238,8 +238,16 @@ pub(crate) fn launch(
     drop(stdio);
 
     write_id_maps(pid, sandbox)?;
+    // The steps between clone and exec: the engine's own (joining the run's cgroup where the
+    // child was not born in it), then the command's hooks, in order. A failure leaves the
+    // child unreleased, and dropping it kills it.
+    let mut steps: Vec<SyncStep<'_>> = Vec::new();
     if let (Some(cgroup), false) = (cgroup, placed) {
-        cgroup.attach(pid)?;
+        steps.push(SyncStep::JoinCgroup(cgroup));
+    }
+    steps.extend(prepared.spec.hooks.iter().map(SyncStep::Hook));
+    for step in steps {
+        step.run(pid)?;
     }
     // Release the child.
     // SAFETY: writing one byte from a stack buffer to our end of the socket.
@@ -251,6 +259,22 @@ pub(crate) fn launch(
         ));
     }
     Ok((child, parent_sock))
+}
+
+/// One step the parent runs on the child between clone and its release (see
+/// [`super::SyncHook`]).
+enum SyncStep<'a> {
+    JoinCgroup(&'a dyn RunCgroup),
+    Hook(&'a super::SyncHook),
+}
+
+impl SyncStep<'_> {
+    fn run(&self, pid: libc::pid_t) -> Result<(), SandboxError> {
+        match self {
+            SyncStep::JoinCgroup(cgroup) => Ok(cgroup.attach(pid)?),
+            SyncStep::Hook(hook) => hook.call(pid).map_err(SandboxError::Hook),
+        }
+    }
 }
 
 /// What the run's cgroup counted.

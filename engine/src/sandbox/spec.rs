@@ -242,6 +242,39 @@ impl Default for Limits {
     }
 }
 
+/// What a [`SyncHook`] may fail a start with.
+pub type HookError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A step the parent runs between clone and exec (go-sandbox's `SyncFunc`): it gets the child's
+/// pid (in the engine's PID namespace) once the child exists, its id maps are written and it is
+/// in its run's cgroup, and before the child may go on to exec. An error fails the start: the
+/// child is killed and the run ends with [`SandboxError::Hook`](super::SandboxError::Hook)
+/// carrying it. Hooks run in the order given, after the engine's own step (joining the run's
+/// cgroup where the child was not born in it), which goes through the same sequence.
+///
+/// A command with a hook always runs in a fresh sandbox: a pool worker that reuses
+/// environments runs it fresh (a reused environment's programs are forked by its init).
+#[derive(Clone)]
+pub struct SyncHook(Arc<dyn Fn(libc::pid_t) -> Result<(), HookError> + Send + Sync>);
+
+impl SyncHook {
+    pub fn new(
+        hook: impl Fn(libc::pid_t) -> Result<(), HookError> + Send + Sync + 'static,
+    ) -> SyncHook {
+        SyncHook(Arc::new(hook))
+    }
+
+    pub(crate) fn call(&self, pid: libc::pid_t) -> Result<(), HookError> {
+        (self.0)(pid)
+    }
+}
+
+impl std::fmt::Debug for SyncHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SyncHook")
+    }
+}
+
 /// A program to run in the sandbox, built like `std::process::Command`.
 #[derive(Debug)]
 pub struct Command {
@@ -254,6 +287,7 @@ pub struct Command {
     mounts: Vec<Mount>,
     limits: Limits,
     filter: Option<Arc<SyscallFilter>>,
+    hooks: Vec<SyncHook>,
 }
 
 impl Command {
@@ -269,7 +303,19 @@ impl Command {
             mounts: Vec::new(),
             limits: Limits::default(),
             filter: None,
+            hooks: Vec::new(),
         }
+    }
+
+    /// Run `hook` between clone and exec (see [`SyncHook`]).
+    pub fn sync_hook(&mut self, hook: SyncHook) -> &mut Command {
+        self.hooks.push(hook);
+        self
+    }
+
+    /// Whether the command has a [`SyncHook`] (and so needs a fresh sandbox).
+    pub fn has_sync_hooks(&self) -> bool {
+        !self.hooks.is_empty()
     }
 
     /// Set `argv[0]` (the program path by default).
@@ -427,6 +473,7 @@ impl Command {
             mounts: self.mounts,
             limits: self.limits,
             filter,
+            hooks: self.hooks,
         })
     }
 }
@@ -442,6 +489,7 @@ pub struct Spec {
     pub(crate) mounts: Vec<Mount>,
     pub(crate) limits: Limits,
     pub(crate) filter: Arc<SyscallFilter>,
+    pub(crate) hooks: Vec<SyncHook>,
 }
 
 impl Spec {
@@ -486,6 +534,8 @@ pub enum SpecError {
     FilterNotEnv,
     #[error("a run in a reused environment must use the environment's own network setting")]
     NetworkNotEnv,
+    #[error("a run with a sync hook needs a fresh sandbox, not a reused environment")]
+    HooksInEnv,
     #[error("CPU list {0:?} is not of the form \"0\", \"0-3\" or \"0,2-3\"")]
     BadCpuList(String),
 }

@@ -279,6 +279,9 @@ impl Env {
         if !Arc::ptr_eq(&spec.filter, &self.layout.syscalls) {
             return Err((SandboxError::Spec(super::SpecError::FilterNotEnv), None));
         }
+        if !spec.hooks.is_empty() {
+            return Err((SandboxError::Spec(super::SpecError::HooksInEnv), None));
+        }
         if spec.limits.network != self.layout.network {
             return Err((SandboxError::Spec(super::SpecError::NetworkNotEnv), None));
         }
