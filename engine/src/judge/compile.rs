@@ -162,7 +162,7 @@ pub(crate) fn submission(
     ) {
         prepared.offer(dir, &mut argv, &mut mounts);
     }
-    let step = Step::new(argv, env, &mounts, limits, compile.syscalls().clone());
+    let step = Step::new(argv, env, &mounts, limits, compile.syscalls().clone()).root_of(profile);
     let mut report = run_compiler(sandbox, step, work)?;
     if build_run {
         report = runnable_after(work, report)?;

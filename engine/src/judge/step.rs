@@ -76,6 +76,8 @@ pub(crate) struct Step {
     pub cwd: String,
     pub limits: Limits,
     pub syscalls: Arc<SyscallFilter>,
+    /// The profile's root image, if it has one (the step then runs in a fresh sandbox).
+    pub root: Option<crate::sandbox::RootImage>,
 }
 
 impl Step {
@@ -97,7 +99,14 @@ impl Step {
             cwd: profile::WORK_DIR.to_owned(),
             limits,
             syscalls,
+            root: None,
         }
+    }
+
+    /// Run on `profile`'s root image, if it has one.
+    pub fn root_of(mut self, profile: &profile::Profile) -> Step {
+        self.root = profile.root_image(self.limits.tmp_size);
+        self
     }
 
     pub fn mount(mut self, mount: Mount) -> Step {
@@ -134,6 +143,9 @@ impl Step {
             .stdin(stdin)
             .stdout(stdout)
             .stderr(stderr);
+        if let Some(root) = self.root {
+            cmd.root_image(root);
+        }
         let layout = Layout {
             mounts: self.mounts,
             tmp_size: self.limits.tmp_size,

@@ -153,6 +153,7 @@ impl TestRun {
             limits.clone(),
             self.profile.run().syscalls().clone(),
         )
+        .root_of(&self.profile)
         .mount(Mount::read_only(staged, WORK_DIR));
         // The engine drains stderr while the program runs: it takes no disk.
         let stderr_stream = Stdio::capture(STDERR_CAP);

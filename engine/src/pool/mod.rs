@@ -388,8 +388,8 @@ impl Worker {
         let cpus = self.cpu.map(|c| c.to_string());
         layout.cpus = cpus.clone();
         command.limits_mut().cpus = cpus;
-        // A command with a sync hook needs a process the engine forks itself.
-        if !self.reuse || command.has_sync_hooks() {
+        // A command with a sync hook or a root image needs a sandbox of its own.
+        if !self.reuse || command.needs_fresh_sandbox() {
             command.mounts(layout.mounts).syscalls(layout.syscalls);
             command.limits_mut().tmp_size = layout.tmp_size;
             return self.sandbox.run(command);

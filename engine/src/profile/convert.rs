@@ -105,17 +105,29 @@ pub fn convert(origin: &str, stem: &str, raw: RawProfile) -> Result<Profile, Pro
         .enumerate()
         .map(|(i, m)| mount(&cx, i, m))
         .collect::<Result<Vec<_>, _>>()?;
-    let all_mounts: Vec<Mount> = DEFAULT_MOUNTS
+    let rootfs = raw.rootfs.map(|r| rootfs(&cx, r)).transpose()?;
+    // With an image, the image has the system's directories; the host's are not bound.
+    let defaults = if rootfs.is_some() {
+        &[][..]
+    } else {
+        DEFAULT_MOUNTS
+    };
+    let all_mounts: Vec<Mount> = defaults
         .iter()
         .map(|p| Mount::same(p))
         .chain(mounts.iter().cloned())
         .collect();
 
+    // What a step's program may be found under: the mounts, or all of an image.
+    let visible: Vec<Mount> = match &rootfs {
+        Some(_) => vec![Mount::same("/")],
+        None => all_mounts,
+    };
     let compile = raw
         .compile
-        .map(|c| compile_step(&cx, c, &all_mounts))
+        .map(|c| compile_step(&cx, c, &visible))
         .transpose()?;
-    let run = run_step(&cx, raw.run, &all_mounts)?;
+    let run = run_step(&cx, raw.run, &visible)?;
     if run.prepared.is_some() && compile.is_none() {
         return Err(cx.bad(
             "run.prepared",
@@ -166,9 +178,36 @@ pub fn convert(origin: &str, stem: &str, raw: RawProfile) -> Result<Profile, Pro
         version: raw.version.unwrap_or_default(),
         shebangs: raw.shebangs,
         main_class,
+        rootfs,
     };
     check_placeholder_sources(&cx, &profile)?;
     Ok(profile)
+}
+
+/// `rootfs = { image = "/srv/judge/rootfs/x", overlay = true }`: the image must be an
+/// absolute path to a directory that exists now.
+fn rootfs(cx: &Ctx<'_>, raw: super::raw::RawRootfs) -> Result<super::Rootfs, ProfileError> {
+    let image = std::path::PathBuf::from(&raw.image);
+    if !image.is_absolute() {
+        return Err(cx.bad(
+            "rootfs.image",
+            format!("{:?} is not an absolute path", raw.image),
+        ));
+    }
+    match std::fs::metadata(&image) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(cx.bad(
+                "rootfs.image",
+                format!("{:?} is not a directory", raw.image),
+            ))
+        }
+        Err(e) => return Err(cx.bad("rootfs.image", format!("{:?}: {e}", raw.image))),
+    }
+    Ok(super::Rootfs {
+        image,
+        overlay: raw.overlay.unwrap_or(true),
+    })
 }
 
 fn extensions(cx: &Ctx<'_>, raw: Vec<String>) -> Result<Vec<String>, ProfileError> {

@@ -48,6 +48,12 @@
 //! env = {}
 //! syscalls = { base = true, extra = [] }   # the sandbox's base list plus `extra`
 //! ```
+//!
+//! A profile may name a root filesystem image instead of binding the host's directories:
+//! `rootfs = { image = "/srv/judge/rootfs/python3.12", overlay = true }` (top level). Its
+//! steps' `/` is then the image, read-only below an overlay whose upper layer is a tmpfs
+//! fresh for every run (`overlay = false`: a read-only root); the default host mounts are
+//! not bound, the profile's own `mounts` still are.
 
 mod convert;
 mod error;
@@ -287,6 +293,16 @@ pub struct Profile {
     version: Vec<String>,
     shebangs: Vec<String>,
     main_class: MainClass,
+    rootfs: Option<Rootfs>,
+}
+
+/// A profile's root filesystem image (`rootfs = { image = "...", overlay = true }`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rootfs {
+    /// The image directory on the host.
+    pub image: PathBuf,
+    /// Writable through a fresh upper layer per run (true, the default), or read-only.
+    pub overlay: bool,
 }
 
 /// What one submission fixes about a profile's templates: file names, the Java class, the
@@ -398,12 +414,26 @@ impl Profile {
     /// Every read-only mount for this profile: the defaults present on this machine, then the
     /// profile's own.
     pub fn mounts(&self) -> Vec<Mount> {
-        DEFAULT_MOUNTS
+        let defaults = if self.rootfs.is_some() {
+            &[][..]
+        } else {
+            DEFAULT_MOUNTS
+        };
+        defaults
             .iter()
             .filter(|p| Path::new(p).exists())
             .map(|p| Mount::same(p))
             .chain(self.mounts.iter().cloned())
             .collect()
+    }
+
+    /// The root image of this profile's steps, their upper layer capped at `upper_size` bytes.
+    pub fn root_image(&self, upper_size: u64) -> Option<crate::sandbox::RootImage> {
+        self.rootfs.as_ref().map(|r| crate::sandbox::RootImage {
+            path: r.image.clone(),
+            writable: r.overlay,
+            upper_size,
+        })
     }
 
     /// The profile's own mounts, without the defaults.
@@ -731,9 +761,17 @@ impl Profile {
                 });
             }
         }
-        let all: Vec<Mount> = DEFAULT_MOUNTS
-            .iter()
-            .map(|p| Mount::same(p))
+        // With a root image, a program is looked for in the image (under the profile's own
+        // mounts, which go on top of it).
+        let base: Vec<Mount> = match &self.rootfs {
+            Some(r) => vec![Mount {
+                host: r.image.clone(),
+                sandbox: PathBuf::from("/"),
+            }],
+            None => DEFAULT_MOUNTS.iter().map(|p| Mount::same(p)).collect(),
+        };
+        let all: Vec<Mount> = base
+            .into_iter()
             .chain(self.mounts.iter().cloned())
             .collect();
         let steps = self

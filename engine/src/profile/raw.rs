@@ -32,6 +32,15 @@ pub struct RawProfile {
     pub shebangs: Vec<String>,
     /// How `{class}` is found: java, kotlin or scala.
     pub main_class: Option<String>,
+    /// A root filesystem image instead of the host's directories.
+    pub rootfs: Option<RawRootfs>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRootfs {
+    pub image: String,
+    pub overlay: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,7 +122,9 @@ pub const TOP_KEYS: &[&str] = &[
     "version",
     "shebangs",
     "main_class",
+    "rootfs",
 ];
+pub const ROOTFS_KEYS: &[&str] = &["image", "overlay"];
 pub const COMPILE_KEYS: &[&str] = &[
     "command",
     "time_limit_secs",
@@ -188,6 +199,9 @@ fn check_keys(origin: &str, top: &toml::Table) -> Result<(), ProfileError> {
                 PREPARED_KEYS,
             )?;
         }
+    }
+    if let Some(toml::Value::Table(t)) = top.get("rootfs") {
+        check_table(origin, "rootfs", t, ROOTFS_KEYS, &["image"])?;
     }
     if let Some(toml::Value::Array(mounts)) = top.get("mounts") {
         for (i, m) in mounts.iter().enumerate() {
@@ -288,6 +302,7 @@ mod tests {
         assert_eq!(serde_fields::<RawSyscalls>("KEY"), sorted(SYSCALLS_KEYS));
         assert_eq!(serde_fields::<RawPrepared>("KEY"), sorted(PREPARED_KEYS));
         assert_eq!(serde_fields::<RawMappedMount>("KEY"), sorted(MOUNT_KEYS));
+        assert_eq!(serde_fields::<RawRootfs>("KEY"), sorted(ROOTFS_KEYS));
     }
 
     #[test]

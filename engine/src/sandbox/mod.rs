@@ -46,7 +46,8 @@ pub use env::{Env, Layout};
 pub use error::{EnvError, HostStep, SandboxError};
 pub use seccomp::{FilterError, SyscallFilter};
 pub use spec::{
-    system_mounts, Command, HookError, Limits, Mount, Network, Spec, SpecError, Stdio, SyncHook,
+    system_mounts, Command, HookError, Limits, Mount, Network, RootImage, Spec, SpecError, Stdio,
+    SyncHook,
 };
 pub use stage::Stage;
 

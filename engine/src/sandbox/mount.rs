@@ -101,7 +101,28 @@ impl MountOp {
 #[derive(Debug)]
 pub(crate) struct MountPlan {
     ops: Vec<MountOp>,
+    /// A root filesystem image instead of the empty tmpfs root.
+    root: Option<RootPlan>,
 }
+
+/// The image root of a run ([`super::RootImage`]): the image, opened like a bind source, is
+/// the lower layer of an overlayfs whose upper layer is a tmpfs of the run's own.
+#[derive(Debug)]
+struct RootPlan {
+    source: CString,
+    slot: i32,
+    /// `size=...,mode=0755` for the tmpfs holding the upper and work directories.
+    upper_options: CString,
+    /// The overlay's options, the lower directory through the image's descriptor (filled in
+    /// by [`MountPlan::assign_slots`]).
+    overlay_options: CString,
+    /// Writable (through the upper layer) or read-only like the tmpfs root.
+    writable: bool,
+}
+
+/// Where the image root is built before it is entered.
+const IMAGE_ROOT: &CStr = c"/tmp/root";
+const IMAGE_OLD_ROOT: &CStr = c"/tmp/root/.oldroot";
 
 impl MountPlan {
     /// Plan the root for these mounts and a `/tmp` of `tmp_size` bytes.
@@ -114,12 +135,47 @@ impl MountPlan {
             planner.mount(mount)?;
         }
         planner.system(tmp_size);
-        Ok(MountPlan { ops: planner.ops })
+        Ok(MountPlan {
+            ops: planner.ops,
+            root: None,
+        })
     }
 
-    /// Give the bind sources the descriptor numbers `base`, `base + 1`, ... in the child.
+    /// Build the run's root from `image` instead of an empty tmpfs.
+    pub(crate) fn set_root(&mut self, image: &super::RootImage) -> Result<(), SpecError> {
+        let bad = |error: std::io::Error| SpecError::RootImage {
+            path: image.path.clone(),
+            error,
+        };
+        let real = std::fs::canonicalize(&image.path).map_err(bad)?;
+        if !real.is_dir() {
+            return Err(bad(std::io::Error::other("not a directory")));
+        }
+        self.root = Some(RootPlan {
+            source: CString::new(real.as_os_str().as_bytes())
+                .map_err(|_| SpecError::Nul(format!("root image {}", image.path.display())))?,
+            slot: -1,
+            upper_options: CString::new(format!("size={},mode=0755", image.upper_size.max(4096)))
+                .unwrap_or_default(),
+            overlay_options: CString::default(),
+            writable: image.writable,
+        });
+        Ok(())
+    }
+
+    /// Give the bind sources (and the root image, first) the descriptor numbers `base`,
+    /// `base + 1`, ... in the child.
     pub(crate) fn assign_slots(&mut self, base: i32) {
         let mut slot = base;
+        if let Some(root) = &mut self.root {
+            root.slot = slot;
+            // Read before the pivot, through the host's /proc still mounted there.
+            root.overlay_options = CString::new(format!(
+                "lowerdir=/proc/self/fd/{slot},upperdir=/tmp/upper,workdir=/tmp/work,userxattr"
+            ))
+            .unwrap_or_default();
+            slot += 1;
+        }
         for op in &mut self.ops {
             if let MountOp::Bind { slot: s, via, .. } = op {
                 *s = slot;
@@ -129,26 +185,16 @@ impl MountPlan {
         }
     }
 
-    /// Child side, before the child gives up the engine's uid: open every bind source onto its
-    /// descriptor slot. Returns the failing step's index and errno.
+    /// Child side, before the child gives up the engine's uid: open every bind source (and the
+    /// root image) onto its descriptor slot. Returns the failing step's index (the root image's
+    /// is one past the steps) and errno.
     pub(crate) fn open_sources(&self) -> Result<(), (u32, i32)> {
+        if let Some(root) = &self.root {
+            open_onto(&root.source, root.slot).map_err(|e| (self.ops.len() as u32, e))?;
+        }
         for (index, op) in self.ops.iter().enumerate() {
             if let MountOp::Bind { source, slot, .. } = op {
-                // SAFETY: `source` is NUL-terminated; O_PATH opens a handle without access.
-                let fd = unsafe { libc::open(source.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
-                if fd < 0 {
-                    return Err((index as u32, sys::errno()));
-                }
-                if fd != *slot {
-                    // SAFETY: moving the descriptor just opened onto its slot.
-                    let rc = unsafe { libc::dup3(fd, *slot, libc::O_CLOEXEC) };
-                    let errno = sys::errno();
-                    // SAFETY: closing the descriptor just opened.
-                    unsafe { libc::close(fd) };
-                    if rc < 0 {
-                        return Err((index as u32, errno));
-                    }
-                }
+                open_onto(source, *slot).map_err(|e| (index as u32, e))?;
             }
         }
         Ok(())
@@ -156,6 +202,12 @@ impl MountPlan {
 
     /// A human label for the step at `index`, for error messages (`mount /usr`).
     pub(crate) fn label(&self, index: u32) -> String {
+        if let (Some(root), true) = (&self.root, index as usize == self.ops.len()) {
+            return format!(
+                "root image {}",
+                String::from_utf8_lossy(root.source.as_bytes())
+            );
+        }
         self.ops
             .get(index as usize)
             .map_or_else(|| format!("step {index}"), MountOp::label)
@@ -168,28 +220,49 @@ impl MountPlan {
         // 1. Nothing we mount may propagate to the host.
         sys::mount(None, c"/", None, libc::MS_REC | libc::MS_PRIVATE, None)
             .map_err(at(Stage::MountPrivate))?;
-        // 2. The new root: a tmpfs over /tmp of this mount namespace, entered at once.
-        sys::mount(
-            Some(c"tmpfs"),
-            c"/tmp",
-            Some(c"tmpfs"),
-            libc::MS_NOSUID | libc::MS_NODEV,
-            Some(ROOT_TMPFS_OPTIONS),
-        )
-        .map_err(at(Stage::RootTmpfs))?;
-        mkdir(c"/tmp/.oldroot", 0o700).map_err(at(Stage::OldRootDir))?;
-        // SAFETY: both paths are NUL-terminated literals.
-        let rc = unsafe {
-            libc::syscall(
-                libc::SYS_pivot_root,
-                c"/tmp".as_ptr(),
-                c"/tmp/.oldroot".as_ptr(),
-            )
-        };
-        sys::check(rc).map_err(at(Stage::PivotRoot))?;
-        // SAFETY: a NUL-terminated literal.
-        let rc = unsafe { libc::chdir(c"/".as_ptr()) };
-        sys::check(rc as libc::c_long).map_err(at(Stage::PivotRoot))?;
+        // 2. The new root: a tmpfs over /tmp of this mount namespace, entered at once; or the
+        //    root image, as the lower layer of an overlay whose upper layer is that tmpfs.
+        match &self.root {
+            None => {
+                sys::mount(
+                    Some(c"tmpfs"),
+                    c"/tmp",
+                    Some(c"tmpfs"),
+                    libc::MS_NOSUID | libc::MS_NODEV,
+                    Some(ROOT_TMPFS_OPTIONS),
+                )
+                .map_err(at(Stage::RootTmpfs))?;
+                mkdir(c"/tmp/.oldroot", 0o700).map_err(at(Stage::OldRootDir))?;
+                pivot(c"/tmp", c"/tmp/.oldroot").map_err(at(Stage::PivotRoot))?;
+            }
+            Some(root) => {
+                sys::mount(
+                    Some(c"tmpfs"),
+                    c"/tmp",
+                    Some(c"tmpfs"),
+                    libc::MS_NOSUID | libc::MS_NODEV,
+                    Some(&root.upper_options),
+                )
+                .map_err(at(Stage::RootTmpfs))?;
+                for (dir, mode) in [(c"/tmp/upper", 0o755), (c"/tmp/work", 0o700)] {
+                    mkdir(dir, mode).map_err(at(Stage::RootImage))?;
+                }
+                mkdir(IMAGE_ROOT, 0o755).map_err(at(Stage::RootImage))?;
+                sys::mount(
+                    Some(c"overlay"),
+                    IMAGE_ROOT,
+                    Some(c"overlay"),
+                    libc::MS_NOSUID | libc::MS_NODEV,
+                    Some(&root.overlay_options),
+                )
+                .map_err(at(Stage::RootImage))?;
+                match mkdir(IMAGE_OLD_ROOT, 0o700) {
+                    Ok(()) | Err(libc::EEXIST) => {}
+                    Err(errno) => return Err((Stage::OldRootDir, 0, errno)),
+                }
+                pivot(IMAGE_ROOT, IMAGE_OLD_ROOT).map_err(at(Stage::PivotRoot))?;
+            }
+        }
         // 3. The plan.
         for (index, op) in self.ops.iter().enumerate() {
             op.apply()
@@ -202,16 +275,53 @@ impl MountPlan {
         // SAFETY: a NUL-terminated literal.
         let rc = unsafe { libc::rmdir(c"/.oldroot".as_ptr()) };
         sys::check(rc as libc::c_long).map_err(at(Stage::DetachOldRoot))?;
-        sys::mount(
-            None,
-            c"/",
-            None,
-            libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
-            None,
-        )
-        .map_err(at(Stage::RemountRoot))?;
+        // A writable image root stays writable: its writes go to the run's own upper layer.
+        if !self.root.as_ref().is_some_and(|r| r.writable) {
+            sys::mount(
+                None,
+                c"/",
+                None,
+                libc::MS_REMOUNT
+                    | libc::MS_BIND
+                    | libc::MS_RDONLY
+                    | libc::MS_NOSUID
+                    | libc::MS_NODEV,
+                None,
+            )
+            .map_err(at(Stage::RemountRoot))?;
+        }
         Ok(())
     }
+}
+
+/// `pivot_root` into `new`, the old root moving to `old`, then into the new `/`.
+fn pivot(new: &CStr, old: &CStr) -> Result<(), i32> {
+    // SAFETY: both paths are NUL-terminated.
+    let rc = unsafe { libc::syscall(libc::SYS_pivot_root, new.as_ptr(), old.as_ptr()) };
+    sys::check(rc)?;
+    // SAFETY: a NUL-terminated literal.
+    let rc = unsafe { libc::chdir(c"/".as_ptr()) };
+    sys::check(rc as libc::c_long).map(|_| ())
+}
+
+/// Open `source` as a path-only handle onto descriptor `slot` (raw system calls only).
+fn open_onto(source: &CStr, slot: i32) -> Result<(), i32> {
+    // SAFETY: `source` is NUL-terminated; O_PATH opens a handle without access.
+    let fd = unsafe { libc::open(source.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(sys::errno());
+    }
+    if fd != slot {
+        // SAFETY: moving the descriptor just opened onto its slot.
+        let rc = unsafe { libc::dup3(fd, slot, libc::O_CLOEXEC) };
+        let errno = sys::errno();
+        // SAFETY: closing the descriptor just opened.
+        unsafe { libc::close(fd) };
+        if rc < 0 {
+            return Err(errno);
+        }
+    }
+    Ok(())
 }
 
 impl MountOp {

@@ -55,7 +55,10 @@ impl Prepared {
         mut spec: Spec,
         cgroups: bool,
     ) -> Result<(Prepared, [OwnedFd; 3], Option<Drain>), SandboxError> {
-        let plan = MountPlan::new(&spec.mounts, spec.limits.tmp_size)?;
+        let mut plan = MountPlan::new(&spec.mounts, spec.limits.tmp_size)?;
+        if let Some(image) = &spec.root {
+            plan.set_root(image)?;
+        }
         let rlimits = rlimit::plan(&spec.limits, cgroups);
         let streams = std::mem::take(&mut spec.stdio);
         let mut stdio = Vec::with_capacity(3);

@@ -242,6 +242,20 @@ impl Default for Limits {
     }
 }
 
+/// A root filesystem image (a directory: a debootstrap tree, an unpacked container image) that
+/// becomes the run's `/` instead of an empty root with host directories bound in. It is the
+/// read-only lower layer of an overlayfs whose upper layer is a tmpfs of `upper_size` bytes,
+/// fresh for every run: with `writable`, the program may write wherever the image's own
+/// permissions let its uid, and every write is gone when the run ends; without, the root is
+/// read-only. The spec's mounts, `/proc`, `/dev` and `/tmp` go on top as usual (their mount
+/// points are made in the upper layer when the image lacks them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RootImage {
+    pub path: PathBuf,
+    pub writable: bool,
+    pub upper_size: u64,
+}
+
 /// What a [`SyncHook`] may fail a start with.
 pub type HookError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -288,6 +302,7 @@ pub struct Command {
     limits: Limits,
     filter: Option<Arc<SyscallFilter>>,
     hooks: Vec<SyncHook>,
+    root: Option<RootImage>,
 }
 
 impl Command {
@@ -304,7 +319,20 @@ impl Command {
             limits: Limits::default(),
             filter: None,
             hooks: Vec::new(),
+            root: None,
         }
+    }
+
+    /// Build the run's root from `image` (see [`RootImage`]). Such a run gets a fresh sandbox:
+    /// a pool worker that reuses environments runs it fresh.
+    pub fn root_image(&mut self, image: RootImage) -> &mut Command {
+        self.root = Some(image);
+        self
+    }
+
+    /// Whether the command needs a sandbox of its own: a sync hook or a root image.
+    pub fn needs_fresh_sandbox(&self) -> bool {
+        !self.hooks.is_empty() || self.root.is_some()
     }
 
     /// Run `hook` between clone and exec (see [`SyncHook`]).
@@ -474,6 +502,7 @@ impl Command {
             limits: self.limits,
             filter,
             hooks: self.hooks,
+            root: self.root,
         })
     }
 }
@@ -490,6 +519,7 @@ pub struct Spec {
     pub(crate) limits: Limits,
     pub(crate) filter: Arc<SyscallFilter>,
     pub(crate) hooks: Vec<SyncHook>,
+    pub(crate) root: Option<RootImage>,
 }
 
 impl Spec {
@@ -534,8 +564,12 @@ pub enum SpecError {
     FilterNotEnv,
     #[error("a run in a reused environment must use the environment's own network setting")]
     NetworkNotEnv,
-    #[error("a run with a sync hook needs a fresh sandbox, not a reused environment")]
+    #[error(
+        "a run with a sync hook or a root image needs a fresh sandbox, not a reused environment"
+    )]
     HooksInEnv,
+    #[error("root image {path:?}: {error}")]
+    RootImage { path: PathBuf, error: io::Error },
     #[error("CPU list {0:?} is not of the form \"0\", \"0-3\" or \"0,2-3\"")]
     BadCpuList(String),
 }

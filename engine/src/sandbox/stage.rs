@@ -88,10 +88,12 @@ pub enum Stage {
     InitSetup,
     /// Bringing up `lo` in the run's network namespace (a loopback network).
     Loopback,
+    /// Building the root from a root filesystem image (its overlay).
+    RootImage,
 }
 
 impl Stage {
-    const ALL: [Stage; 36] = [
+    const ALL: [Stage; 37] = [
         Stage::WaitRelease,
         Stage::OpenSource,
         Stage::MountPrivate,
@@ -128,6 +130,7 @@ impl Stage {
         Stage::Ack,
         Stage::InitSetup,
         Stage::Loopback,
+        Stage::RootImage,
     ];
 
     /// The stage a record names, if the number is one of ours.
@@ -174,6 +177,7 @@ impl Stage {
             Stage::Ack => "answer the run request",
             Stage::InitSetup => "set up the environment's init",
             Stage::Loopback => "bring up lo",
+            Stage::RootImage => "mount the root image",
         }
     }
 }

@@ -279,7 +279,7 @@ impl Env {
         if !Arc::ptr_eq(&spec.filter, &self.layout.syscalls) {
             return Err((SandboxError::Spec(super::SpecError::FilterNotEnv), None));
         }
-        if !spec.hooks.is_empty() {
+        if !spec.hooks.is_empty() || spec.root.is_some() {
             return Err((SandboxError::Spec(super::SpecError::HooksInEnv), None));
         }
         if spec.limits.network != self.layout.network {
