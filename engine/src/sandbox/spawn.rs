@@ -157,8 +157,10 @@ pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxErr
             let _ = cgroup.kill_all();
         }
     };
-    let supervisor =
-        Supervisor::new(clocks, cgroup.as_deref(), None, 0, None, &kill).drain(drain.as_mut());
+    let init_cpu_now = || child.own_cpu();
+    let supervisor = Supervisor::new(clocks, cgroup.as_deref(), None, 0, None, &kill)
+        .init_cpu_now(&init_cpu_now)
+        .drain(drain.as_mut());
     let watch = wait::watch(&parent_sock, supervisor)?;
     // The cgroup also counted the init: its setup, and its exit, which tears down the
     // namespaces. Take its own lifetime CPU off, read while it is a zombie.

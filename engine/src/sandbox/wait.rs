@@ -160,6 +160,10 @@ pub(crate) struct Supervisor<'a> {
     setup_deadline: Instant,
     next_check: Option<Instant>,
     kill: &'a dyn Fn(),
+    /// The init's own CPU time so far, when it can be read live (a fresh sandbox's reaper):
+    /// what the CPU timer takes off the cgroup's count, as the report takes off the init's
+    /// lifetime CPU, so that a run killed for CPU time always reports at least its limit.
+    init_cpu_now: Option<&'a dyn Fn() -> Option<Duration>>,
     /// A captured stream, read on the same wake-ups.
     drain: Option<&'a mut Drain>,
     pub watch: Watch,
@@ -185,6 +189,7 @@ impl<'a> Supervisor<'a> {
             setup_deadline: Instant::now() + SETUP_TIMEOUT,
             next_check: None,
             kill,
+            init_cpu_now: None,
             drain: None,
             watch: Watch::default(),
         };
@@ -208,6 +213,12 @@ impl<'a> Supervisor<'a> {
         if self.cgroup.is_some() && (self.clocks.cpu.is_some() || self.clocks.oom) {
             self.next_check = Some(Instant::now());
         }
+    }
+
+    /// Read the init's own CPU time live with `f` (see the field).
+    pub(crate) fn init_cpu_now(mut self, f: &'a dyn Fn() -> Option<Duration>) -> Supervisor<'a> {
+        self.init_cpu_now = Some(f);
+        self
     }
 
     /// Read `drain` on the run's wake-ups, and end the run if it carries more than its limit.
@@ -295,7 +306,13 @@ impl<'a> Supervisor<'a> {
     fn check_cgroup(&mut self, cgroup: &dyn RunCgroup) -> Result<Option<Instant>, SandboxError> {
         let mut step = None;
         if let Some(limit) = self.clocks.cpu {
-            let used = cgroup.cpu_usage()?.saturating_sub(self.cpu_base);
+            // The init's CPU since the program started (reaping, its clock) is not the
+            // program's: take off what it has used so far when that can be read.
+            let base = self
+                .init_cpu_now
+                .and_then(|f| f())
+                .map_or(self.cpu_base, |now| now.max(self.cpu_base));
+            let used = cgroup.cpu_usage()?.saturating_sub(base);
             if used >= limit {
                 self.kill(LimitHit::CpuTime);
                 return Ok(None);
