@@ -48,10 +48,11 @@ fn a_profile_with_a_root_image_judges_with_the_images_own_programs() {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     image_and_profile(dir, dir.join("image").to_str().unwrap());
     let tests = problem("different");
-    let run = |source: &str| {
+    // `judge run --json` on a submission whose text is `source`, with the image profile.
+    let judge_source = |source: &str| {
         let file = dir.join(format!("{source}.imaged"));
         std::fs::write(&file, source).unwrap();
-        let out = judge(&[
+        judge(&[
             "run",
             file.to_str().unwrap(),
             "--tests",
@@ -59,7 +60,10 @@ fn a_profile_with_a_root_image_judges_with_the_images_own_programs() {
             "--profiles",
             dir.join("profiles").to_str().unwrap(),
             "--json",
-        ]);
+        ])
+    };
+    let run = |source: &str| {
+        let out = judge_source(source);
         let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)));
         doc["verdict"].as_str().unwrap().to_owned()
@@ -70,16 +74,7 @@ fn a_profile_with_a_root_image_judges_with_the_images_own_programs() {
     // A missing image: an error naming the profile file, the key and the path.
     let missing = dir.join("gone");
     image_and_profile(dir, missing.to_str().unwrap());
-    let file = dir.join("x.imaged");
-    std::fs::write(&file, "solve").unwrap();
-    let out = judge(&[
-        "run",
-        file.to_str().unwrap(),
-        "--tests",
-        tests.to_str().unwrap(),
-        "--profiles",
-        dir.join("profiles").to_str().unwrap(),
-    ]);
+    let out = judge_source("solve");
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(
