@@ -257,7 +257,7 @@ impl Plan {
 
     /// Record planned submission `index` (once: a second record of it is ignored).
     pub fn record(&self, index: usize, record: Record) -> ControlFlow<()> {
-        let mut sink = self.sink.lock().unwrap_or_else(|p| p.into_inner());
+        let mut sink = crate::lock(&self.sink);
         if sink.rows[index].is_some() {
             return ControlFlow::Continue(());
         }
@@ -265,11 +265,7 @@ impl Plan {
     }
 
     pub fn failed(&self) -> bool {
-        self.sink
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .error
-            .is_some()
+        crate::lock(&self.sink).error.is_some()
     }
 
     /// The table of what was judged (and the first report error, if any).

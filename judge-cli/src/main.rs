@@ -45,6 +45,12 @@ impl<E: std::error::Error> From<E> for Failure {
     }
 }
 
+/// A mutex's guard, also after a thread panicked holding it (the data stays usable: every
+/// critical section leaves it whole).
+pub fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// The sandbox needs root; say so before anything else is tried.
 pub fn require_root() -> Result<(), Failure> {
     if !judge_engine::sandbox::running_as_root() {

@@ -87,6 +87,31 @@ pub fn programs_in(dir: &Path) -> Result<Vec<Submission>, SubmissionsError> {
         .collect()
 }
 
+/// Write a submission's files (paths relative, already checked) below `dir`, made afresh and
+/// the engine's own (the files are copied for the sandbox when judged); the path to judge:
+/// the one file when `single`, else `dir`.
+pub fn write_files<B: AsRef<[u8]>>(
+    dir: &Path,
+    files: &[(PathBuf, B)],
+    single: bool,
+) -> Result<PathBuf, String> {
+    use std::os::unix::fs::MetadataExt;
+    let _ = fs::remove_dir_all(dir);
+    fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let me = fs::metadata(dir)
+        .map(|m| (m.uid(), m.gid()))
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    for (rel, bytes) in files {
+        judge_engine::hostdir::beneath::write_file(dir, rel, &mut bytes.as_ref(), 0o644, me)
+            .map_err(|e| e.to_string())?;
+    }
+    match (single, files.first()) {
+        (true, Some((rel, _))) => Ok(dir.join(rel)),
+        (true, None) => Err("no file to judge".to_owned()),
+        (false, _) => Ok(dir.to_path_buf()),
+    }
+}
+
 fn io_error(what: &'static str, path: &Path, source: io::Error) -> SubmissionsError {
     SubmissionsError::Io {
         what,

@@ -106,22 +106,14 @@ pub fn convert(origin: &str, stem: &str, raw: RawProfile) -> Result<Profile, Pro
         .map(|(i, m)| mount(&cx, i, m))
         .collect::<Result<Vec<_>, _>>()?;
     let rootfs = raw.rootfs.map(|r| rootfs(&cx, r)).transpose()?;
-    // With an image, the image has the system's directories; the host's are not bound.
-    let defaults = if rootfs.is_some() {
-        &[][..]
-    } else {
-        DEFAULT_MOUNTS
-    };
-    let all_mounts: Vec<Mount> = defaults
-        .iter()
-        .map(|p| Mount::same(p))
-        .chain(mounts.iter().cloned())
-        .collect();
-
     // What a step's program may be found under: the mounts, or all of an image.
     let visible: Vec<Mount> = match &rootfs {
         Some(_) => vec![Mount::same("/")],
-        None => all_mounts,
+        None => DEFAULT_MOUNTS
+            .iter()
+            .map(|p| Mount::same(p))
+            .chain(mounts.iter().cloned())
+            .collect(),
     };
     let compile = raw
         .compile

@@ -341,11 +341,6 @@ impl Command {
         self
     }
 
-    /// Whether the command has a [`SyncHook`] (and so needs a fresh sandbox).
-    pub fn has_sync_hooks(&self) -> bool {
-        !self.hooks.is_empty()
-    }
-
     /// Set `argv[0]` (the program path by default).
     pub fn arg0(&mut self, arg0: impl AsRef<OsStr>) -> &mut Command {
         self.argv0 = Some(arg0.as_ref().to_owned());

@@ -206,6 +206,49 @@ pub fn unpack(bytes: &[u8], dest: &Path, limits: &ArchiveLimits) -> Result<Unpac
     out.finish()
 }
 
+/// Why [`unpack_package`] made no package.
+#[derive(Debug, thiserror::Error)]
+pub enum PackageError {
+    /// The archive is refused.
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    /// It unpacked, but is not a test set.
+    #[error(transparent)]
+    TestSet(#[from] super::TestSetError),
+    /// The host: the directory could not be made or moved into place.
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+}
+
+/// Unpack the package `bytes` into the new directory `dest` and check that it reads as a test
+/// set; its root (see [`package_root`]). It is unpacked beside `dest` first (`dest.partial`,
+/// left over from an earlier attempt or not) and renamed into place only when whole, so
+/// `dest` never holds half a package; on failure nothing is left.
+pub fn unpack_package(
+    bytes: &[u8],
+    dest: &Path,
+    limits: &ArchiveLimits,
+) -> Result<PathBuf, PackageError> {
+    let mut partial = dest.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let io_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PackageError::Io { path, source }
+    };
+    let _ = fs::remove_dir_all(&partial);
+    fs::create_dir(&partial).map_err(io_err(&partial))?;
+    let checked = unpack(bytes, &partial, limits)
+        .map_err(PackageError::from)
+        .and_then(|_| Ok(super::discover(&package_root(&partial)).map(|_| ())?))
+        .and_then(|()| fs::rename(&partial, dest).map_err(io_err(dest)));
+    if let Err(e) = checked {
+        let _ = fs::remove_dir_all(&partial);
+        return Err(e);
+    }
+    Ok(package_root(dest))
+}
+
 /// The package's root in `dest`: `dest` itself, or, when `dest` holds exactly one entry and it
 /// is a directory (an archive made of a folder), that directory.
 pub fn package_root(dest: &Path) -> PathBuf {

@@ -109,6 +109,13 @@ pub struct Job {
     pub events: bool,
 }
 
+impl Job {
+    /// The language profile the job names, if any (a directory's is told from its files).
+    pub fn language(&self) -> Option<&str> {
+        Some(self.language.as_str()).filter(|l| !l.is_empty())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobFile {

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 
 use super::{MAX_PACKAGE_BYTES, PACKAGES_BUCKET};
-use crate::Failure;
+use crate::{lock, Failure};
 
 /// The problem directory as a tar, and its SHA-256 in hex.
 pub fn pack(dir: &Path) -> Result<(Vec<u8>, String), Failure> {
@@ -99,10 +99,6 @@ pub async fn upload(store: &ObjectStore, bytes: &[u8], hash: &str) -> Result<boo
             Failure::Engine(format!("NATS object store {PACKAGES_BUCKET}: {hash}: {e}"))
         })?;
     Ok(true)
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Why a worker has no problem for a job.
@@ -181,22 +177,8 @@ impl Packages {
                 "package {hash}: the object's SHA-256 is {got}: refused"
             )));
         }
-        let partial = self.dir.path().join(format!("{hash}.partial"));
-        let unpacked = tokio::task::spawn_blocking(move || -> Result<PathBuf, String> {
-            let _ = std::fs::remove_dir_all(&partial);
-            std::fs::create_dir(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
-            let result = archive::unpack(&bytes, &partial, &archive::ArchiveLimits::default())
-                .map_err(|e| e.to_string())
-                .and_then(|_| {
-                    testset::discover(&archive::package_root(&partial))
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
-                })
-                .and_then(|()| std::fs::rename(&partial, &dir).map_err(|e| e.to_string()));
-            if result.is_err() {
-                let _ = std::fs::remove_dir_all(&partial);
-            }
-            result.map(|()| archive::package_root(&dir))
+        let unpacked = tokio::task::spawn_blocking(move || {
+            archive::unpack_package(&bytes, &dir, &archive::ArchiveLimits::default())
         })
         .await;
         match unpacked {

@@ -231,19 +231,15 @@ async fn handle(worker: &Arc<Worker>, message: Message, permit: OwnedSemaphorePe
     }
     let outcome = if delivery > MAX_ATTEMPTS {
         let reasons = attempts(worker, &id, delivery).await;
-        let record = Record::failed(
-            &job.submission,
-            Some(&job.language)
-                .filter(|l| !l.is_empty())
-                .map(String::as_str),
-            &format!(
+        failed(
+            &job,
+            format!(
                 "judging failed {} times without a result (a worker died, stalled past the ack \
                  wait, or handed the job back); not tried again:\n{}",
                 delivery - 1,
                 reasons.join("\n")
             ),
-        );
-        Outcome::Record(Box::new(record), None)
+        )
     } else {
         let attempt = Attempt {
             worker: worker.name.clone(),
@@ -426,20 +422,21 @@ async fn attempts(worker: &Worker, id: &str, delivery: i64) -> Vec<String> {
     lines
 }
 
+/// The job's IE: it could not be judged, for `message`.
+fn failed(job: &Job, message: String) -> Outcome {
+    Outcome::Record(
+        Box::new(Record::failed(&job.submission, job.language(), &message)),
+        None,
+    )
+}
+
 /// Judge the job: its package, its source, then the judging on a thread of its own.
 async fn judge(worker: &Arc<Worker>, job: Job) -> Outcome {
-    let language = Some(job.language.as_str()).filter(|l| !l.is_empty());
-    let failed = |message: String| {
-        Outcome::Record(
-            Box::new(Record::failed(&job.submission, language, &message)),
-            None,
-        )
-    };
     let started = Instant::now();
     let root = loop {
         match worker.packages.fetch(&job.package).await {
             Ok(root) => break root,
-            Err(Unavailable::Bad(message)) => return failed(message),
+            Err(Unavailable::Bad(message)) => return failed(&job, message),
             Err(Unavailable::Unreachable(e)) if started.elapsed() > RETRY_FOR => {
                 return Outcome::HandBack(e)
             }
@@ -454,7 +451,7 @@ async fn judge(worker: &Arc<Worker>, job: Job) -> Outcome {
             cancel: Some(worker.abort.clone()),
             ..options
         },
-        Err(e) => return failed(e),
+        Err(e) => return failed(&job, e),
     };
     let events = {
         let (client, subject) = (worker.client.clone(), super::events_subject(&job.id));
@@ -488,13 +485,7 @@ fn judge_blocking(
     options: &Options,
     events: &(dyn Fn(&'static str, serde_json::Value) + Sync),
 ) -> Outcome {
-    let language = Some(job.language.as_str()).filter(|l| !l.is_empty());
-    let failed = |message: String| {
-        Outcome::Record(
-            Box::new(Record::failed(&job.submission, language, &message)),
-            None,
-        )
-    };
+    let failed = |message: String| failed(job, message);
     let problem = match worker.packages.prepare(
         &job.package,
         root,
@@ -590,33 +581,24 @@ fn job_options(base: &Options, job: &Job) -> Result<Options, String> {
 
 /// Write the job's files below `dir`; the path to judge (its one file, or `dir`).
 fn write_files(dir: &Path, job: &Job) -> Result<PathBuf, String> {
-    use std::os::unix::fs::MetadataExt;
     if job.files.is_empty() || (job.single && job.files.len() != 1) {
         return Err(format!(
             "job {}: no files, or several for a single file",
             job.id
         ));
     }
-    let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let me = std::fs::metadata(dir)
-        .map(|m| (m.uid(), m.gid()))
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut files = Vec::with_capacity(job.files.len());
     for file in &job.files {
-        let rel = Path::new(&file.path);
-        if !beneath::is_plain_relative(rel) || (job.single && rel.components().count() != 1) {
+        let rel = PathBuf::from(&file.path);
+        if !beneath::is_plain_relative(&rel) || (job.single && rel.components().count() != 1) {
             return Err(format!(
                 "job file {:?}: not a plain relative path",
                 file.path
             ));
         }
-        let bytes = file.bytes()?;
-        beneath::write_file(dir, rel, &mut &bytes[..], 0o644, me).map_err(|e| e.to_string())?;
+        files.push((rel, file.bytes()?));
     }
-    Ok(match job.single {
-        true => dir.join(&job.files[0].path),
-        false => dir.to_path_buf(),
-    })
+    crate::submissions::write_files(dir, &files, job.single)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -40,9 +40,7 @@ use crate::report::{CompileJson, TestJson};
 /// finished ones go.
 const KEPT: usize = 10_000;
 
-pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
-}
+pub(super) use crate::lock;
 
 /// The body of `POST /submissions`.
 #[derive(Debug, Deserialize)]
@@ -541,7 +539,7 @@ impl Judging {
             .take()
             .ok_or("the submission's source is gone")?;
         let dir = self.sources.path().join(&submission.id);
-        let written = write_source(&dir, &source);
+        let written = crate::submissions::write_files(&dir, &source.files, source.single);
         let result = written.and_then(|path| {
             let profile = match source.profile.as_str() {
                 "" => self.profiles.for_path(&path, None),
@@ -585,24 +583,6 @@ fn forget_oldest(submissions: &mut HashMap<String, Arc<Submission>>, keep: usize
     for (_, id) in finished.into_iter().take(excess) {
         submissions.remove(&id);
     }
-}
-
-/// Write a submission's files under `dir`; the path to judge (its one file, or `dir`).
-fn write_source(dir: &Path, source: &Source) -> Result<PathBuf, String> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    // The engine's own: the files are copied for the sandbox when judged.
-    let me = std::fs::metadata(dir)
-        .map(|m| (m.uid(), m.gid()))
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
-    for (rel, text) in &source.files {
-        beneath::write_file(dir, rel, &mut text.as_bytes(), 0o644, me)
-            .map_err(|e| e.to_string())?;
-    }
-    Ok(match source.single {
-        true => dir.join(&source.files[0].0),
-        false => dir.to_path_buf(),
-    })
 }
 
 #[cfg(test)]

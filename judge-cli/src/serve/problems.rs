@@ -99,20 +99,10 @@ impl Problems {
         let one = lock(&self.preparing);
         let new = !dir.is_dir();
         if new {
-            let partial = self.uploads.path().join(format!("{id}.partial"));
-            let _ = std::fs::remove_dir_all(&partial);
-            std::fs::create_dir(&partial)
-                .map_err(|e| Refused::Engine(format!("{}: {e}", partial.display())))?;
-            let unpacked = archive::unpack(bytes, &partial, &self.unpack);
-            let checked = unpacked.map_err(|e| e.to_string()).and_then(|_| {
-                testset::discover(&archive::package_root(&partial)).map_err(|e| e.to_string())
-            });
-            if let Err(e) = checked {
-                let _ = std::fs::remove_dir_all(&partial);
-                return Err(Refused::Invalid(format!("package: {e}")));
-            }
-            std::fs::rename(&partial, &dir)
-                .map_err(|e| Refused::Engine(format!("{}: {e}", dir.display())))?;
+            archive::unpack_package(bytes, &dir, &self.unpack).map_err(|e| match e {
+                archive::PackageError::Io { .. } => Refused::Engine(e.to_string()),
+                _ => Refused::Invalid(format!("package: {e}")),
+            })?;
         }
         drop(one);
         let problem = self.get(&id, sandbox, profiles).inspect_err(|_| {
