@@ -24,10 +24,7 @@ fn sandboxed_processes() -> Vec<String> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         if let Ok(status) = std::fs::read_to_string(entry.path().join("status")) {
-            if status
-                .lines()
-                .any(|l| l.starts_with("Uid:") && (l.contains("60000") || l.contains("60001")))
-            {
+            if common::sandbox_uid(&status) {
                 found.push(entry.file_name().to_string_lossy().into_owned());
             }
         }
@@ -201,8 +198,8 @@ fn staging_copies_a_link_the_compiler_left_as_a_link_never_what_it_points_to() {
     assert_eq!(staged, (true, "ok".to_owned()));
 }
 
-/// Host pids of the environments' spares: the sandbox init's user (60001), a child of an init
-/// (whose own parent is this process).
+/// Host pids of the environments' spares: the sandbox init's user (worker 0's, 60003), a child
+/// of an init (whose own parent is this process).
 fn spares() -> Vec<i32> {
     let field = |status: &str, key: &str| -> Option<String> {
         status
@@ -219,7 +216,12 @@ fn spares() -> Vec<i32> {
         let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
             continue;
         };
-        if field(&status, "Uid:").as_deref() == Some("60001")
+        let init = common::sandbox()
+            .config()
+            .for_slot(1)
+            .init_host_uid
+            .to_string();
+        if field(&status, "Uid:").as_deref() == Some(init.as_str())
             && field(&status, "PPid:").as_deref() != Some(me.as_str())
         {
             found.push(pid);

@@ -44,7 +44,7 @@ fn processes() -> Vec<String> {
             .find(|l| l.starts_with("PPid:"))
             .unwrap_or("");
         let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap_or("");
-        if ppid.split_whitespace().nth(1) == Some(&me) || uid.contains("60000") {
+        if ppid.split_whitespace().nth(1) == Some(&me) || common::sandbox_uid(&status) {
             found.push(format!("{name}: {ppid} {uid}"));
         }
     }

@@ -266,8 +266,7 @@ fn sandboxed() -> Vec<String> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         if let Ok(status) = std::fs::read_to_string(entry.path().join("status")) {
-            let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap_or("");
-            if uid.contains("60000") || uid.contains("60001") {
+            if common::sandbox_uid(&status) {
                 found.push(entry.file_name().to_string_lossy().into_owned());
             }
         }

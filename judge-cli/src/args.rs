@@ -75,6 +75,13 @@ pub struct WorkerArgs {
     /// Log JSON lines instead of text (on stderr).
     #[arg(long)]
     pub log_json: bool,
+    /// The first host uid and gid of sandboxed programs, as for `judge run` (give each worker
+    /// process of a machine its own range: each uses 2 × (jobs + 1) of each).
+    #[arg(long, value_name = "UID:GID", value_parser = id_pair)]
+    pub host_ids: Option<(u32, u32)>,
+    /// The uid and gid programs see inside the sandbox (default 1000:1000; not 0).
+    #[arg(long, value_name = "UID:GID", value_parser = id_pair)]
+    pub inside_ids: Option<(u32, u32)>,
 }
 
 #[derive(Debug, Args)]
@@ -177,6 +184,24 @@ pub struct JudgeArgs {
     /// ::1, nothing else) (default: its profile's `run.network`, else none).
     #[arg(long, value_parser = network)]
     pub network: Option<judge_engine::sandbox::Network>,
+    /// The first host uid and gid of sandboxed programs (default 60000:60000): worker k's
+    /// programs run as UID+2k and GID+2k, their namespaces' roots one above; runs beside the
+    /// workers (compiles) as k = 0. No host account may own any of them.
+    #[arg(long, value_name = "UID:GID", value_parser = id_pair)]
+    pub host_ids: Option<(u32, u32)>,
+    /// The uid and gid programs see inside the sandbox (default 1000:1000; not 0).
+    #[arg(long, value_name = "UID:GID", value_parser = id_pair)]
+    pub inside_ids: Option<(u32, u32)>,
+}
+
+fn id_pair(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("{text:?}: write UID:GID, two ids between 1 and 4294967293");
+    let (uid, gid) = text.split_once(':').ok_or_else(bad)?;
+    let id = |s: &str| match s.parse::<u32>() {
+        Ok(n) if n > 0 && n < u32::MAX - 1 => Ok(n),
+        _ => Err(bad()),
+    };
+    Ok((id(uid)?, id(gid)?))
 }
 
 fn network(text: &str) -> Result<judge_engine::sandbox::Network, String> {

@@ -297,9 +297,8 @@ pub fn run(args: &BatchArgs) -> Result<Done, Failure> {
     if let Some(url) = &args.nats {
         return crate::nats::batch::run(args, url);
     }
-    crate::require_root()?;
     let plan = Plan::new(args)?;
-    let sandbox = setup::sandbox()?;
+    let sandbox = setup::sandbox(&args.judge)?;
     let mut problem = Problem::prepare(&sandbox, &plan.profiles, plan.tests.clone())?;
     if let Some(checker) = &args.judge.checker {
         problem.use_checker(checker)?;

@@ -51,18 +51,6 @@ pub fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The sandbox needs root; say so before anything else is tried.
-pub fn require_root() -> Result<(), Failure> {
-    if !judge_engine::sandbox::running_as_root() {
-        return Err(Failure::Usage(
-            "judge must run as root: its sandbox creates namespaces and cgroups and maps an \
-             unprivileged uid (try sudo)"
-                .to_owned(),
-        ));
-    }
-    Ok(())
-}
-
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let outcome = match &cli.command {

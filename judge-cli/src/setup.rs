@@ -16,9 +16,36 @@ pub fn profiles(args: &JudgeArgs) -> Result<ProfileSet, Failure> {
     Ok(ProfileSet::load_with_overrides(None, &args.profiles)?)
 }
 
-/// The sandbox, with its warnings shown once on stderr.
-pub fn sandbox() -> Result<Sandbox, Failure> {
-    let sandbox = Sandbox::new(SandboxConfig::default())?;
+/// The sandbox with the ids the flags ask for, and a set of host ids for each of `--jobs`
+/// workers, its warnings shown once on stderr.
+pub fn sandbox(args: &JudgeArgs) -> Result<Sandbox, Failure> {
+    start(sandbox_config(args))
+}
+
+/// The sandbox's settings from the flags.
+fn sandbox_config(args: &JudgeArgs) -> SandboxConfig {
+    let mut config = SandboxConfig::default();
+    if let Some((uid, gid)) = args.host_ids {
+        (config.host_uid, config.host_gid) = (uid, gid);
+        (config.init_host_uid, config.init_host_gid) = (uid + 1, gid + 1);
+    }
+    if let Some((uid, gid)) = args.inside_ids {
+        (config.inside_uid, config.inside_gid) = (uid, gid);
+    }
+    let workers = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32));
+    config.slots = config.slots.max(workers + 1);
+    config
+}
+
+/// The sandbox with its default settings, its warnings shown once on stderr.
+pub fn default_sandbox() -> Result<Sandbox, Failure> {
+    start(SandboxConfig::default())
+}
+
+fn start(config: SandboxConfig) -> Result<Sandbox, Failure> {
+    let sandbox = Sandbox::new(config)?;
     for warning in sandbox.warnings() {
         eprintln!("judge: warning: {warning}");
     }

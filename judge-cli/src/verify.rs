@@ -268,7 +268,6 @@ fn lower_bound_time(case: &Case, report: &Report, profile: &Profile) -> Option<D
 /// [`crate::time_cache`]). A `time_limit_exceeded` submission that is TLE runs once more at
 /// the limit × `time_limit_to_tle`: if it is not TLE there too, it is too close to the limit.
 pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
-    crate::require_root()?;
     let tests = testset::discover(&args.problem)?;
     for note in &tests.notes {
         eprintln!("judge: note: {note}");
@@ -283,7 +282,7 @@ pub fn run(args: &VerifyArgs) -> Result<Done, Failure> {
         .is_some_and(|v| v.starts_with("2025-09"));
     let cases = cases(&args.problem, scored, format_rules)?;
     let profile_set = setup::profiles(&args.judge)?;
-    let sandbox = setup::sandbox()?;
+    let sandbox = setup::sandbox(&args.judge)?;
     let mut problem = Problem::prepare(&sandbox, &profile_set, tests)?;
     if let Some(checker) = &args.judge.checker {
         problem.use_checker(checker)?;

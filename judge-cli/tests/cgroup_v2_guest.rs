@@ -29,6 +29,10 @@ const SUITES: &[&str] = &[
     "soak",
     "network",
     "sync_hook",
+    "credentials",
+    "rootless",
+    "root_image",
+    "run_rootfs",
     "serve_gojudge",
 ];
 

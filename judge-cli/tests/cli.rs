@@ -4,7 +4,6 @@ mod common;
 
 use common::{judge, problems, root, text};
 
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -410,21 +409,6 @@ fn limit_flags_out_of_bounds_are_usage_errors() {
         ),
         "{err}"
     );
-}
-
-#[test]
-fn not_root_is_one_clear_sentence() {
-    if !root() {
-        return;
-    }
-    let src = submission("different", "accepted", "different.c");
-    let out = Command::new(env!("CARGO_BIN_EXE_judge"))
-        .args(["run", &src, "--tests", &tests("different")])
-        .uid(65534)
-        .gid(65534)
-        .output()
-        .unwrap();
-    assert_usage_error(&out, "must run as root");
 }
 
 #[test]

@@ -168,16 +168,27 @@ pub fn layers(
     };
     let all_namespaces = bare::NAMESPACES.iter().fold(0, |acc, (_, f)| acc | f);
     let exited = |s: crate::sandbox::ExitStatus| s == crate::sandbox::ExitStatus::Exited(0);
-    let mut runners: Vec<(String, Runner)> = vec![
-        (
-            "bare fork+exec+wait".into(),
-            each(move || bare::fork_wait(TRUE).map(exited)),
-        ),
-        (
-            "bare raw clone+exec+wait".into(),
-            each(move || bare::spawn_wait(TRUE, 0).map(exited)),
-        ),
-    ];
+    let mut runners: Vec<(String, Runner)> = vec![(
+        "bare fork+exec+wait".into(),
+        each(move || bare::fork_wait(TRUE).map(exited)),
+    )];
+    if sandbox.is_rootless() {
+        // An unprivileged user can create namespaces only under a user namespace of its own,
+        // and has no environments: the whole sandbox, fresh, alone and on a worker.
+        runners.push((
+            "rootless: full fresh sandbox".into(),
+            each(|| sandboxed(sandbox, None)),
+        ));
+        runners.push((
+            "rootless: fresh sandbox on a pool worker".into(),
+            Box::new(|n| on_pool(&fresh_pool, n)),
+        ));
+        return measure(runners, rounds, per_round);
+    }
+    runners.push((
+        "bare raw clone+exec+wait".into(),
+        each(move || bare::spawn_wait(TRUE, 0).map(exited)),
+    ));
     for (name, flag) in bare::NAMESPACES {
         runners.push((
             format!("+ {name} namespace"),
@@ -208,6 +219,16 @@ pub fn layers(
         "reused environment on a pool worker".into(),
         Box::new(|n| on_pool(&reuse_pool, n)),
     ));
+    measure(runners, rounds, per_round)
+}
+
+/// Run every runner `rounds` times `per_round` runs, interleaved; the median per run of each,
+/// and its ratio to the first's.
+fn measure(
+    mut runners: Vec<(String, Runner)>,
+    rounds: usize,
+    per_round: usize,
+) -> Result<Vec<LayerFigure>, BenchError> {
     // One warm-up run each: environments get built, caches filled.
     for (name, run) in runners.iter_mut() {
         if run(1)? != 1 {

@@ -63,8 +63,9 @@ pub enum HostDirError {
         source: io::Error,
     },
     #[error(
-        "{} must be a directory owned by root and closed to other users (mode 0700); it is \
-         not, so someone else may have made it: remove it, or point TMPDIR elsewhere",
+        "{} must be a directory owned by the engine's user (root, or yours when rootless) and \
+         closed to other users (mode 0700); it is not, so someone else may have made it: \
+         remove it, or point TMPDIR elsewhere",
         path.display()
     )]
     Untrusted { path: PathBuf },
@@ -101,12 +102,19 @@ impl Cap {
     }
 }
 
-/// The engine's base of host directories.
-#[derive(Debug)]
+/// The engine's base of host directories, seen as one owner: the sandboxes of each pool worker
+/// have a host uid of their own, and their directories belong to it ([`HostDirs::owned_by`]).
+#[derive(Clone, Debug)]
 pub struct HostDirs {
-    base: PathBuf,
-    /// The sandbox's host uid and gid, owners of every [`SandboxDir`].
+    base: std::sync::Arc<Base>,
+    /// The sandbox's host uid and gid, owners of every [`SandboxDir`] made through this view.
     owner: (u32, u32),
+}
+
+/// The base itself, shared by every view; removed with the last.
+#[derive(Debug)]
+struct Base {
+    path: PathBuf,
     /// The base is a private mount: capped directories can be mounted below it.
     private: bool,
     next: AtomicU64,
@@ -120,11 +128,28 @@ impl HostDirs {
         HostDirs::create_in(&std::env::temp_dir().join("judge"), id, owner)
     }
 
+    /// [`HostDirs::create`] for an unprivileged engine (rootless): `<tmp>/judge-<uid>`, owned
+    /// by that user and closed to others, holds the bases of that user's engines.
+    pub fn create_for_user(id: &EngineId, owner: (u32, u32)) -> Result<HostDirs, HostDirError> {
+        let root = std::env::temp_dir().join(format!("judge-{}", owner.0));
+        HostDirs::create_owned(&root, id, owner, owner.0)
+    }
+
     /// [`HostDirs::create`] with the engines' directories in `root`.
     pub fn create_in(
         root: &Path,
         id: &EngineId,
         owner: (u32, u32),
+    ) -> Result<HostDirs, HostDirError> {
+        HostDirs::create_owned(root, id, owner, 0)
+    }
+
+    /// `root` must belong to `root_owner`.
+    fn create_owned(
+        root: &Path,
+        id: &EngineId,
+        owner: (u32, u32),
+        root_owner: u32,
     ) -> Result<HostDirs, HostDirError> {
         let root = root.to_path_buf();
         match std::fs::DirBuilder::new().mode(0o700).create(&root) {
@@ -134,7 +159,7 @@ impl HostDirs {
         }
         let meta =
             std::fs::symlink_metadata(&root).map_err(|e| HostDirError::io("stat", &root, e))?;
-        if !meta.is_dir() || meta.uid() != 0 || meta.mode() & 0o077 != 0 {
+        if !meta.is_dir() || meta.uid() != root_owner || meta.mode() & 0o077 != 0 {
             return Err(HostDirError::Untrusted { path: root });
         }
         let base = root.join(id.as_str());
@@ -171,27 +196,37 @@ impl HostDirs {
             }
         };
         Ok(HostDirs {
-            base,
+            base: std::sync::Arc::new(Base {
+                path: base,
+                private,
+                next: AtomicU64::new(1),
+                warnings,
+                _lock: lock,
+            }),
             owner,
-            private,
-            next: AtomicU64::new(1),
-            warnings,
-            _lock: lock,
         })
     }
 
+    /// The same base, with the directories it makes from now on given to `owner`.
+    pub fn owned_by(&self, owner: (u32, u32)) -> HostDirs {
+        HostDirs {
+            base: self.base.clone(),
+            owner,
+        }
+    }
+
     pub fn base(&self) -> &Path {
-        &self.base
+        &self.base.path
     }
 
     /// What the start-up could not do, one sentence each.
     pub fn warnings(&self) -> &[String] {
-        &self.warnings
+        &self.base.warnings
     }
 
     fn fresh_path(&self, kind: &str) -> PathBuf {
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        self.base.join(format!("{kind}-{n}"))
+        let n = self.base.next.fetch_add(1, Ordering::Relaxed);
+        self.base.path.join(format!("{kind}-{n}"))
     }
 
     /// A directory the sandbox may write, owned by its host uid; capped by a tmpfs with `cap`.
@@ -206,7 +241,7 @@ impl HostDirs {
             mounted: false,
         };
         match cap {
-            Some(cap) if self.private => {
+            Some(cap) if self.base.private => {
                 mount_tmpfs(&dir.path, cap, self.owner)?;
                 dir.mounted = true;
             }
@@ -258,9 +293,9 @@ impl HostDirs {
     }
 }
 
-impl Drop for HostDirs {
+impl Drop for Base {
     fn drop(&mut self) {
-        let _ = remove_tree(&self.base);
+        let _ = remove_tree(&self.path);
     }
 }
 
@@ -802,9 +837,10 @@ mod tests {
 
     /// Leak everything of `dirs` but its lock, which is returned: what a killed engine leaves.
     fn unsafe_forget_but_unlock(dirs: HostDirs) -> DirLock {
-        let dirs = std::mem::ManuallyDrop::new(dirs);
-        // SAFETY: `dirs` is never used or dropped again; only its lock is moved out.
-        unsafe { std::ptr::read(&dirs._lock) }
+        let base = std::sync::Arc::try_unwrap(dirs.base).expect("the only view of the base");
+        let base = std::mem::ManuallyDrop::new(base);
+        // SAFETY: `base` is never used or dropped again; only its lock is moved out.
+        unsafe { std::ptr::read(&base._lock) }
     }
 
     #[test]

@@ -185,19 +185,35 @@ impl Pool {
             }
         };
         let workers = config.workers.max(1);
+        // Set 0 is the pool's own sandbox (compiles and whatever runs beside the workers).
+        let slots = sandbox.config().slots as usize;
+        if workers >= slots && !sandbox.is_rootless() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{workers} workers need {} sets of host ids (one each, and one for runs \
+                     beside them), but the sandbox has {slots}; see SandboxConfig::slots",
+                    workers + 1
+                ),
+            ));
+        }
         let (sender, receiver) = bounded::<Job>(config.queue.max(1));
         let mut threads = Vec::with_capacity(workers);
         let stats = Arc::new(PoolStats::default());
         for index in 0..workers {
             let receiver = receiver.clone();
+            // Each worker runs as host ids of its own (checked when the sandbox was made).
+            let own = sandbox
+                .slot(index as u32 + 1)
+                .expect("no more workers than sets of host ids");
+            let own_dirs = own.dirs().clone();
             let mut worker = Worker {
                 index,
                 cpu: (!cpus.is_empty()).then(|| cpus[index % cpus.len()]),
-                sandbox: sandbox.clone(),
-                reuse: config.reuse && sandbox.has_cgroups(),
+                sandbox: Arc::new(own),
+                reuse: config.reuse && sandbox.has_cgroups() && !sandbox.is_rootless(),
                 envs: VecDeque::new(),
-                work: sandbox
-                    .dirs()
+                work: own_dirs
                     .sandbox_dir(&format!("worker{index}"), None)
                     .map_err(io::Error::other)?,
                 staged: None,
@@ -221,7 +237,7 @@ impl Pool {
             threads,
             workers,
             peak: Arc::new(AtomicUsize::new(0)),
-            reuse: config.reuse && sandbox.has_cgroups(),
+            reuse: config.reuse && sandbox.has_cgroups() && !sandbox.is_rootless(),
             sandbox,
             stats,
         })

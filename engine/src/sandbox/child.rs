@@ -72,6 +72,9 @@ pub(crate) struct ChildContext<'a> {
     pub init_exe: Option<RawFd>,
     /// Bring up `lo` in the new network namespace (a loopback network).
     pub loopback: bool,
+    /// Rootless: the one id mapped is the program's, there is no namespace root to become, and
+    /// the child builds the sandbox with the capabilities clone gave it in its namespace.
+    pub rootless: bool,
 }
 
 /// Set up the sandbox, then become the reaper or the environment's init. Never returns.
@@ -94,9 +97,12 @@ pub(crate) fn run(ctx: &ChildContext) -> ! {
         fail(sync, Stage::OpenSource, index, errno);
     }
 
-    // 2. The namespace's root: its own unprivileged host uid.
-    if let Err(errno) = caps::switch_user(0, 0) {
-        fail(sync, Stage::SetUid, 0, errno);
+    // 2. The namespace's root: its own unprivileged host uid. (Rootless: the child's uid is
+    // the program's already, the only one mapped.)
+    if !ctx.rootless {
+        if let Err(errno) = caps::switch_user(0, 0) {
+            fail(sync, Stage::SetUid, 0, errno);
+        }
     }
 
     // 3. The filesystem.
@@ -155,8 +161,10 @@ pub(crate) fn run(ctx: &ChildContext) -> ! {
     // The environment's init keeps its capabilities through the exec (as the namespace's root
     // it gets the bounding set's, capped by what it had, under no_new_privs), and empties the
     // bounding set itself afterwards, hence CAP_SETPCAP.
+    // Rootless, the reaper switches no one: it keeps nothing, and the program inherits that.
     let role = match ctx.init_exe {
         Some(_) => caps::ENV_INIT.with(caps::CAP_SETPCAP),
+        None if ctx.rootless => Caps(0),
         None => caps::REAPER,
     }
     .known(ctx.last_cap);
@@ -232,8 +240,10 @@ pub(crate) fn run(ctx: &ChildContext) -> ! {
 /// The program's side of the fork: the program's user (no capabilities left), seccomp last,
 /// then execve.
 fn exec(ctx: &ChildContext, sync: RawFd) -> ! {
-    if let Err(errno) = caps::switch_user(ctx.uid, ctx.gid) {
-        fail(sync, Stage::SwitchUser, 0, errno);
+    if !ctx.rootless {
+        if let Err(errno) = caps::switch_user(ctx.uid, ctx.gid) {
+            fail(sync, Stage::SwitchUser, 0, errno);
+        }
     }
     if let Err(errno) = seccomp::install(ctx.filters) {
         fail(sync, Stage::Seccomp, 0, errno);

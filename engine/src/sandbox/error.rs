@@ -32,8 +32,17 @@ pub enum SandboxError {
     Cgroup(#[from] CgroupError),
     #[error("the sandbox needs root: it creates namespaces and maps an unprivileged host uid; run as root")]
     NotRoot,
-    #[error("host uid/gid {0} for sandboxed processes must be neither 0 nor the engine's own, and each role needs its own")]
+    #[error("host uid/gid {0} for sandboxed processes must be neither 0 nor the engine's own, each role and each set of ids needs its own, and every set must stay below 4294967294")]
     HostId(u32),
+    #[error(
+        "this user may not create the sandbox's namespaces ({desc}): run judge as root, or \
+         allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 where it \
+         exists, user.max_user_namespaces > 0, and no AppArmor or seccomp policy forbidding them)",
+        desc = .0.desc()
+    )]
+    NoUserNamespaces(Errno),
+    #[error("the sandbox needs between 1 and {max} sets of host ids (one per pool worker); {0} asked for", max = super::MAX_SLOTS)]
+    Slots(u32),
     #[error(
         "host {kind} {id} for sandboxed processes belongs to the account {name:?}: a run would \
          share its files and processes; choose ids no account uses"
@@ -136,6 +145,8 @@ impl fmt::Display for HostStep {
 pub enum EnvError {
     #[error("reused environments need cgroups, which this host lacks")]
     NoCgroups,
+    #[error("environments need a namespace root of their own, which a rootless sandbox has not")]
+    Rootless,
     #[error("this environment is broken and must be replaced")]
     Broken,
     #[error("the spare for the next run is gone: {0}")]

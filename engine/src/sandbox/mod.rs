@@ -57,6 +57,12 @@ pub fn running_as_root() -> bool {
 }
 
 /// Engine-wide settings of the sandbox.
+///
+/// Host ids come in [`SandboxConfig::slots`] sets: set `k` is every host id below plus `2k`
+/// (with the defaults, programs run as 60000, 60002, ..., and the namespaces' roots as 60001,
+/// 60003, ...). A pool's worker `k` runs as set `k` ([`Sandbox::slot`]), so that runs on two
+/// workers never share a host uid: neither can signal, trace or read the other's processes or
+/// files, even if they could see them. Every id of every set is checked at start.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
     /// The host uid of every sandboxed program: never root, never the engine's own, and no
@@ -76,6 +82,33 @@ pub struct SandboxConfig {
     pub hostname: String,
     /// Where run cgroups go; `None` runs without cgroups (rlimits and rusage only).
     pub cgroup: Option<CgroupConfig>,
+    /// How many sets of host ids there are (at least 1): a pool has at most this many workers.
+    pub slots: u32,
+}
+
+impl SandboxConfig {
+    /// The settings of set `slot` (see the type's docs): every host id plus `2 * slot`.
+    pub fn for_slot(&self, slot: u32) -> SandboxConfig {
+        let shift = 2 * slot;
+        SandboxConfig {
+            host_uid: self.host_uid + shift,
+            host_gid: self.host_gid + shift,
+            init_host_uid: self.init_host_uid + shift,
+            init_host_gid: self.init_host_gid + shift,
+            ..self.clone()
+        }
+    }
+
+    /// The host uids and gids of every set, in that order.
+    fn host_ids(&self) -> (Vec<u32>, Vec<u32>) {
+        let (mut uids, mut gids) = (Vec::new(), Vec::new());
+        for slot in 0..self.slots {
+            let c = self.for_slot(slot);
+            uids.extend([c.host_uid, c.init_host_uid]);
+            gids.extend([c.host_gid, c.init_host_gid]);
+        }
+        (uids, gids)
+    }
 }
 
 impl Default for SandboxConfig {
@@ -89,13 +122,21 @@ impl Default for SandboxConfig {
             inside_gid: 1000,
             hostname: "judge".to_owned(),
             cgroup: Some(CgroupConfig::default()),
+            slots: DEFAULT_SLOTS,
         }
     }
 }
 
+/// Sets of host ids by default: 60000 to 60127.
+pub const DEFAULT_SLOTS: u32 = 64;
+
+/// At most this many sets (16,384 host ids).
+pub const MAX_SLOTS: u32 = 8192;
+
 /// The sandbox: checked host facts and settings, shared by every run. Cheap to share across
-/// threads; each [`Sandbox::run`] is independent.
-#[derive(Debug)]
+/// threads; each [`Sandbox::run`] is independent. [`Sandbox::slot`] gives the same sandbox
+/// with another set of host ids.
+#[derive(Clone, Debug)]
 pub struct Sandbox {
     config: SandboxConfig,
     hostname: CString,
@@ -112,28 +153,57 @@ pub struct Sandbox {
     dirs: HostDirs,
     /// This engine: its cgroup group and its base of host directories carry the id.
     id: crate::lock::EngineId,
+    /// Run by an unprivileged user (see [`Sandbox::new`]).
+    rootless: bool,
 }
 
 impl Sandbox {
     /// Check that this host can run sandboxes with these settings.
+    ///
+    /// Run by an unprivileged user, the sandbox is **rootless** when the kernel lets that user
+    /// create user namespaces (probed: a child is cloned into every namespace a run gets): the
+    /// one id such a user may map is its own, so programs run as the user on the host (the
+    /// config's host ids and sets are not used), the namespace has no root of its own, the
+    /// user's supplementary groups stay (an unprivileged user namespace must deny `setgroups`
+    /// before its gid map is written), limits cannot exceed the user's hard rlimits, and
+    /// environments are not reused. Cgroups work where the user's own cgroup is a delegated
+    /// cgroup v2 subtree; elsewhere rlimits and rusage stand in, with a warning.
     pub fn new(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
         let euid = nix::unistd::geteuid().as_raw();
         if euid != 0 {
-            return Err(SandboxError::NotRoot);
+            return Sandbox::rootless(config);
         }
         let egid = nix::unistd::getegid().as_raw();
-        let uids = [config.host_uid, config.init_host_uid];
-        let gids = [config.host_gid, config.init_host_gid];
+        if config.slots == 0 || config.slots > MAX_SLOTS {
+            return Err(SandboxError::Slots(config.slots));
+        }
+        let top = [
+            config.host_uid,
+            config.host_gid,
+            config.init_host_uid,
+            config.init_host_gid,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+        if top
+            .checked_add(2 * config.slots)
+            .map_or(true, |t| t >= u32::MAX - 1)
+        {
+            return Err(SandboxError::HostId(top));
+        }
+        let (uids, gids) = config.host_ids();
         for id in uids.iter().chain(&gids) {
             if *id == 0 || *id == euid || *id == egid {
                 return Err(SandboxError::HostId(*id));
             }
         }
-        if uids[0] == uids[1] {
-            return Err(SandboxError::HostId(uids[0]));
-        }
-        if gids[0] == gids[1] {
-            return Err(SandboxError::HostId(gids[0]));
+        for ids in [&uids, &gids] {
+            let mut sorted = ids.clone();
+            sorted.sort_unstable();
+            if let Some(pair) = sorted.windows(2).find(|p| p[0] == p[1]) {
+                return Err(SandboxError::HostId(pair[0]));
+            }
         }
         for id in [config.inside_uid, config.inside_gid] {
             if id == 0 {
@@ -196,7 +266,80 @@ impl Sandbox {
             cpus,
             dirs,
             id,
+            rootless: false,
         })
+    }
+
+    /// [`Sandbox::new`] for an unprivileged user.
+    fn rootless(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        let (uid, gid) = (
+            nix::unistd::geteuid().as_raw(),
+            nix::unistd::getegid().as_raw(),
+        );
+        if config.inside_uid == 0 || config.inside_gid == 0 {
+            return Err(SandboxError::HostId(0));
+        }
+        if let Err(errno) = sys::probe_namespaces(spawn::NAMESPACES) {
+            return Err(SandboxError::NoUserNamespaces(errno));
+        }
+        let config = SandboxConfig {
+            host_uid: uid,
+            host_gid: gid,
+            init_host_uid: uid,
+            init_host_gid: gid,
+            slots: 1,
+            ..config
+        };
+        let hostname = CString::new(config.hostname.clone())
+            .map_err(|_| SpecError::Nul("hostname".to_owned()))?;
+        let last_cap = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(40);
+        let id =
+            crate::lock::EngineId::random().map_err(|e| SandboxError::host(HostStep::Random, e))?;
+        let dirs = HostDirs::create_for_user(&id, (uid, gid))?;
+        let mut warnings = vec![format!(
+            "rootless: programs run as your uid {uid} on the host (one id is all an unprivileged \
+             user may map), keep your supplementary groups, get at most your hard rlimits, and \
+             environments are not reused"
+        )];
+        warnings.extend(dirs.warnings().iter().cloned());
+        let cgroups = match &config.cgroup {
+            None => None,
+            Some(cgroup_config) => match crate::cgroup::detect(cgroup_config, &id) {
+                Detected::Available(cgroups) => {
+                    warnings.extend(start_up(cgroups.as_ref()));
+                    Some(cgroups)
+                }
+                Detected::Unavailable { warning } => {
+                    warnings.push(format!(
+                        "{warning} Rootless, cgroups need a delegated cgroup v2 subtree: start \
+                         judge in one (e.g. `systemd-run --user --scope -p Delegate=yes judge \
+                         ...`)."
+                    ));
+                    None
+                }
+            },
+        };
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+        Ok(Sandbox {
+            config,
+            hostname,
+            last_cap,
+            groups: Vec::new(),
+            cgroups,
+            warnings,
+            cpus,
+            dirs,
+            id,
+            rootless: true,
+        })
+    }
+
+    /// Whether the engine runs unprivileged (see [`Sandbox::new`]).
+    pub fn is_rootless(&self) -> bool {
+        self.rootless
     }
 
     /// This engine's id: its cgroups are in `judge-<id>`, its directories in `<tmp>/judge/<id>`.
@@ -227,6 +370,28 @@ impl Sandbox {
 
     pub fn config(&self) -> &SandboxConfig {
         &self.config
+    }
+
+    /// This sandbox with the host ids of set `slot` (checked at start, see [`SandboxConfig`]):
+    /// its programs run as those ids and the directories it makes belong to them. Everything
+    /// else (cgroups, directories' base, the engine's id) is shared. `None` past the last set.
+    pub fn slot(&self, slot: u32) -> Option<Sandbox> {
+        if self.rootless {
+            // One id is all there is.
+            return Some(self.clone());
+        }
+        if slot >= self.config.slots {
+            return None;
+        }
+        let config = SandboxConfig {
+            slots: 1,
+            ..self.config.for_slot(slot)
+        };
+        Some(Sandbox {
+            dirs: self.dirs.owned_by((config.host_uid, config.host_gid)),
+            config,
+            ..self.clone()
+        })
     }
 
     /// Run `command` to its end.

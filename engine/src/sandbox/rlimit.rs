@@ -45,6 +45,31 @@ impl Rlimit {
     }
 }
 
+/// Lower each limit to this process's hard limit: an unprivileged engine (rootless mode) may
+/// lower limits but never raise them.
+pub(crate) fn within_hard_limits(limits: &mut [Rlimit]) {
+    for limit in limits {
+        if let Ok((_, hard)) = nix::sys::resource::getrlimit(resource_of(limit.resource)) {
+            limit.value = limit.value.min(hard);
+        }
+    }
+}
+
+fn resource_of(resource: libc::__rlimit_resource_t) -> nix::sys::resource::Resource {
+    use nix::sys::resource::Resource;
+    match resource {
+        libc::RLIMIT_CPU => Resource::RLIMIT_CPU,
+        libc::RLIMIT_FSIZE => Resource::RLIMIT_FSIZE,
+        libc::RLIMIT_STACK => Resource::RLIMIT_STACK,
+        libc::RLIMIT_CORE => Resource::RLIMIT_CORE,
+        libc::RLIMIT_NOFILE => Resource::RLIMIT_NOFILE,
+        libc::RLIMIT_AS => Resource::RLIMIT_AS,
+        libc::RLIMIT_DATA => Resource::RLIMIT_DATA,
+        libc::RLIMIT_MEMLOCK => Resource::RLIMIT_MEMLOCK,
+        _ => Resource::RLIMIT_MSGQUEUE,
+    }
+}
+
 /// The limits to set for a run, in the order they are applied. `backstop` is true when a cgroup
 /// timer enforces the CPU limit and `RLIMIT_CPU` only backs it up.
 pub(crate) fn plan(limits: &Limits, backstop: bool) -> Vec<Rlimit> {

@@ -33,7 +33,7 @@ use super::{ExitStatus, LimitHit, RunResult, Sandbox};
 use crate::cgroup::{CgroupLimits, RunCgroup};
 
 /// The namespaces every sandbox gets.
-const NAMESPACES: u64 = (libc::CLONE_NEWUSER
+pub(crate) const NAMESPACES: u64 = (libc::CLONE_NEWUSER
     | libc::CLONE_NEWPID
     | libc::CLONE_NEWNS
     | libc::CLONE_NEWNET
@@ -125,6 +125,9 @@ fn above_sync(fd: OwnedFd) -> Result<OwnedFd, SandboxError> {
 /// Run a validated spec to its end.
 pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxError> {
     let (mut prepared, stdio, mut drain) = Prepared::new(spec, sandbox.cgroups.is_some())?;
+    if sandbox.rootless {
+        rlimit::within_hard_limits(&mut prepared.rlimits);
+    }
     let limits = prepared.spec.limits.clone();
     // Declared before the child: dropped after it, so an early return kills the child first.
     let cgroup = match &sandbox.cgroups {
@@ -216,13 +219,16 @@ pub(crate) fn launch(
     let argv = ptrs(&spec.argv);
     let envp = ptrs(&spec.env);
     let filters = spec.filter.for_network(spec.limits.network)?.fprogs();
+    let inside = spec
+        .inside
+        .unwrap_or((sandbox.config.inside_uid, sandbox.config.inside_gid));
     let ctx = ChildContext {
         sync: child_sock.as_raw_fd(),
         stdio: stdio.each_ref().map(|fd| fd.as_raw_fd()),
         plan: &prepared.plan,
         hostname: &sandbox.hostname,
-        uid: sandbox.config.inside_uid,
-        gid: sandbox.config.inside_gid,
+        uid: inside.0,
+        gid: inside.1,
         last_cap: sandbox.last_cap,
         rlimits: &prepared.rlimits,
         cwd: &spec.cwd,
@@ -232,6 +238,7 @@ pub(crate) fn launch(
         filters: &filters,
         init_exe: init_exe.as_ref().map(|fd| fd.as_raw_fd()),
         loopback: spec.limits.network == super::Network::Loopback,
+        rootless: sandbox.rootless,
     };
     let into = cgroup
         .and_then(|c| c.clone_into_fd())
@@ -242,7 +249,7 @@ pub(crate) fn launch(
     drop(child_sock);
     drop(stdio);
 
-    write_id_maps(pid, sandbox)?;
+    write_id_maps(pid, sandbox, inside)?;
     // The steps between clone and exec: the engine's own (joining the run's cgroup where the
     // child was not born in it), then the command's hooks, in order. A failure leaves the
     // child unreleased, and dropping it kills it.
@@ -314,7 +321,13 @@ fn clone_child(
         Some(&mut old_mask),
     )
     .map_err(|e| SandboxError::host(HostStep::BlockSignals, e))?;
-    let groups = set_thread_groups(&[]);
+    // Rootless: an unprivileged engine cannot drop its groups (see the module docs of
+    // `Sandbox` on what that costs).
+    let groups = if sandbox.rootless {
+        Ok(())
+    } else {
+        set_thread_groups(&[])
+    };
     let mut placed = into.is_some();
     let no_copy = crate::hostdir::cloning();
     let result = match groups {
@@ -332,7 +345,11 @@ fn clone_child(
         child::run(ctx);
     }
     drop(no_copy);
-    let restored = set_thread_groups(&sandbox.groups);
+    let restored = if sandbox.rootless {
+        Ok(())
+    } else {
+        set_thread_groups(&sandbox.groups)
+    };
     let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old_mask), None);
     let pid = match (groups, result) {
         (Err(e), _) => return Err(SandboxError::host(HostStep::SetGroups, Errno::from_raw(e))),
@@ -361,27 +378,32 @@ fn set_thread_groups(groups: &[libc::gid_t]) -> Result<(), i32> {
 
 /// Map two ids inside to two unprivileged ids on the host: the namespace's root (the sandbox's
 /// PID 1) to one, the program's user to the other.
-fn write_id_maps(pid: libc::pid_t, sandbox: &Sandbox) -> Result<(), SandboxError> {
+fn write_id_maps(
+    pid: libc::pid_t,
+    sandbox: &Sandbox,
+    (inside_uid, inside_gid): (u32, u32),
+) -> Result<(), SandboxError> {
     let c = &sandbox.config;
     let write = |file: &str, content: String| {
         let path = std::path::PathBuf::from(format!("/proc/{pid}/{file}"));
         std::fs::write(&path, content)
             .map_err(|e| SandboxError::host(HostStep::WriteIdMap(path), e))
     };
+    if sandbox.rootless {
+        // An unprivileged engine may map one id, its own, and only with setgroups denied: the
+        // program's ids inside are the engine's on the host, and the namespace has no root.
+        write("uid_map", format!("{inside_uid} {} 1\n", c.host_uid))?;
+        write("setgroups", "deny".to_owned())?;
+        return write("gid_map", format!("{inside_gid} {} 1\n", c.host_gid));
+    }
     write(
         "uid_map",
-        format!(
-            "0 {} 1\n{} {} 1\n",
-            c.init_host_uid, c.inside_uid, c.host_uid
-        ),
+        format!("0 {} 1\n{} {} 1\n", c.init_host_uid, inside_uid, c.host_uid),
     )?;
     write("setgroups", "deny".to_owned())?;
     write(
         "gid_map",
-        format!(
-            "0 {} 1\n{} {} 1\n",
-            c.init_host_gid, c.inside_gid, c.host_gid
-        ),
+        format!("0 {} 1\n{} {} 1\n", c.init_host_gid, inside_gid, c.host_gid),
     )
 }
 

@@ -303,6 +303,7 @@ pub struct Command {
     filter: Option<Arc<SyscallFilter>>,
     hooks: Vec<SyncHook>,
     root: Option<RootImage>,
+    inside: Option<(u32, u32)>,
 }
 
 impl Command {
@@ -320,7 +321,16 @@ impl Command {
             filter: None,
             hooks: Vec::new(),
             root: None,
+            inside: None,
         }
+    }
+
+    /// The uid and gid the program sees (not 0), instead of the engine's
+    /// [`SandboxConfig::inside_uid`](super::SandboxConfig::inside_uid) and gid; its host ids
+    /// stay the engine's. Such a run gets a fresh sandbox (an environment's ids are its own).
+    pub fn inside_ids(&mut self, uid: u32, gid: u32) -> &mut Command {
+        self.inside = Some((uid, gid));
+        self
     }
 
     /// Build the run's root from `image` (see [`RootImage`]). Such a run gets a fresh sandbox:
@@ -330,9 +340,10 @@ impl Command {
         self
     }
 
-    /// Whether the command needs a sandbox of its own: a sync hook or a root image.
+    /// Whether the command needs a sandbox of its own: a sync hook, a root image or inside ids
+    /// of its own.
     pub fn needs_fresh_sandbox(&self) -> bool {
-        !self.hooks.is_empty() || self.root.is_some()
+        !self.hooks.is_empty() || self.root.is_some() || self.inside.is_some()
     }
 
     /// Run `hook` between clone and exec (see [`SyncHook`]).
@@ -429,6 +440,9 @@ impl Command {
 
     /// Check everything and build the C strings the child will use.
     pub fn validate(self) -> Result<Spec, SpecError> {
+        if self.inside.is_some_and(|(uid, gid)| uid == 0 || gid == 0) {
+            return Err(SpecError::InsideRoot);
+        }
         let program = inside_path(&self.program, "program")?;
         let cwd = inside_path(&self.cwd, "working directory")?;
         let argv0 = self
@@ -498,6 +512,7 @@ impl Command {
             filter,
             hooks: self.hooks,
             root: self.root,
+            inside: self.inside,
         })
     }
 }
@@ -515,6 +530,8 @@ pub struct Spec {
     pub(crate) filter: Arc<SyscallFilter>,
     pub(crate) hooks: Vec<SyncHook>,
     pub(crate) root: Option<RootImage>,
+    /// The program's uid and gid inside, when not the engine's.
+    pub(crate) inside: Option<(u32, u32)>,
 }
 
 impl Spec {
@@ -560,9 +577,12 @@ pub enum SpecError {
     #[error("a run in a reused environment must use the environment's own network setting")]
     NetworkNotEnv,
     #[error(
-        "a run with a sync hook or a root image needs a fresh sandbox, not a reused environment"
+        "a run with a sync hook, a root image or inside ids of its own needs a fresh sandbox, \
+         not a reused environment"
     )]
     HooksInEnv,
+    #[error("the uid and gid inside must not be 0 (the namespace's root is the sandbox's init)")]
+    InsideRoot,
     #[error("root image {path:?}: {error}")]
     RootImage { path: PathBuf, error: io::Error },
     #[error("CPU list {0:?} is not of the form \"0\", \"0-3\" or \"0,2-3\"")]

@@ -91,6 +91,21 @@ pub(crate) fn clone_process(flags: u64, cgroup_fd: Option<RawFd>) -> Result<libc
     }
 }
 
+/// Whether this process may create namespaces `flags`: a child is cloned into them and exits at
+/// once. The kernel's answer, whatever its version or policy (sysctls, AppArmor, a container's
+/// seccomp profile), is the errno of that clone.
+pub(crate) fn probe_namespaces(flags: u64) -> Result<(), nix::errno::Errno> {
+    let no_copy = crate::hostdir::cloning();
+    let pid = clone_process(flags, None);
+    if let Ok(0) = pid {
+        exit(0);
+    }
+    drop(no_copy);
+    let pid = pid.map_err(nix::errno::Errno::from_raw)?;
+    nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None)?;
+    Ok(())
+}
+
 /// A plain fork for the sandbox init: the raw clone system call, without glibc's atfork handlers.
 pub(crate) fn fork() -> Result<libc::pid_t, i32> {
     // SAFETY: clone with SIGCHLD and a null stack is fork; the child continues on its own copy of

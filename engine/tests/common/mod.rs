@@ -210,3 +210,14 @@ pub fn with_thread_groups<T>(groups: &[libc::gid_t], f: impl FnOnce() -> T) -> T
     assert_eq!(rc, 0, "setgroups");
     out
 }
+
+/// Whether a `/proc/PID/status` text is of a process running as one of the sandbox's default
+/// host uids (programs and namespace roots of every set: 60000 to 60127).
+pub fn sandbox_uid(status: &str) -> bool {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse::<u32>().ok())
+        .is_some_and(|uid| (60000..60000 + 2 * judge_engine::sandbox::DEFAULT_SLOTS).contains(&uid))
+}

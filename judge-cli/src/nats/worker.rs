@@ -43,7 +43,6 @@ struct Worker {
 }
 
 pub fn run(args: &WorkerArgs) -> Result<Done, Failure> {
-    crate::require_root()?;
     crate::serve::logging(args.log_json);
     let judge = JudgeArgs {
         time_limit: None,
@@ -58,10 +57,12 @@ pub fn run(args: &WorkerArgs) -> Result<Done, Failure> {
         cache_dir: args.cache_dir.clone(),
         no_cache: args.no_cache,
         network: None,
+        host_ids: args.host_ids,
+        inside_ids: args.inside_ids,
     };
     let profiles = Arc::new(setup::profiles(&judge)?);
     let options = setup::options(&judge, false)?;
-    let sandbox = setup::sandbox()?;
+    let sandbox = setup::sandbox(&judge)?;
     let pool = Arc::new(setup::pool(sandbox, &judge)?);
     let name = match &args.name {
         Some(name) => name.clone(),

@@ -59,11 +59,10 @@ pub struct Server {
 }
 
 pub fn run(args: &ServeArgs) -> Result<Done, Failure> {
-    crate::require_root()?;
     logging(args.log_json);
     let profiles = Arc::new(setup::profiles(&args.judge)?);
     let options = setup::options(&args.judge, false)?;
-    let sandbox = setup::sandbox()?;
+    let sandbox = setup::sandbox(&args.judge)?;
     let cgroup = sandbox.cgroup_info();
     tracing::info!(engine = %sandbox.id(), "engine started");
     let mut config = ExecConfig::for_profiles(&profiles, cgroup.is_some_and(|(_, f)| f.cpu_quota))?;

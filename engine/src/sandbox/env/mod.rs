@@ -151,6 +151,9 @@ impl Env {
     pub fn new(sandbox: &Sandbox, layout: Layout) -> Result<Env, SandboxError> {
         // Keep the hidden init's constructor in every binary that can build an environment.
         std::hint::black_box(&init::HIDDEN_INIT);
+        if sandbox.rootless {
+            return Err(EnvError::Rootless.into());
+        }
         let cgroups = sandbox.cgroups.clone().ok_or(EnvError::NoCgroups)?;
         let init_cgroup = cgroups.create(&CgroupLimits {
             // The init, and each spare until the engine moves it into its slot.
@@ -279,7 +282,7 @@ impl Env {
         if !Arc::ptr_eq(&spec.filter, &self.layout.syscalls) {
             return Err((SandboxError::Spec(super::SpecError::FilterNotEnv), None));
         }
-        if !spec.hooks.is_empty() || spec.root.is_some() {
+        if !spec.hooks.is_empty() || spec.root.is_some() || spec.inside.is_some() {
             return Err((SandboxError::Spec(super::SpecError::HooksInEnv), None));
         }
         if spec.limits.network != self.layout.network {
