@@ -54,7 +54,9 @@ pub fn run(args: &BenchArgs) -> Result<Done, Failure> {
     if all > 1 {
         workers.push(all);
     }
-    let throughput = bench::throughput(&sandbox, tests as usize, &workers, !args.fresh)?;
+    // A rootless sandbox has no environments to reuse.
+    let reuse = !args.fresh && !sandbox.is_rootless();
+    let throughput = bench::throughput(&sandbox, tests as usize, &workers, reuse)?;
     let report = BenchReport { layers, throughput };
     if args.json {
         let doc = JsonBench {
@@ -76,13 +78,13 @@ pub fn run(args: &BenchArgs) -> Result<Done, Failure> {
                     tests: t.tests,
                     elapsed_ms: t.elapsed.as_millis() as u64,
                     runs_per_second: t.runs_per_second,
-                    reused_environments: !args.fresh,
+                    reused_environments: reuse,
                 })
                 .collect(),
         };
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
-        print!("{}", table(&report, !args.fresh));
+        print!("{}", table(&report, reuse));
     }
     Ok(Done::Judged)
 }

@@ -242,5 +242,6 @@ fn judge_bench_measures_the_rootless_sandbox() {
     );
     for t in doc["throughput"].as_array().unwrap() {
         assert!(t["runs_per_second"].as_f64().unwrap() > 0.0, "{doc}");
+        assert_eq!(t["reused_environments"], false, "{doc}");
     }
 }
