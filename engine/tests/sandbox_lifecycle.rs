@@ -162,11 +162,14 @@ fn wall_and_cpu_time_are_measured() {
         "{:?}",
         out.result
     );
-    assert!(
-        out.result.cpu_time < Duration::from_millis(100),
-        "{:?}",
-        out.result
-    );
+    // Sleeping costs next to no CPU; starting `sleep` costs some, about 40 times more under
+    // the cgroup v2 guest's software emulation.
+    let start_up = if std::env::var_os("JUDGE_IN_GUEST").is_some() {
+        Duration::from_millis(1000)
+    } else {
+        Duration::from_millis(100)
+    };
+    assert!(out.result.cpu_time < start_up, "{:?}", out.result);
 }
 
 #[test]

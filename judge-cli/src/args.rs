@@ -82,6 +82,9 @@ pub struct WorkerArgs {
     /// The uid and gid programs see inside the sandbox (default 1000:1000; not 0).
     #[arg(long, value_name = "UID:GID", value_parser = id_pair)]
     pub inside_ids: Option<(u32, u32)>,
+    /// How runs are isolated, as for `judge run`.
+    #[arg(long, value_parser = backend)]
+    pub sandbox: Option<judge_engine::sandbox::Backend>,
 }
 
 #[derive(Debug, Args)]
@@ -192,6 +195,16 @@ pub struct JudgeArgs {
     /// The uid and gid programs see inside the sandbox (default 1000:1000; not 0).
     #[arg(long, value_name = "UID:GID", value_parser = id_pair)]
     pub inside_ids: Option<(u32, u32)>,
+    /// How runs are isolated: namespaces, or ptrace (no namespaces: a tracer checks every
+    /// path; for hosts without namespaces) (default: namespaces where this host allows them,
+    /// else ptrace with a warning; a profile's `sandbox` key wins for its steps).
+    #[arg(long, value_parser = backend)]
+    pub sandbox: Option<judge_engine::sandbox::Backend>,
+}
+
+fn backend(text: &str) -> Result<judge_engine::sandbox::Backend, String> {
+    judge_engine::sandbox::Backend::parse(text)
+        .ok_or_else(|| format!("{text:?}: write namespaces or ptrace"))
 }
 
 fn id_pair(text: &str) -> Result<(u32, u32), String> {

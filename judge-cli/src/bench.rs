@@ -43,7 +43,11 @@ pub fn run(args: &BenchArgs) -> Result<Done, Failure> {
     let tests = args.tests.unwrap_or(1000);
     eprintln!(
         "judge: measuring {} layers over {} rounds of {} runs, then {} A+B tests...",
-        if sandbox.is_rootless() { 3 } else { 15 },
+        if sandbox.is_rootless() || sandbox.backend() == judge_engine::sandbox::Backend::Ptrace {
+            3
+        } else {
+            16
+        },
         rounds,
         args.runs,
         tests
@@ -54,8 +58,10 @@ pub fn run(args: &BenchArgs) -> Result<Done, Failure> {
     if all > 1 {
         workers.push(all);
     }
-    // A rootless sandbox has no environments to reuse.
-    let reuse = !args.fresh && !sandbox.is_rootless();
+    // A rootless or traced sandbox has no environments to reuse.
+    let reuse = !args.fresh
+        && !sandbox.is_rootless()
+        && sandbox.backend() == judge_engine::sandbox::Backend::Namespaces;
     let throughput = bench::throughput(&sandbox, tests as usize, &workers, reuse)?;
     let report = BenchReport { layers, throughput };
     if args.json {

@@ -32,6 +32,7 @@ fn sandbox_config(args: &JudgeArgs) -> SandboxConfig {
     if let Some((uid, gid)) = args.inside_ids {
         (config.inside_uid, config.inside_gid) = (uid, gid);
     }
+    config.backend = args.sandbox;
     let workers = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32));

@@ -30,6 +30,7 @@ const SUITES: &[&str] = &[
     "network",
     "sync_hook",
     "credentials",
+    "ptrace",
     "rootless",
     "root_image",
     "run_rootfs",

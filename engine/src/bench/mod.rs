@@ -172,6 +172,18 @@ pub fn layers(
         "bare fork+exec+wait".into(),
         each(move || bare::fork_wait(TRUE).map(exited)),
     )];
+    if sandbox.backend() == crate::sandbox::Backend::Ptrace {
+        // No namespaces here: the traced sandbox, alone and on a worker.
+        runners.push((
+            "ptrace backend: full fresh sandbox".into(),
+            each(|| sandboxed(sandbox, None)),
+        ));
+        runners.push((
+            "ptrace backend: fresh sandbox on a pool worker".into(),
+            Box::new(|n| on_pool(&fresh_pool, n)),
+        ));
+        return measure(runners, rounds, per_round);
+    }
     if sandbox.is_rootless() {
         // An unprivileged user can create namespaces only under a user namespace of its own,
         // and has no environments: the whole sandbox, fresh, alone and on a worker.
@@ -210,6 +222,15 @@ pub fn layers(
     runners.push((
         "+ seccomp: full fresh sandbox".into(),
         each(|| sandboxed(sandbox, None)),
+    ));
+    runners.push((
+        "ptrace backend: full fresh sandbox, no namespaces".into(),
+        each(|| {
+            let mut cmd = Command::new("/bin/true");
+            cmd.mounts(system_mounts())
+                .backend(crate::sandbox::Backend::Ptrace);
+            sandbox.run(cmd).map(|r| r.success())
+        }),
     ));
     runners.push((
         "fresh sandbox on a pool worker".into(),

@@ -78,6 +78,8 @@ pub(crate) struct Step {
     pub syscalls: Arc<SyscallFilter>,
     /// The profile's root image, if it has one (the step then runs in a fresh sandbox).
     pub root: Option<crate::sandbox::RootImage>,
+    /// The backend the profile asks for, if any (ptrace runs in a fresh sandbox).
+    pub backend: Option<crate::sandbox::Backend>,
 }
 
 impl Step {
@@ -100,12 +102,14 @@ impl Step {
             limits,
             syscalls,
             root: None,
+            backend: None,
         }
     }
 
-    /// Run on `profile`'s root image, if it has one.
+    /// Run on `profile`'s root image and with its sandbox backend, if it names them.
     pub fn root_of(mut self, profile: &profile::Profile) -> Step {
         self.root = profile.root_image(self.limits.tmp_size);
+        self.backend = profile.backend();
         self
     }
 
@@ -145,6 +149,9 @@ impl Step {
             .stderr(stderr);
         if let Some(root) = self.root {
             cmd.root_image(root);
+        }
+        if let Some(backend) = self.backend {
+            cmd.backend(backend);
         }
         let layout = Layout {
             mounts: self.mounts,

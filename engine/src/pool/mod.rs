@@ -211,7 +211,10 @@ impl Pool {
                 index,
                 cpu: (!cpus.is_empty()).then(|| cpus[index % cpus.len()]),
                 sandbox: Arc::new(own),
-                reuse: config.reuse && sandbox.has_cgroups() && !sandbox.is_rootless(),
+                reuse: config.reuse
+                    && sandbox.has_cgroups()
+                    && !sandbox.is_rootless()
+                    && sandbox.backend() == crate::sandbox::Backend::Namespaces,
                 envs: VecDeque::new(),
                 work: own_dirs
                     .sandbox_dir(&format!("worker{index}"), None)
@@ -237,7 +240,10 @@ impl Pool {
             threads,
             workers,
             peak: Arc::new(AtomicUsize::new(0)),
-            reuse: config.reuse && sandbox.has_cgroups() && !sandbox.is_rootless(),
+            reuse: config.reuse
+                && sandbox.has_cgroups()
+                && !sandbox.is_rootless()
+                && sandbox.backend() == crate::sandbox::Backend::Namespaces,
             sandbox,
             stats,
         })

@@ -106,6 +106,16 @@ pub fn convert(origin: &str, stem: &str, raw: RawProfile) -> Result<Profile, Pro
         .map(|(i, m)| mount(&cx, i, m))
         .collect::<Result<Vec<_>, _>>()?;
     let rootfs = raw.rootfs.map(|r| rootfs(&cx, r)).transpose()?;
+    let backend =
+        match raw.sandbox.as_deref() {
+            None => None,
+            Some(name) => Some(crate::sandbox::Backend::parse(name).ok_or_else(|| {
+                cx.bad("sandbox", format!("{name:?}: write namespaces or ptrace"))
+            })?),
+        };
+    if backend == Some(crate::sandbox::Backend::Ptrace) && rootfs.is_some() {
+        return Err(cx.bad("sandbox", "a root image needs namespaces, not ptrace"));
+    }
     // What a step's program may be found under: the mounts, or all of an image.
     let visible: Vec<Mount> = match &rootfs {
         Some(_) => vec![Mount::same("/")],
@@ -171,6 +181,7 @@ pub fn convert(origin: &str, stem: &str, raw: RawProfile) -> Result<Profile, Pro
         shebangs: raw.shebangs,
         main_class,
         rootfs,
+        backend,
     };
     check_placeholder_sources(&cx, &profile)?;
     Ok(profile)

@@ -54,6 +54,10 @@
 //! steps' `/` is then the image, read-only below an overlay whose upper layer is a tmpfs
 //! fresh for every run (`overlay = false`: a read-only root); the default host mounts are
 //! not bound, the profile's own `mounts` still are.
+//!
+//! `sandbox = "ptrace"` (top level) runs the profile's steps with the ptrace backend (no
+//! namespaces; see `sandbox/ptrace`); `"namespaces"` insists on namespaces; without the key
+//! the engine's backend is used.
 
 mod convert;
 mod error;
@@ -294,6 +298,8 @@ pub struct Profile {
     shebangs: Vec<String>,
     main_class: MainClass,
     rootfs: Option<Rootfs>,
+    /// `sandbox = "namespaces" | "ptrace"`: the backend of its steps (`None`: the engine's).
+    backend: Option<crate::sandbox::Backend>,
 }
 
 /// A profile's root filesystem image (`rootfs = { image = "...", overlay = true }`).
@@ -434,6 +440,11 @@ impl Profile {
             writable: r.overlay,
             upper_size,
         })
+    }
+
+    /// The sandbox backend its steps ask for, if any (`sandbox = "ptrace"`).
+    pub fn backend(&self) -> Option<crate::sandbox::Backend> {
+        self.backend
     }
 
     /// The profile's own mounts, without the defaults.

@@ -34,6 +34,8 @@ pub struct RawProfile {
     pub main_class: Option<String>,
     /// A root filesystem image instead of the host's directories.
     pub rootfs: Option<RawRootfs>,
+    /// The sandbox backend of the profile's steps: `namespaces` or `ptrace`.
+    pub sandbox: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,6 +125,7 @@ pub const TOP_KEYS: &[&str] = &[
     "shebangs",
     "main_class",
     "rootfs",
+    "sandbox",
 ];
 pub const ROOTFS_KEYS: &[&str] = &["image", "overlay"];
 pub const COMPILE_KEYS: &[&str] = &[

@@ -41,6 +41,13 @@ pub enum SandboxError {
         desc = .0.desc()
     )]
     NoUserNamespaces(Errno),
+    #[error(
+        "the namespaces backend was asked for, but this host does not let judge create \
+         namespaces ({desc}): leave the backend to judge (it then traces runs), or run it \
+         where namespaces are allowed",
+        desc = .0.desc()
+    )]
+    NoNamespaces(Errno),
     #[error("the sandbox needs between 1 and {max} sets of host ids (one per pool worker); {0} asked for", max = super::MAX_SLOTS)]
     Slots(u32),
     #[error(
@@ -111,6 +118,12 @@ pub enum HostStep {
     FindSpare,
     /// Reading a captured stream.
     ReadCapture,
+    /// A ptrace request of the ptrace backend's tracer.
+    Ptrace(&'static str),
+    /// Opening a mount's source for a traced program to inherit.
+    OpenSource(PathBuf),
+    /// Starting the thread that watches a traced run's clocks.
+    Watcher,
 }
 
 impl fmt::Display for HostStep {
@@ -136,6 +149,9 @@ impl fmt::Display for HostStep {
             HostStep::Send => f.write_str("send request"),
             HostStep::FindSpare => f.write_str("find the spare's pid"),
             HostStep::ReadCapture => f.write_str("read a captured stream"),
+            HostStep::Ptrace(what) => write!(f, "ptrace {what}"),
+            HostStep::OpenSource(path) => write!(f, "open {}", path.display()),
+            HostStep::Watcher => f.write_str("start the watcher thread"),
         }
     }
 }
@@ -147,6 +163,8 @@ pub enum EnvError {
     NoCgroups,
     #[error("environments need a namespace root of their own, which a rootless sandbox has not")]
     Rootless,
+    #[error("environments need namespaces; this sandbox traces its runs instead (ptrace backend)")]
+    Ptrace,
     #[error("this environment is broken and must be replaced")]
     Broken,
     #[error("the spare for the next run is gone: {0}")]

@@ -25,6 +25,7 @@ mod child;
 pub mod env;
 mod error;
 mod mount;
+mod ptrace;
 mod reap;
 mod rlimit;
 pub mod seccomp;
@@ -46,8 +47,8 @@ pub use env::{Env, Layout};
 pub use error::{EnvError, HostStep, SandboxError};
 pub use seccomp::{FilterError, SyscallFilter};
 pub use spec::{
-    system_mounts, Command, HookError, Limits, Mount, Network, RootImage, Spec, SpecError, Stdio,
-    SyncHook,
+    system_mounts, Backend, Command, HookError, Limits, Mount, Network, RootImage, Spec, SpecError,
+    Stdio, SyncHook,
 };
 pub use stage::Stage;
 
@@ -84,6 +85,9 @@ pub struct SandboxConfig {
     pub cgroup: Option<CgroupConfig>,
     /// How many sets of host ids there are (at least 1): a pool has at most this many workers.
     pub slots: u32,
+    /// How runs are isolated unless a command says: `None` = namespaces where this process
+    /// may create them (probed at start), else the ptrace backend with a warning.
+    pub backend: Option<Backend>,
 }
 
 impl SandboxConfig {
@@ -123,6 +127,7 @@ impl Default for SandboxConfig {
             hostname: "judge".to_owned(),
             cgroup: Some(CgroupConfig::default()),
             slots: DEFAULT_SLOTS,
+            backend: None,
         }
     }
 }
@@ -155,6 +160,8 @@ pub struct Sandbox {
     id: crate::lock::EngineId,
     /// Run by an unprivileged user (see [`Sandbox::new`]).
     rootless: bool,
+    /// How runs are isolated unless a command says.
+    backend: Backend,
 }
 
 impl Sandbox {
@@ -211,6 +218,25 @@ impl Sandbox {
             }
         }
         check_no_account(&uids, &gids)?;
+        let mut warnings = Vec::new();
+        let backend = match (config.backend, sys::probe_namespaces(spawn::NAMESPACES)) {
+            (Some(Backend::Ptrace), _) => Backend::Ptrace,
+            (_, Ok(())) => Backend::Namespaces,
+            (Some(Backend::Namespaces), Err(errno)) => {
+                return Err(SandboxError::NoNamespaces(errno));
+            }
+            (None, Err(errno)) => {
+                warnings.push(format!(
+                    "this host does not let judge create namespaces ({}: a container's \
+                     seccomp profile, or a kernel policy), so runs are traced instead (the \
+                     ptrace backend): they see the host's filesystem through a path policy, \
+                     and its process list, network namespace and hostname; environments are \
+                     not reused",
+                    errno.desc()
+                ));
+                Backend::Ptrace
+            }
+        };
         match std::fs::metadata("/tmp") {
             Ok(m) if m.is_dir() => {}
             Ok(_) => {
@@ -234,7 +260,7 @@ impl Sandbox {
         let id =
             crate::lock::EngineId::random().map_err(|e| SandboxError::host(HostStep::Random, e))?;
         let dirs = HostDirs::create(&id, (config.host_uid, config.host_gid))?;
-        let mut warnings = dirs.warnings().to_vec();
+        warnings.extend(dirs.warnings().iter().cloned());
         let cgroups = match &config.cgroup {
             None => {
                 warnings.push(
@@ -267,6 +293,7 @@ impl Sandbox {
             dirs,
             id,
             rootless: false,
+            backend,
         })
     }
 
@@ -334,12 +361,18 @@ impl Sandbox {
             dirs,
             id,
             rootless: true,
+            backend: Backend::Namespaces,
         })
     }
 
     /// Whether the engine runs unprivileged (see [`Sandbox::new`]).
     pub fn is_rootless(&self) -> bool {
         self.rootless
+    }
+
+    /// How runs are isolated unless a command says (see [`SandboxConfig::backend`]).
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// This engine's id: its cgroups are in `judge-<id>`, its directories in `<tmp>/judge/<id>`.
@@ -397,7 +430,10 @@ impl Sandbox {
     /// Run `command` to its end.
     pub fn run(&self, command: Command) -> Result<RunResult, SandboxError> {
         let spec = command.validate()?;
-        spawn::run(self, spec)
+        match spec.backend.unwrap_or(self.backend) {
+            Backend::Namespaces => spawn::run(self, spec),
+            Backend::Ptrace => ptrace::run(self, spec),
+        }
     }
 }
 

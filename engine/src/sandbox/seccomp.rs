@@ -693,6 +693,132 @@ fn resolve(name: &str) -> Result<Sysno, FilterError> {
     Sysno::from_str(name).map_err(|_| FilterError::Unknown(name.to_owned()))
 }
 
+/// The calls the ptrace backend's tracer decides on (see `sandbox/ptrace`): paths, signals to,
+/// limits of and facts about other processes, and socket addresses.
+pub(crate) const TRACED: &[&str] = &[
+    "open",
+    "openat",
+    "openat2",
+    "creat",
+    "execve",
+    "execveat",
+    "stat",
+    "lstat",
+    "newfstatat",
+    "statx",
+    "access",
+    "faccessat",
+    "faccessat2",
+    "readlink",
+    "readlinkat",
+    "chdir",
+    "mkdir",
+    "mkdirat",
+    "rmdir",
+    "unlink",
+    "unlinkat",
+    "rename",
+    "renameat",
+    "renameat2",
+    "truncate",
+    "chmod",
+    "fchmodat",
+    "chown",
+    "lchown",
+    "fchownat",
+    "utime",
+    "utimes",
+    "futimesat",
+    "utimensat",
+    "statfs",
+    "getxattr",
+    "lgetxattr",
+    "listxattr",
+    "llistxattr",
+    "inotify_add_watch",
+    "connect",
+    "bind",
+    "sendto",
+    "sendmsg",
+    "sendmmsg",
+    "kill",
+    "tkill",
+    "tgkill",
+    "rt_sigqueueinfo",
+    "rt_tgsigqueueinfo",
+    "prlimit64",
+    "sched_setaffinity",
+    "sched_getaffinity",
+    "sched_getparam",
+    "sched_getscheduler",
+    "sched_getattr",
+    "getpgid",
+    "getsid",
+];
+
+/// Calls the ptrace backend answers EPERM without a look: links (a link the program made could
+/// point its next path anywhere the tracer did not check), device nodes, and SysV IPC, which
+/// without an IPC namespace is the host's.
+const PTRACE_REFUSED: &[&str] = &[
+    "link",
+    "linkat",
+    "symlink",
+    "symlinkat",
+    "mknod",
+    "mknodat",
+    "shmget",
+    "shmat",
+    "shmctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semctl",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+];
+
+/// The two programs the ptrace backend installs after a filter's own: [`TRACED`] calls stop
+/// for the tracer (`SECCOMP_RET_TRACE`), [`PTRACE_REFUSED`] ones fail with EPERM; everything
+/// else is left to the filter's own programs (the kernel takes the most severe verdict, so a
+/// call the allowlist kills is still killed). Compiled once.
+pub(crate) fn ptrace_programs() -> Result<&'static [BpfProgram; 2], FilterError> {
+    static PROGRAMS: OnceLock<Result<[BpfProgram; 2], String>> = OnceLock::new();
+    let built = PROGRAMS.get_or_init(|| {
+        let rules = |names: &[&str]| {
+            let mut rules = BTreeMap::new();
+            for name in names {
+                // A name this architecture lacks is simply not there to trace.
+                if let Ok(sysno) = Sysno::from_str(name) {
+                    rules.insert(sysno.id() as i64, Vec::new());
+                }
+            }
+            rules
+        };
+        let traced = compile(rules(TRACED), SeccompAction::Allow, SeccompAction::Trace(0));
+        let refused = compile(
+            rules(PTRACE_REFUSED),
+            SeccompAction::Allow,
+            SeccompAction::Errno(libc::EPERM as u32),
+        );
+        match (traced, refused) {
+            (Ok(t), Ok(r)) => Ok([t, r]),
+            (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+        }
+    });
+    built.as_ref().map_err(|e| FilterError::Compile(e.clone()))
+}
+
+/// A program as the kernel takes it (the program must outlive every use of the result).
+pub(crate) fn fprog(program: &BpfProgram) -> libc::sock_fprog {
+    libc::sock_fprog {
+        len: program.len() as u16,
+        // seccompiler's sock_filter is repr(C) with the kernel's layout, as libc's is.
+        filter: program.as_ptr() as *mut libc::sock_filter,
+    }
+}
+
 fn compile(
     rules: BTreeMap<i64, Vec<SeccompRule>>,
     mismatch: SeccompAction,

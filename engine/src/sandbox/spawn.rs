@@ -43,9 +43,9 @@ pub(crate) const NAMESPACES: u64 = (libc::CLONE_NEWUSER
 
 /// A spec with everything the child needs built.
 pub(crate) struct Prepared {
-    spec: Spec,
+    pub(crate) spec: Spec,
     plan: MountPlan,
-    rlimits: Vec<Rlimit>,
+    pub(crate) rlimits: Vec<Rlimit>,
 }
 
 impl Prepared {
@@ -290,14 +290,17 @@ impl SyncStep<'_> {
 }
 
 /// What the run's cgroup counted.
-struct Accounting {
+pub(crate) struct Accounting {
     cpu: Duration,
     memory: Option<u64>,
     oom_kills: u64,
 }
 
 impl Accounting {
-    fn read(cgroup: &dyn RunCgroup, init_cpu: Duration) -> Result<Accounting, SandboxError> {
+    pub(crate) fn read(
+        cgroup: &dyn RunCgroup,
+        init_cpu: Duration,
+    ) -> Result<Accounting, SandboxError> {
         Ok(Accounting {
             cpu: cgroup.cpu_usage()?.saturating_sub(init_cpu),
             memory: cgroup.memory_peak()?,
@@ -408,7 +411,7 @@ fn write_id_maps(
 }
 
 /// Turn what was observed into the run's result, or the child's error.
-fn finish(
+pub(crate) fn finish(
     prepared: &Prepared,
     watch: Watch,
     init_status: i32,

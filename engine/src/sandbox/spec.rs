@@ -158,6 +158,37 @@ pub fn system_mounts() -> Vec<Mount> {
     .collect()
 }
 
+/// How a run is isolated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Backend {
+    /// Fresh user, PID, mount, network, IPC, UTS and cgroup namespaces (the default).
+    #[default]
+    Namespaces,
+    /// No namespaces: the program runs as the sandbox's unprivileged host uid on the host's
+    /// filesystem, traced; a seccomp filter stops it on every call that names a path, another
+    /// process or a socket address, and the tracer answers from the run's mounts (see
+    /// `sandbox/ptrace`). For hosts without user namespaces (an unprivileged container).
+    Ptrace,
+}
+
+impl Backend {
+    /// `namespaces` or `ptrace`.
+    pub fn parse(text: &str) -> Option<Backend> {
+        match text {
+            "namespaces" => Some(Backend::Namespaces),
+            "ptrace" => Some(Backend::Ptrace),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Namespaces => "namespaces",
+            Backend::Ptrace => "ptrace",
+        }
+    }
+}
+
 /// Resource limits of one run. The cgroup layer enforces memory, processes and CPU time exactly;
 /// the rest are rlimits set in the child.
 #[derive(Clone, Debug, PartialEq)]
@@ -304,6 +335,7 @@ pub struct Command {
     hooks: Vec<SyncHook>,
     root: Option<RootImage>,
     inside: Option<(u32, u32)>,
+    backend: Option<Backend>,
 }
 
 impl Command {
@@ -322,7 +354,16 @@ impl Command {
             hooks: Vec::new(),
             root: None,
             inside: None,
+            backend: None,
         }
+    }
+
+    /// Isolate the run with `backend` (by default the sandbox's: namespaces, or ptrace where
+    /// the host has no namespaces for it, see [`Sandbox::backend`](super::Sandbox::backend)).
+    /// A ptrace run gets a fresh sandbox.
+    pub fn backend(&mut self, backend: Backend) -> &mut Command {
+        self.backend = Some(backend);
+        self
     }
 
     /// The uid and gid the program sees (not 0), instead of the engine's
@@ -343,7 +384,10 @@ impl Command {
     /// Whether the command needs a sandbox of its own: a sync hook, a root image or inside ids
     /// of its own.
     pub fn needs_fresh_sandbox(&self) -> bool {
-        !self.hooks.is_empty() || self.root.is_some() || self.inside.is_some()
+        !self.hooks.is_empty()
+            || self.root.is_some()
+            || self.inside.is_some()
+            || self.backend == Some(Backend::Ptrace)
     }
 
     /// Run `hook` between clone and exec (see [`SyncHook`]).
@@ -513,6 +557,7 @@ impl Command {
             hooks: self.hooks,
             root: self.root,
             inside: self.inside,
+            backend: self.backend,
         })
     }
 }
@@ -532,6 +577,8 @@ pub struct Spec {
     pub(crate) root: Option<RootImage>,
     /// The program's uid and gid inside, when not the engine's.
     pub(crate) inside: Option<(u32, u32)>,
+    /// `None`: the sandbox's.
+    pub(crate) backend: Option<Backend>,
 }
 
 impl Spec {
@@ -583,6 +630,8 @@ pub enum SpecError {
     HooksInEnv,
     #[error("the uid and gid inside must not be 0 (the namespace's root is the sandbox's init)")]
     InsideRoot,
+    #[error("the ptrace backend cannot give a run {0}: that needs namespaces")]
+    NotWithPtrace(&'static str),
     #[error("root image {path:?}: {error}")]
     RootImage { path: PathBuf, error: io::Error },
     #[error("CPU list {0:?} is not of the form \"0\", \"0-3\" or \"0,2-3\"")]

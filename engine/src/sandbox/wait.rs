@@ -50,6 +50,11 @@ impl Child {
         self.pid
     }
 
+    /// Someone else reaped the child (the ptrace backend's tracer): never signal its pid again.
+    pub(crate) fn forget_reaped(&mut self) {
+        self.reaped = true;
+    }
+
     pub(crate) fn kill(&self) {
         if !self.reaped {
             // SAFETY: the pid is our unreaped child, so it cannot have been reused.

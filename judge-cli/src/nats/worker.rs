@@ -59,6 +59,7 @@ pub fn run(args: &WorkerArgs) -> Result<Done, Failure> {
         network: None,
         host_ids: args.host_ids,
         inside_ids: args.inside_ids,
+        sandbox: args.sandbox,
     };
     let profiles = Arc::new(setup::profiles(&judge)?);
     let options = setup::options(&judge, false)?;

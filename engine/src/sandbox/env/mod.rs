@@ -154,6 +154,9 @@ impl Env {
         if sandbox.rootless {
             return Err(EnvError::Rootless.into());
         }
+        if sandbox.backend == super::Backend::Ptrace {
+            return Err(EnvError::Ptrace.into());
+        }
         let cgroups = sandbox.cgroups.clone().ok_or(EnvError::NoCgroups)?;
         let init_cgroup = cgroups.create(&CgroupLimits {
             // The init, and each spare until the engine moves it into its slot.
@@ -282,7 +285,11 @@ impl Env {
         if !Arc::ptr_eq(&spec.filter, &self.layout.syscalls) {
             return Err((SandboxError::Spec(super::SpecError::FilterNotEnv), None));
         }
-        if !spec.hooks.is_empty() || spec.root.is_some() || spec.inside.is_some() {
+        if !spec.hooks.is_empty()
+            || spec.root.is_some()
+            || spec.inside.is_some()
+            || spec.backend == Some(super::Backend::Ptrace)
+        {
             return Err((SandboxError::Spec(super::SpecError::HooksInEnv), None));
         }
         if spec.limits.network != self.layout.network {
