@@ -30,6 +30,7 @@ fn the_probe_gets_only_what_its_mounts_allow() {
         format!("uid {uid}"),
         "read /etc/passwd EACCES".into(),
         "read /proc/self/root/etc/passwd EACCES".into(),
+        "read /proc/thread-self/root/etc/passwd EACCES".into(),
         "read /proc/1/cmdline EACCES".into(),
         "read /proc/self/status ok".into(),
         "read own program ok".into(),

@@ -14,6 +14,8 @@ static const char *escaped(void) {
     if (getuid() == 1000) return "namespaced";
     if (open("/etc/passwd", O_RDONLY) >= 0) return "read_/etc/passwd";
     if (open("/proc/1/environ", O_RDONLY) >= 0) return "read_/proc/1/environ";
+    if (open("/proc/thread-self/root/etc/passwd", O_RDONLY) >= 0) return "read_through_root";
+    if (open("/proc/self/cwd/../../../../../../etc/passwd", O_RDONLY) >= 0) return "read_up_cwd";
     if (open("/tmp/judge-traced-escape", O_WRONLY | O_CREAT, 0600) >= 0) return "wrote_/tmp";
     if (kill(getppid(), 0) == 0) return "signalled_the_parent";
     if (kill(1, 0) == 0) return "signalled_pid_1";

@@ -42,6 +42,8 @@ int main(int argc, char **argv) {
     printf("uid %u\n", getuid());
     say("read /etc/passwd", open_close("/etc/passwd", O_RDONLY));
     say("read /proc/self/root/etc/passwd", open_close("/proc/self/root/etc/passwd", O_RDONLY));
+    say("read /proc/thread-self/root/etc/passwd",
+        open_close("/proc/thread-self/root/etc/passwd", O_RDONLY));
     say("read /proc/1/cmdline", open_close("/proc/1/cmdline", O_RDONLY));
     say("read /proc/self/status", open_close("/proc/self/status", O_RDONLY));
     say("read own program", open_close(argv[0], O_RDONLY));

@@ -915,24 +915,36 @@ impl Tracer<'_> {
         if self.policy.allows(real, access) {
             return true;
         }
-        // /proc/PID of the run's own processes: readable; their descriptors writable too.
-        let mut parts = real.components().skip(1);
-        if parts.next().map(|c| c.as_os_str()) != Some(OsStr::new("proc")) {
+        // /proc/PID of the run's own processes: readable, and a descriptor that is no path (a
+        // pipe, a socket) writable too; never through a link to elsewhere that was not
+        // followed (`root`, `cwd`, `exe`, `map_files`, `ns`, a directory's `fd/N/...`).
+        let parts: Vec<&OsStr> = real.components().skip(1).map(|c| c.as_os_str()).collect();
+        if parts.first() != Some(&OsStr::new("proc")) {
             return false;
         }
         let Some(pid) = parts
-            .next()
-            .and_then(|c| c.as_os_str().to_str()?.parse::<libc::pid_t>().ok())
+            .get(1)
+            .and_then(|c| c.to_str()?.parse::<libc::pid_t>().ok())
         else {
             return false;
         };
         if !locked(self.tracked).pids.contains(&pid) {
             return false;
         }
+        let links = ["root", "cwd", "exe", "map_files", "ns"];
+        if parts.iter().any(|c| links.iter().any(|l| c == l)) {
+            return false;
+        }
+        let fd = parts.iter().position(|c| c == &OsStr::new("fd"));
+        if let Some(i) = fd {
+            if parts.len() > i + 2 {
+                return false;
+            }
+        }
         match access {
             Access::Read => true,
             Access::Exec => false,
-            Access::Write => parts.next().map(|c| c.as_os_str()) == Some(OsStr::new("fd")),
+            Access::Write => fd.is_some_and(|i| parts.len() == i + 2),
         }
     }
 
@@ -1011,6 +1023,8 @@ impl Tracer<'_> {
     /// as [`policy::resolve`] does. A link to something that is not a path (a pipe) stays.
     fn resolve(&self, path: &Path) -> PathBuf {
         let mut parts = path.components();
+        // The length of `/proc/PID[/task/TID]/{cwd,root,exe,fd/N}` at the start, for a PID of
+        // the run's.
         let proc_link = (|| {
             let mut it = path.components().skip(1);
             if it.next()?.as_os_str() != "proc" {
@@ -1020,16 +1034,18 @@ impl Tracer<'_> {
             if !locked(self.tracked).pids.contains(&pid) {
                 return None;
             }
-            let name = it.next()?.as_os_str().to_owned();
-            let depth = match name.to_str()? {
-                "cwd" | "root" | "exe" => 4,
-                "fd" => {
-                    it.next()?;
-                    5
-                }
-                _ => return None,
-            };
-            Some(depth)
+            let mut depth = 3;
+            let mut name = it.next()?.as_os_str().to_owned();
+            if name == "task" {
+                it.next()?;
+                name = it.next()?.as_os_str().to_owned();
+                depth += 2;
+            }
+            match name.to_str()? {
+                "cwd" | "root" | "exe" => Some(depth + 1),
+                "fd" => it.next().map(|_| depth + 2),
+                _ => None,
+            }
         })();
         let Some(depth) = proc_link else {
             return policy::resolve(path);
@@ -1038,6 +1054,8 @@ impl Tracer<'_> {
         let rest: PathBuf = parts.collect();
         match self.link(&link) {
             Some(target) if target.is_absolute() => policy::resolve(&target.join(rest)),
+            // A descriptor that is no path (a pipe) is the link itself; one that could not be
+            // read stays a link, which [`Tracer::allowed`] refuses.
             _ => policy::lexical(path),
         }
     }
