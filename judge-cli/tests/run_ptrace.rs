@@ -122,7 +122,9 @@ fn where_namespaces_are_refused_judge_traces_with_one_warning() {
         .args(["--bounding-set", "-sys_ptrace"])
         .arg(&wrapper)
         .arg(env!("CARGO_BIN_EXE_judge"))
-        .args(["bench", "--rounds", "1", "--runs", "3", "--tests", "20", "--json"])
+        .args([
+            "bench", "--rounds", "1", "--runs", "3", "--tests", "20", "--json",
+        ])
         .output()
         .unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
