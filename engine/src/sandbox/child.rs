@@ -255,13 +255,14 @@ fn exec(ctx: &ChildContext, sync: RawFd) -> ! {
 }
 
 /// Fail the stage if a `-1 and errno` call failed.
-fn step(sync: RawFd, stage: Stage, rc: libc::c_long) {
+pub(crate) fn step(sync: RawFd, stage: Stage, rc: libc::c_long) {
     if let Err(errno) = sys::check(rc) {
         fail(sync, stage, 0, errno);
     }
 }
 
-fn death_signal(sync: RawFd) {
+/// SIGKILL when the parent (the thread that cloned us) ends.
+pub(crate) fn death_signal(sync: RawFd) {
     // SAFETY: prctl with integer arguments.
     let rc = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
     step(sync, Stage::DeathSignal, rc as libc::c_long);

@@ -246,12 +246,7 @@ impl Sandbox {
             }
             Err(e) => return Err(SandboxError::NoTmp(e)),
         }
-        let hostname = CString::new(config.hostname.clone())
-            .map_err(|_| SpecError::Nul("hostname".to_owned()))?;
-        let last_cap = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or(40);
+        let (hostname, last_cap) = host_facts(&config)?;
         let groups = nix::unistd::getgroups()
             .map_err(|e| SandboxError::host(HostStep::GetGroups, e))?
             .into_iter()
@@ -317,12 +312,7 @@ impl Sandbox {
             slots: 1,
             ..config
         };
-        let hostname = CString::new(config.hostname.clone())
-            .map_err(|_| SpecError::Nul("hostname".to_owned()))?;
-        let last_cap = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or(40);
+        let (hostname, last_cap) = host_facts(&config)?;
         let id =
             crate::lock::EngineId::random().map_err(|e| SandboxError::host(HostStep::Random, e))?;
         let dirs = HostDirs::create_for_user(&id, (uid, gid))?;
@@ -435,6 +425,17 @@ impl Sandbox {
             Backend::Ptrace => ptrace::run(self, spec),
         }
     }
+}
+
+/// The hostname as a C string, and the highest capability this kernel knows.
+fn host_facts(config: &SandboxConfig) -> Result<(CString, u32), SandboxError> {
+    let hostname =
+        CString::new(config.hostname.clone()).map_err(|_| SpecError::Nul("hostname".to_owned()))?;
+    let last_cap = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(40);
+    Ok((hostname, last_cap))
 }
 
 /// What the start-up sweep could not remove, and what the kernel lacks. Returns warnings.

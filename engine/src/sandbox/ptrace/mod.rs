@@ -47,6 +47,7 @@ use nix::errno::Errno;
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
 use self::policy::{Access, Policy};
+use super::child::{death_signal, step};
 use super::error::{HostStep, SandboxError};
 use super::rlimit::Rlimit;
 use super::spawn::{self, Accounting, Prepared};
@@ -534,18 +535,6 @@ fn child(ctx: &ChildContext) -> ! {
     // SAFETY: NUL-terminated strings in NULL-terminated arrays built before clone.
     unsafe { libc::execve(ctx.program.as_ptr(), ctx.argv.as_ptr(), ctx.envp.as_ptr()) };
     fail(sync, Stage::Execve, 0, sys::errno())
-}
-
-fn step(sync: RawFd, stage: Stage, rc: libc::c_long) {
-    if let Err(errno) = sys::check(rc) {
-        fail(sync, stage, 0, errno);
-    }
-}
-
-fn death_signal(sync: RawFd) {
-    // SAFETY: prctl with integer arguments.
-    let rc = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
-    step(sync, Stage::DeathSignal, rc as libc::c_long);
 }
 
 /// Trace the run from its release to the end of its last process. The watcher learns the
