@@ -49,10 +49,17 @@ fn different_passes_with_every_verdict_in_every_language() {
     ] {
         assert_eq!(row(&stdout, folder), [folder, verdict, count, count]);
     }
+    let last = stdout.lines().last().unwrap_or("");
     assert!(
-        stdout.ends_with("verify: all 50 submissions got their folder's verdict\n"),
+        last.starts_with("verify: all 50 submissions got their folder's verdict"),
         "{stdout}"
     );
+    // A JVM's start-up alone is near half the 1 s limit on a loaded machine (Kotlin measured
+    // 0.503 s of CPU once in CI): only those may be called fragile here.
+    for line in stdout.lines().filter(|l| l.contains(": fragile:")) {
+        let jvm = ["kotlin", "scala", "java", "Java", "Packaged"];
+        assert!(jvm.iter().any(|j| line.contains(j)), "{stdout}");
+    }
 }
 
 #[test]
