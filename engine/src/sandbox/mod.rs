@@ -265,16 +265,7 @@ impl Sandbox {
                 );
                 None
             }
-            Some(cgroup_config) => match crate::cgroup::detect(cgroup_config, &id) {
-                Detected::Available(cgroups) => {
-                    warnings.extend(start_up(cgroups.as_ref()));
-                    Some(cgroups)
-                }
-                Detected::Unavailable { warning } => {
-                    warnings.push(warning);
-                    None
-                }
-            },
+            Some(cgroup_config) => detect_cgroups(cgroup_config, &id, &mut warnings, ""),
         };
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
         Ok(Sandbox {
@@ -324,20 +315,13 @@ impl Sandbox {
         warnings.extend(dirs.warnings().iter().cloned());
         let cgroups = match &config.cgroup {
             None => None,
-            Some(cgroup_config) => match crate::cgroup::detect(cgroup_config, &id) {
-                Detected::Available(cgroups) => {
-                    warnings.extend(start_up(cgroups.as_ref()));
-                    Some(cgroups)
-                }
-                Detected::Unavailable { warning } => {
-                    warnings.push(format!(
-                        "{warning} Rootless, cgroups need a delegated cgroup v2 subtree: start \
-                         judge in one (e.g. `systemd-run --user --scope -p Delegate=yes judge \
-                         ...`)."
-                    ));
-                    None
-                }
-            },
+            Some(cgroup_config) => detect_cgroups(
+                cgroup_config,
+                &id,
+                &mut warnings,
+                " Rootless, cgroups need a delegated cgroup v2 subtree: start judge in one \
+                 (e.g. `systemd-run --user --scope -p Delegate=yes judge ...`).",
+            ),
         };
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
         Ok(Sandbox {
@@ -423,6 +407,26 @@ impl Sandbox {
         match spec.backend.unwrap_or(self.backend) {
             Backend::Namespaces => spawn::run(self, spec),
             Backend::Ptrace => ptrace::run(self, spec),
+        }
+    }
+}
+
+/// The host's cgroups for engine `id`, with the start-up sweep's and the kernel's warnings;
+/// `None` with a warning (followed by `hint`) where they cannot be used.
+fn detect_cgroups(
+    config: &CgroupConfig,
+    id: &crate::lock::EngineId,
+    warnings: &mut Vec<String>,
+    hint: &str,
+) -> Option<Arc<dyn Cgroups>> {
+    match crate::cgroup::detect(config, id) {
+        Detected::Available(cgroups) => {
+            warnings.extend(start_up(cgroups.as_ref()));
+            Some(cgroups)
+        }
+        Detected::Unavailable { warning } => {
+            warnings.push(format!("{warning}{hint}"));
+            None
         }
     }
 }

@@ -142,16 +142,7 @@ pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxErr
     };
     let (mut child, parent_sock) = launch(sandbox, &mut prepared, stdio, cgroup.as_deref(), None)?;
     let limits = &limits;
-    let clocks = Clocks {
-        wall: limits.wall_time,
-        cpu: limits.cpu_time,
-        oom: limits.memory.is_some(),
-        cpus: limits
-            .cpus
-            .as_deref()
-            .and_then(super::spec::cpu_count)
-            .map_or(sandbox.cpus, |n| n as u32),
-    };
+    let clocks = Clocks::of(limits, sandbox.cpus);
     let kill = || {
         // The reaper first: its death makes the kernel SIGKILL the whole PID namespace at once.
         // Then the cgroup, which also catches whatever could have left the namespace.

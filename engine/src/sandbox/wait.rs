@@ -152,6 +152,22 @@ pub(crate) struct Clocks {
     pub cpus: u32,
 }
 
+impl Clocks {
+    /// The clocks of a run with `limits`, on `cpus` CPUs unless its cpuset says fewer.
+    pub(crate) fn of(limits: &super::Limits, cpus: u32) -> Clocks {
+        Clocks {
+            wall: limits.wall_time,
+            cpu: limits.cpu_time,
+            oom: limits.memory.is_some(),
+            cpus: limits
+                .cpus
+                .as_deref()
+                .and_then(super::spec::cpu_count)
+                .map_or(cpus, |n| n as u32),
+        }
+    }
+}
+
 /// The deadlines of one run, shared by the fresh sandbox's watch and a reused environment's:
 /// the setup deadline until the program starts, then the wall-clock limit, the CPU timer and
 /// the OOM poll (see the module comment). [`Supervisor::tick`] kills the run on a deadline and

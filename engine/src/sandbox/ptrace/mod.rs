@@ -239,16 +239,7 @@ pub(crate) fn run(sandbox: &Sandbox, spec: Spec) -> Result<RunResult, SandboxErr
         pids: BTreeSet::new(),
         gone: BTreeSet::new(),
     });
-    let clocks = Clocks {
-        wall: limits.wall_time,
-        cpu: limits.cpu_time,
-        oom: limits.memory.is_some(),
-        cpus: limits
-            .cpus
-            .as_deref()
-            .and_then(super::spec::cpu_count)
-            .map_or(sandbox.cpus, |n| n as u32),
-    };
+    let clocks = Clocks::of(&limits, sandbox.cpus);
     let rlimits = &prepared.rlimits;
     let (argv, env, cwd, program, policy, tracked, kept) =
         (&argv, &env, &cwd, &program, &policy, &tracked, &kept);
@@ -840,6 +831,7 @@ impl Tracer<'_> {
             | libc::SYS_tgkill
             | libc::SYS_rt_sigqueueinfo
             | libc::SYS_rt_tgsigqueueinfo => self.may_signal(a[0] as i32 as libc::pid_t, false),
+            // A process named by its pid, 0 being the caller itself.
             libc::SYS_prlimit64
             | libc::SYS_sched_setaffinity
             | libc::SYS_sched_getaffinity
@@ -847,19 +839,10 @@ impl Tracer<'_> {
             | libc::SYS_sched_getscheduler
             | libc::SYS_sched_getattr
             | libc::SYS_getpgid
-            | libc::SYS_getsid
-                if a[0] as i32 == 0 =>
-            {
-                Ok(())
-            }
-            libc::SYS_prlimit64
-            | libc::SYS_sched_setaffinity
-            | libc::SYS_sched_getaffinity
-            | libc::SYS_sched_getparam
-            | libc::SYS_sched_getscheduler
-            | libc::SYS_sched_getattr
-            | libc::SYS_getpgid
-            | libc::SYS_getsid => self.may_signal(a[0] as i32 as libc::pid_t, false),
+            | libc::SYS_getsid => match a[0] as i32 {
+                0 => Ok(()),
+                pid => self.may_signal(pid, false),
+            },
             _ => Ok(()),
         }
     }
